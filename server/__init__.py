@@ -1,0 +1,29 @@
+"""trialbuzz: the online attention a clinical trial gets, on the page you are reading."""
+
+import logging
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config=None):
+    """Build the app: defaults, then TRIALBUZZ_* environment, then `config`."""
+    from . import api, assets, db, handlers, labels, meta, pages, settings, state
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(settings.resolve(overrides=config))
+    app.json.sort_keys = False
+    if not app.config["CONTACT"]:
+        log.warning("TRIALBUZZ_CONTACT is empty: Wikimedia and NCBI ask API clients for an "
+                    "operator e-mail or URL in the User-Agent; set it before going public.")
+    db.init_app(app)
+    state.init_app(app)
+    assets.init_app(app)
+    labels.init_app(app)
+    handlers.register(app)
+    for blueprint in (api.bp, meta.bp, pages.bp):
+        app.register_blueprint(blueprint)
+    return app

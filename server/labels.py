@@ -1,0 +1,24 @@
+"""Human labels for registry codes (PHASE2 → Phase 2), shared by pages and the command line."""
+
+PHASES = {"EARLY_PHASE1": "Early phase 1", "PHASE1": "Phase 1", "PHASE2": "Phase 2",
+          "PHASE3": "Phase 3", "PHASE4": "Phase 4", "NA": "Not applicable"}
+
+
+def phase_label(phases):
+    """`["PHASE2", "PHASE3"]` → "Phase 2, Phase 3"; empty → "n/a"."""
+    return ", ".join(PHASES.get(p, str(p).replace("_", " ").capitalize()) for p in phases or []) \
+        or "n/a"
+
+
+def code_label(code):
+    """`ACTIVE_NOT_RECRUITING` → "Active, not recruiting"; None → "unknown"."""
+    if not code:
+        return "unknown"
+    text = str(code).replace("_", " ").lower().capitalize()
+    return text.replace("Active not recruiting", "Active, not recruiting")
+
+
+def init_app(app):
+    """Offer the labels to templates as filters."""
+    app.jinja_env.filters["phase_label"] = phase_label
+    app.jinja_env.filters["code_label"] = code_label

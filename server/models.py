@@ -1,0 +1,76 @@
+"""Database tables: trials, their alias IDs, mentions and source checks."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every trialbuzz table."""
+
+
+class Trial(Base):
+    """A ClinicalTrials.gov study, keyed on its canonical NCT ID."""
+
+    __tablename__ = "trials"
+
+    nct_id: Mapped[str] = mapped_column(String(11), primary_key=True)
+    # The parsed record (see ctgov.parse_study); the fields of the trial document.
+    record: Mapped[dict] = mapped_column(JSON, nullable=False)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # When the attention sources last finished a refresh for this trial; None until the first.
+    harvested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TrialAlias(Base):
+    """An obsolete or duplicate NCT ID that ClinicalTrials.gov redirects to a canonical one."""
+
+    __tablename__ = "trial_aliases"
+
+    alias: Mapped[str] = mapped_column(String(11), primary_key=True)
+    nct_id: Mapped[str] = mapped_column(ForeignKey("trials.nct_id", ondelete="CASCADE"),
+                                        nullable=False, index=True)
+
+
+class Mention(Base):
+    """One piece of attention a source found for a trial, with its link."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (
+        UniqueConstraint("nct_id", "source", "external_id", name="uq_mentions_source_item"),
+        Index("ix_mentions_trial_published", "nct_id", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nct_id: Mapped[str] = mapped_column(ForeignKey("trials.nct_id", ondelete="CASCADE"),
+                                        nullable=False)
+    source: Mapped[str] = mapped_column(String(32), nullable=False)
+    external_id: Mapped[str] = mapped_column(String(512), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    snippet: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    # Source-specific identifiers and flags (pmid, pmcid, doi, result paper, comment or story…).
+    extra: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class SourceCheck(Base):
+    """One run of one source for one trial: when, how it went and how much it found."""
+
+    __tablename__ = "source_checks"
+    __table_args__ = (Index("ix_source_checks_trial_source", "nct_id", "source", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nct_id: Mapped[str] = mapped_column(ForeignKey("trials.nct_id", ondelete="CASCADE"),
+                                        nullable=False)
+    source: Mapped[str] = mapped_column(String(32), nullable=False)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    error: Mapped[str | None] = mapped_column(Text)

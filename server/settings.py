@@ -1,0 +1,85 @@
+"""Settings: defaults, then `TRIALBUZZ_<NAME>` environment variables, then the mapping given to create_app."""
+
+import os
+
+ENV_PREFIX = "TRIALBUZZ_"
+
+DEFAULTS = {
+    # Storage; None means a SQLite file in the instance folder.
+    "DATABASE_URL": None,
+    # Base URL that the bookmarklet and embeds point at; None means the request's origin.
+    "PUBLIC_URL": None,
+    # Operator e-mail or URL, sent in the User-Agent (Wikimedia and NCBI ask for one).
+    "CONTACT": "",
+    # Enabled attention sources; None means every source that needs no key.
+    "SOURCES": None,
+    # Seconds a harvested document stays fresh.
+    "FRESHNESS": 6 * 3600,
+    # Seconds a ClinicalTrials.gov record stays fresh (the registry updates at most daily).
+    "TRIAL_FRESHNESS": 24 * 3600,
+    # host:port pairs the page fetcher may reach even on private addresses.
+    "FETCH_ALLOW_HOSTS": [],
+    # Page fetcher limits.
+    "FETCH_CONNECT_TIMEOUT": 5.0,
+    "FETCH_TOTAL_TIMEOUT": 10.0,
+    "FETCH_MAX_BYTES": 2 * 1024 * 1024,
+    "FETCH_MAX_REDIRECTS": 5,
+    # Upstream HTTP behaviour.
+    "UPSTREAM_CONNECT_TIMEOUT": 5.0,
+    "UPSTREAM_READ_TIMEOUT": 15.0,
+    "UPSTREAM_RETRIES": 3,
+    "UPSTREAM_BACKOFF": 0.5,
+    # The longest Retry-After we are willing to sleep for inside one request.
+    "UPSTREAM_MAX_RETRY_AFTER": 10.0,
+    # Upstream base URLs: every one is a setting so that tests can point them at fakes.
+    "CTGOV_URL": "https://clinicaltrials.gov",
+    # Our own pace towards ClinicalTrials.gov (robots.txt asks for a crawl delay of 1 s).
+    "CTGOV_RATE": "2/second",
+    "EUROPEPMC_URL": "https://www.ebi.ac.uk/europepmc/webservices/rest",
+    "PUBMED_URL": "https://eutils.ncbi.nlm.nih.gov/entrez/eutils",
+    "WIKIPEDIA_URL": "https://{lang}.wikipedia.org/w/api.php",
+    "WIKIPEDIA_LANGUAGES": ["en"],
+    "HN_URL": "https://hn.algolia.com/api/v1",
+    "GDELT_URL": "https://api.gdeltproject.org/api/v2/doc/doc",
+    "ALTMETRIC_URL": "https://api.altmetric.com/v1",
+    "ALTMETRIC_KEY": "",
+    "NCBI_API_KEY": "",
+}
+
+# Settings that hold lists; given as comma-separated strings in the environment.
+LIST_SETTINGS = ("SOURCES", "FETCH_ALLOW_HOSTS", "WIKIPEDIA_LANGUAGES")
+FLOAT_SETTINGS = (
+    "FETCH_CONNECT_TIMEOUT", "FETCH_TOTAL_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT",
+    "UPSTREAM_READ_TIMEOUT", "UPSTREAM_BACKOFF", "UPSTREAM_MAX_RETRY_AFTER",
+)
+INT_SETTINGS = ("FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
+                "UPSTREAM_RETRIES")
+
+
+def _as_list(value):
+    """Turn a comma-separated string (or a list) into a list of stripped, non-empty strings."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.split(",")
+    return [str(item).strip() for item in value if str(item).strip()]
+
+
+def resolve(environ=None, overrides=None):
+    """Return the effective settings: defaults, then the environment, then `overrides`."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for name in DEFAULTS:
+        if ENV_PREFIX + name in environ:
+            settings[name] = environ[ENV_PREFIX + name]
+    for name, value in (overrides or {}).items():
+        settings[name] = value
+    for name in LIST_SETTINGS:
+        settings[name] = _as_list(settings[name])
+    for name in FLOAT_SETTINGS:
+        settings[name] = float(settings[name])
+    for name in INT_SETTINGS:
+        settings[name] = int(settings[name])
+    if settings["PUBLIC_URL"]:
+        settings["PUBLIC_URL"] = settings["PUBLIC_URL"].rstrip("/")
+    return settings

@@ -1,0 +1,46 @@
+"""The objects an app shares between requests, built once when the app is created."""
+
+from flask import current_app, request
+
+from .ctgov import CtGovClient
+from .db import get_db
+from .fetch import PageFetcher
+from .trials import TrialService
+from .upstream import Upstream, user_agent
+
+EXTENSION = "trialbuzz"
+
+
+class AppState:
+    """Settings, database, upstream clients and services of one app."""
+
+    def __init__(self, app):
+        settings = app.config
+        self.settings = settings
+        self.db = get_db(app)
+        self.ctgov = CtGovClient(Upstream("ClinicalTrials.gov", settings["CTGOV_URL"], settings,
+                                          rate=settings["CTGOV_RATE"]))
+        self.trials = TrialService(self.db, self.ctgov, settings["TRIAL_FRESHNESS"])
+        self.fetcher = PageFetcher(
+            allow_hosts=settings["FETCH_ALLOW_HOSTS"],
+            connect_timeout=settings["FETCH_CONNECT_TIMEOUT"],
+            total_timeout=settings["FETCH_TOTAL_TIMEOUT"],
+            max_bytes=settings["FETCH_MAX_BYTES"],
+            max_redirects=settings["FETCH_MAX_REDIRECTS"],
+            user_agent=user_agent(settings["CONTACT"]),
+        )
+
+
+def init_app(app):
+    """Build the app's shared objects."""
+    app.extensions[EXTENSION] = AppState(app)
+
+
+def state():
+    """The AppState of the current app."""
+    return current_app.extensions[EXTENSION]
+
+
+def base_url():
+    """The base URL links point at: `PUBLIC_URL`, else the request's own origin."""
+    return current_app.config["PUBLIC_URL"] or request.host_url.rstrip("/")

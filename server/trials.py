@@ -1,0 +1,103 @@
+"""Trial records: served from the store while fresh, fetched from ClinicalTrials.gov otherwise."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .clock import aware, utcnow
+from .ctgov import parse_study
+from .errors import TrialNotFound, UpstreamError
+from .models import Trial, TrialAlias
+from .nctid import require
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """A stored trial as served: its fields, when they were fetched, and what was asked for."""
+
+    nct_id: str
+    record: dict
+    fetched_at: datetime
+    harvested_at: datetime | None
+    requested_id: str
+    stale: bool = False
+
+
+class TrialService:
+    """Looks trials up by NCT ID or alias, keeping the store within the freshness window."""
+
+    def __init__(self, db, client, freshness_seconds, clock=utcnow):
+        self.db = db
+        self.client = client
+        self.freshness = timedelta(seconds=freshness_seconds)
+        self.clock = clock
+
+    def canonical_id(self, nct_id):
+        """The canonical ID for `nct_id` as far as the store knows (aliases map to their study)."""
+        with self.db.session() as session:
+            alias = session.get(TrialAlias, nct_id)
+            return alias.nct_id if alias else nct_id
+
+    def stored(self, nct_id):
+        """The stored record for `nct_id` (or its alias), or None; never calls upstream."""
+        requested = require(nct_id)
+        canonical = self.canonical_id(requested)
+        with self.db.session() as session:
+            row = session.get(Trial, canonical)
+            if row is None:
+                return None
+            return TrialRecord(row.nct_id, row.record, aware(row.fetched_at),
+                               aware(row.harvested_at), requested,
+                               stale=self.clock() - aware(row.fetched_at) > self.freshness)
+
+    def get(self, nct_id, refresh=False, deadline=None):
+        """Return the trial, fetching it when missing, stale or `refresh` is asked."""
+        requested = require(nct_id)
+        current = self.stored(requested)
+        if current is not None and not current.stale and not refresh:
+            return current
+        try:
+            return self.fetch(requested, deadline=deadline)
+        except TrialNotFound:
+            raise
+        except UpstreamError:
+            # The registry is down or slow: an old record beats an error page.
+            if current is None:
+                raise
+            return TrialRecord(current.nct_id, current.record, current.fetched_at,
+                               current.harvested_at, requested, stale=True)
+
+    def fetch(self, nct_id, deadline=None):
+        """Fetch `nct_id` from ClinicalTrials.gov and store it under its canonical ID."""
+        requested = require(nct_id)
+        record = parse_study(self.client.fetch_study(requested, deadline=deadline))
+        canonical = record["nct_id"]
+        now = self.clock()
+        aliases = set(record["aliases"])
+        if requested != canonical:
+            aliases.add(requested)
+        aliases.discard(canonical)
+        for attempt in range(2):
+            try:
+                with self.db.session() as session:
+                    row = session.get(Trial, canonical)
+                    if row is None:
+                        row = Trial(nct_id=canonical, record=record, fetched_at=now)
+                        session.add(row)
+                    else:
+                        row.record = record
+                        row.fetched_at = now
+                    session.flush()
+                    known = set(session.scalars(select(TrialAlias.alias).where(
+                        TrialAlias.alias.in_(aliases))))
+                    for alias in aliases - known:
+                        session.add(TrialAlias(alias=alias, nct_id=canonical))
+                    harvested_at = aware(row.harvested_at)
+                break
+            except IntegrityError:
+                # Another thread stored the same trial first; the second pass updates it.
+                if attempt:
+                    raise
+        return TrialRecord(canonical, record, now, harvested_at, requested)

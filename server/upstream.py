@@ -1,0 +1,160 @@
+"""HTTP clients for upstream services: timeouts, retries honouring Retry-After, rate limits, a polite User-Agent."""
+
+import time
+
+import requests
+from limits import parse as parse_rate
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ReadTimeoutError, ResponseError
+from urllib3.util.retry import Retry
+
+from . import __version__
+from .errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+class CappedRetry(Retry):
+    """urllib3 Retry that gives up instead of sleeping past a Retry-After we cannot afford."""
+
+    max_retry_after = 10.0
+
+    def sleep_for_retry(self, response=None):
+        """Sleep for Retry-After, never longer than the cap."""
+        retry_after = self.get_retry_after(response) if response is not None else None
+        if retry_after:
+            time.sleep(min(retry_after, self.max_retry_after))
+            return True
+        return False
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None,
+                  _stacktrace=None):
+        """Stop retrying when the server asks us to wait longer than the cap."""
+        if response is not None:
+            retry_after = self.get_retry_after(response)
+            if retry_after is not None and retry_after > self.max_retry_after:
+                # With raise_on_status off, urllib3 hands the response back to the caller.
+                raise MaxRetryError(_pool, url, ResponseError(
+                    f"Retry-After {retry_after:.0f}s is longer than we wait"))
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def user_agent(contact):
+    """The User-Agent sent upstream: name, version and the operator's contact."""
+    agent = f"trialbuzz/{__version__} (+https://github.com/trialbuzz/trialbuzz"
+    return agent + (f"; {contact})" if contact else ")")
+
+
+class RateLimit:
+    """A rate shared by every thread of the process (`limits` moving window; Redis can back it)."""
+
+    def __init__(self, rate, key, storage=None):
+        self.item = parse_rate(rate) if rate else None
+        self.key = key
+        self.limiter = MovingWindowRateLimiter(storage or MemoryStorage())
+
+    def wait(self, deadline=None):
+        """Block until one call is allowed; False if that would pass `deadline` (monotonic)."""
+        if self.item is None:
+            return True
+        while not self.limiter.hit(self.item, self.key):
+            reset_at = self.limiter.get_window_stats(self.item, self.key).reset_time
+            pause = max(0.01, min(reset_at - time.time(), 1.0))
+            if deadline is not None and time.monotonic() + pause > deadline:
+                return False
+            time.sleep(pause)
+        return True
+
+
+class Upstream:
+    """One upstream service: a base URL, one Session with retries, and its own rate limit."""
+
+    def __init__(self, name, base_url, settings, rate=None, storage=None):
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.timeout = (settings["UPSTREAM_CONNECT_TIMEOUT"], settings["UPSTREAM_READ_TIMEOUT"])
+        self.rate = RateLimit(rate, key=name, storage=storage)
+        retry = CappedRetry(
+            total=settings["UPSTREAM_RETRIES"], connect=settings["UPSTREAM_RETRIES"],
+            read=1, status=settings["UPSTREAM_RETRIES"],
+            backoff_factor=settings["UPSTREAM_BACKOFF"], backoff_max=10,
+            status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
+            respect_retry_after_header=True, raise_on_status=False,
+        )
+        retry.max_retry_after = settings["UPSTREAM_MAX_RETRY_AFTER"]
+        self.session = requests.Session()
+        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update({"User-Agent": user_agent(settings["CONTACT"]),
+                                     "Accept": "application/json"})
+
+    def get(self, path_or_url, params=None, deadline=None, **kwargs):
+        """GET a path under the base URL (or an absolute URL); map network failures to our errors."""
+        url = path_or_url if "://" in path_or_url else self.base_url + path_or_url
+        if not self.rate.wait(deadline):
+            raise UpstreamUnavailable(f"{self.name}: our own rate limit leaves no room before "
+                                      "the deadline", code="rate_limited")
+        timeout = self.timeout
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise UpstreamTimeout(f"{self.name} did not answer in time")
+            timeout = (min(timeout[0], left), min(timeout[1], left))
+        try:
+            return self.session.get(url, params=params, timeout=timeout, **kwargs)
+        except requests.Timeout as exc:
+            raise UpstreamTimeout(f"{self.name} did not answer in time") from exc
+        except requests.exceptions.RetryError as exc:
+            raise UpstreamUnavailable(f"{self.name} kept failing: {_reason(exc)}") from exc
+        except requests.ConnectionError as exc:
+            if _timed_out(exc):
+                raise UpstreamTimeout(f"{self.name} did not answer in time") from exc
+            raise UpstreamUnavailable(f"{self.name} is unreachable: {_reason(exc)}") from exc
+        except requests.RequestException as exc:
+            raise UpstreamError(f"{self.name} request failed: {_reason(exc)}") from exc
+
+    def raise_for_status(self, response):
+        """Turn 429 and 5xx answers into our errors, carrying Retry-After when given."""
+        if response.status_code == 429:
+            raise UpstreamUnavailable(f"{self.name} is rate-limiting us (429)",
+                                      code="upstream_rate_limited",
+                                      retry_after=_retry_after(response))
+        if response.status_code >= 500:
+            raise UpstreamUnavailable(f"{self.name} failed with HTTP {response.status_code}",
+                                      retry_after=_retry_after(response))
+        if response.status_code >= 400:
+            raise UpstreamError(f"{self.name} refused the request with HTTP "
+                                f"{response.status_code}")
+
+    def json(self, response):
+        """Decode a JSON body, refusing HTML or malformed bodies with a clear error."""
+        self.raise_for_status(response)
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type and "json" not in content_type and content_type != "text/plain":
+            raise UpstreamBadResponse(f"{self.name} answered {content_type} where JSON was "
+                                      "expected")
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise UpstreamBadResponse(f"{self.name} answered with malformed JSON") from exc
+
+
+def _retry_after(response):
+    """Seconds from a Retry-After header, or None."""
+    value = response.headers.get("Retry-After", "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _timed_out(exc):
+    """Whether a requests ConnectionError is really a read timeout that retries gave up on."""
+    cause = exc.args[0] if exc.args else None
+    return isinstance(getattr(cause, "reason", cause), (ReadTimeoutError, TimeoutError))
+
+
+def _reason(exc):
+    """A short reason for a requests exception, without the URL's query string (keys live there)."""
+    text = str(exc.args[0] if exc.args else exc)
+    return text.split("(Caused by")[-1].strip(" )")[:200] or exc.__class__.__name__

@@ -1,0 +1,116 @@
+"""Shared fixtures: a fake upstream on loopback, an app pointed at it, its client."""
+
+import os
+import shutil
+
+import pytest
+
+from fakeupstream import FakeUpstream, Reply
+from records import study
+from trialbuzz import create_app
+from trialbuzz.db import get_db
+
+UPSTREAM_SETTINGS = ("CTGOV_URL", "EUROPEPMC_URL", "PUBMED_URL", "HN_URL", "GDELT_URL",
+                     "ALTMETRIC_URL")
+
+
+@pytest.fixture
+def fake():
+    """A fake upstream serving every source from one loopback port."""
+    server = FakeUpstream().start()
+    yield server
+    server.stop()
+
+
+def app_config(tmp_path, fake_url, **overrides):
+    """Settings for a test app: its own SQLite file, every upstream at the fake, quick retries."""
+    config = {name: fake_url for name in UPSTREAM_SETTINGS}
+    config.update({
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "WIKIPEDIA_URL": fake_url + "/{lang}/w/api.php",
+        "CONTACT": "tests@example.org",
+        "UPSTREAM_BACKOFF": 0.01,
+        "UPSTREAM_READ_TIMEOUT": 2.0,
+        "UPSTREAM_CONNECT_TIMEOUT": 1.0,
+        "CTGOV_RATE": None,
+        "TESTING": True,
+    })
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def make_app(tmp_path, fake):
+    """Build a migrated app pointed at the fake, with optional setting overrides."""
+    apps = []
+
+    def build(**overrides):
+        app = create_app(app_config(tmp_path, fake.url, **overrides))
+        get_db(app).migrate()
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        get_db(app).dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    """A migrated app pointed at the fake."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    """A test client of `app`."""
+    return app.test_client()
+
+
+@pytest.fixture
+def ctgov(fake):
+    """Serve real-shaped studies from the fake: `ctgov.add(record)`, aliases as 301s."""
+
+    class Registry:
+        def __init__(self):
+            self.studies = {}
+            self.aliases = {}
+
+        def add(self, record):
+            nct_id = record["protocolSection"]["identificationModule"]["nctId"]
+            self.studies[nct_id] = record
+            for alias in record["protocolSection"]["identificationModule"].get(
+                    "nctIdAliases", []):
+                self.aliases[alias] = nct_id
+            return record
+
+    registry = Registry()
+
+    def handler(request, nct_id):
+        wanted = nct_id.upper()
+        if wanted in registry.aliases:
+            return Reply(301, headers={"Location": f"/api/v2/studies/{registry.aliases[wanted]}"})
+        if wanted in registry.studies:
+            return Reply.json(registry.studies[wanted])
+        return Reply.text(f"NCT number {wanted} not found", status=404)
+
+    fake.route("/api/v2/studies/{nct_id}", handler)
+    registry.add(study())
+    return registry
+
+
+def chromium_path():
+    """Debian's Chromium, if installed."""
+    return shutil.which("chromium") or ("/usr/bin/chromium"
+                                        if os.path.exists("/usr/bin/chromium") else None)
+
+
+@pytest.fixture(scope="session")
+def chromium_executable():
+    """Chromium's path; browser tests skip without it, but fail where it is required (CI)."""
+    path = chromium_path()
+    if path:
+        return path
+    if os.environ.get("TRIALBUZZ_REQUIRE_BROWSER"):
+        pytest.fail("Chromium is required (TRIALBUZZ_REQUIRE_BROWSER) but not installed")
+    pytest.skip("Debian's chromium is not installed")

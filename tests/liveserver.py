@@ -1,0 +1,48 @@
+"""Run `trialbuzz serve` as a real process on a free loopback port, and always stop it."""
+
+import os
+import socket
+import subprocess
+import time
+from contextlib import contextmanager
+
+import requests
+
+
+def free_port():
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_server(command, env=None, cwd=None, timeout=30):
+    """Start `command + --port P`, wait until /healthz answers, yield the base URL, stop it."""
+    port = free_port()
+    process = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
+        env={**os.environ, **(env or {})}, cwd=cwd,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{process.stdout.read()}")
+            try:
+                if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start in time")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

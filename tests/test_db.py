@@ -1,0 +1,39 @@
+"""Storage: migrations build the schema, idempotently; SQLite runs in WAL mode."""
+
+from sqlalchemy import inspect, text
+
+from trialbuzz.db import Database
+
+
+def test_migrations_create_every_table_and_can_run_twice(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    database.migrate()
+    database.migrate()
+    tables = set(inspect(database.engine).get_table_names())
+    assert {"trials", "trial_aliases", "mentions", "source_checks", "alembic_version"} <= tables
+    uniques = inspect(database.engine).get_unique_constraints("mentions")
+    assert any(set(u["column_names"]) == {"nct_id", "source", "external_id"} for u in uniques)
+    database.dispose()
+
+
+def test_sqlite_uses_wal_and_a_busy_timeout(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'w.sqlite3'}")
+    with database.session() as session:
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert session.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+    database.dispose()
+
+
+def test_session_rolls_back_on_error(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'r.sqlite3'}")
+    database.migrate()
+    try:
+        with database.session() as session:
+            session.execute(text("INSERT INTO trials (nct_id, record, fetched_at) "
+                                 "VALUES ('NCT01234567', '{}', '2026-01-01')"))
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    with database.session() as session:
+        assert session.execute(text("SELECT count(*) FROM trials")).scalar() == 0
+    database.dispose()

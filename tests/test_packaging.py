@@ -1,0 +1,73 @@
+"""A non-editable install of the wheel serves everything: pages, static files, the API."""
+
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+import requests
+
+from liveserver import running_server
+from records import study
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """A fresh virtualenv holding only the built wheel; dependencies come from this one."""
+    work = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(work / "dist"), str(ROOT)], check=True)
+    wheel = next((work / "dist").glob("trialbuzz-*.whl"))
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = Path(subprocess.check_output(
+        [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        text=True).strip())
+    # Dependencies only: a plain path entry, so the source tree's editable finder stays out.
+    (site / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
+                    "install", "-q", "--no-deps", str(wheel)], check=True)
+    return venv, wheel
+
+
+def test_wheel_ships_templates_static_files_migrations_and_bookmarklet(installed):
+    import zipfile
+    _, wheel = installed
+    names = zipfile.ZipFile(wheel).namelist()
+    for expected in ("trialbuzz/templates/home.html", "trialbuzz/static/trialbuzz.css",
+                     "trialbuzz/migrations/env.py", "trialbuzz/migrations/versions/0001_initial.py",
+                     "trialbuzz/bookmarklet/__init__.py"):
+        assert expected in names
+    assert not any(name.startswith(("server/", "tests/")) for name in names)
+
+
+def test_installed_package_is_imported_from_the_wheel(installed):
+    venv, _ = installed
+    location = subprocess.check_output(
+        [str(venv / "bin" / "python"), "-c", "import trialbuzz; print(trialbuzz.__file__)"],
+        text=True, cwd="/").strip()
+    assert location.startswith(str(venv))
+
+
+def test_installed_command_serves_pages_and_trials_with_aliases(installed, fake, ctgov,
+                                                                tmp_path):
+    venv, _ = installed
+    ctgov.add(study("NCT00010647", aliases=["NCT00009113"], title="Merged study"))
+    env = {"TRIALBUZZ_CTGOV_URL": fake.url, "TRIALBUZZ_CONTACT": "tests@example.org",
+           "TRIALBUZZ_DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}"}
+    with running_server([str(venv / "bin" / "trialbuzz"), "serve"], env=env,
+                        cwd=str(tmp_path)) as base:
+        home = requests.get(base + "/", timeout=5)
+        assert home.status_code == 200 and "Who is talking about this trial?" in home.text
+        assert requests.get(base + "/static/trialbuzz.css", timeout=5).status_code == 200
+        document = requests.get(base + "/api/v1/trials/NCT00009113", timeout=10).json()
+        assert document["nct_id"] == "NCT00010647"
+        assert document["requested_id"] == "NCT00009113"
+        assert document["title"] == "Merged study"
+        assert requests.get(base + "/api/v1/trials/NCT04280705", timeout=10).json()[
+            "phases"] == ["PHASE3"]
+        # waitress, the production server, names itself with our ident.
+        assert requests.get(base + "/healthz", timeout=5).headers["Server"] == "trialbuzz"

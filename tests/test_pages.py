@@ -1,0 +1,55 @@
+"""The home page and its lookup box."""
+
+import re
+
+from records import study
+
+
+def test_home_explains_and_offers_the_lookup_box(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "Who is talking about this trial?" in html
+    assert '<input id="q" name="q"' in html
+    # Our own stylesheet only, with a content hash; nothing from another host.
+    assert re.search(r'href="/static/trialbuzz.css\?v=[0-9a-f]{12}"', html)
+    assert not re.search(r'(src|href)="(https?:)?//', html.split("<footer")[0])
+
+
+def test_lookup_by_id_shows_the_trial(client, ctgov):
+    html = client.get("/?q=nct04280705").get_data(as_text=True)
+    assert "Adaptive COVID-19 Treatment Trial (ACTT)" in html
+    assert "Phase 3" in html and "PHASE3" not in html
+    assert "https://clinicaltrials.gov/study/NCT04280705" in html
+
+
+def test_lookup_by_url_shows_the_trial(client, ctgov):
+    html = client.get("/?q=https://clinicaltrials.gov/ct2/show/NCT04280705").get_data(as_text=True)
+    assert "Adaptive COVID-19 Treatment Trial (ACTT)" in html
+
+
+def test_lookup_of_a_search_url_lists_the_trials(client, ctgov):
+    html = client.get("/?q=https://clinicaltrials.gov/search?term=NCT04412252,NCT04368728"
+                      ).get_data(as_text=True)
+    assert "Trials named on that page" in html
+    assert html.index("NCT04412252") < html.index("NCT04368728")
+
+
+def test_lookup_errors_are_shown_on_the_page(client, ctgov):
+    response = client.get("/?q=NCT99999999")
+    assert response.status_code == 404
+    assert "ClinicalTrials.gov has no study NCT99999999" in response.get_data(as_text=True)
+
+
+def test_hostile_registry_text_is_escaped(client, ctgov):
+    ctgov.add(study("NCT01111111", title='<script>alert("x")</script><img src=x onerror=1>'))
+    html = client.get("/?q=NCT01111111").get_data(as_text=True)
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+
+
+def test_static_files_with_hash_are_cached_for_a_year(client):
+    html = client.get("/").get_data(as_text=True)
+    href = re.search(r'href="(/static/trialbuzz.css\?v=[0-9a-f]+)"', html).group(1)
+    response = client.get(href)
+    assert response.status_code == 200
+    assert "immutable" in response.headers["Cache-Control"]
+    assert "max-age=31536000" in response.headers["Cache-Control"]

@@ -1,0 +1,95 @@
+"""Trial records: freshness window, aliases, and stored copies when the registry fails."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from fakeupstream import Reply
+from records import study
+from trialbuzz.db import get_db
+from trialbuzz.errors import TrialNotFound, UpstreamUnavailable
+from trialbuzz.trials import TrialService
+
+ROUTE = "/api/v2/studies/{nct_id}"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self):
+        self.now = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def service(app, clock):
+    state = app.extensions["trialbuzz"]
+    return TrialService(get_db(app), state.ctgov, freshness_seconds=3600, clock=clock)
+
+
+def test_first_lookup_fetches_and_stores(service, fake, ctgov):
+    trial = service.get("NCT04280705")
+    assert trial.record["title"] == "Adaptive COVID-19 Treatment Trial (ACTT)"
+    assert trial.stale is False
+    assert service.stored("NCT04280705").record == trial.record
+    assert fake.count(ROUTE) == 1
+
+
+def test_fresh_record_is_served_from_the_store(service, fake, ctgov, clock):
+    service.get("NCT04280705")
+    clock.now += timedelta(minutes=59)
+    service.get("NCT04280705")
+    assert fake.count(ROUTE) == 1
+
+
+def test_record_past_the_window_is_fetched_again(service, fake, ctgov, clock):
+    service.get("NCT04280705")
+    ctgov.add(study(title="Renamed"))
+    clock.now += timedelta(minutes=61)
+    assert service.get("NCT04280705").record["title"] == "Renamed"
+    assert fake.count(ROUTE) == 2
+
+
+def test_forced_refresh_fetches_even_when_fresh(service, fake, ctgov):
+    service.get("NCT04280705")
+    service.get("NCT04280705", refresh=True)
+    assert fake.count(ROUTE) == 2
+
+
+def test_alias_is_stored_once_and_then_answered_from_the_store(service, fake, ctgov):
+    ctgov.add(study("NCT00010647", aliases=["NCT00009113"]))
+    first = service.get("NCT00009113")
+    assert (first.nct_id, first.requested_id) == ("NCT00010647", "NCT00009113")
+    calls = fake.count(ROUTE)
+    again = service.get("nct00009113")
+    assert again.nct_id == "NCT00010647" and again.requested_id == "NCT00009113"
+    assert fake.count(ROUTE) == calls
+    assert service.canonical_id("NCT00009113") == "NCT00010647"
+
+
+def test_stale_copy_is_served_when_the_registry_fails(service, fake, ctgov, clock):
+    service.get("NCT04280705")
+    fake.route(ROUTE, Reply.text("down", 503))
+    clock.now += timedelta(hours=2)
+    trial = service.get("NCT04280705")
+    assert trial.stale is True
+    assert trial.record["title"] == "Adaptive COVID-19 Treatment Trial (ACTT)"
+
+
+def test_registry_failure_without_a_stored_copy_is_an_error(service, fake):
+    fake.route(ROUTE, Reply.text("down", 503))
+    with pytest.raises(UpstreamUnavailable):
+        service.get("NCT04280705")
+
+
+def test_unknown_trial_is_not_stored(service, fake, ctgov):
+    with pytest.raises(TrialNotFound):
+        service.get("NCT99999999")
+    assert service.stored("NCT99999999") is None
