@@ -6,8 +6,8 @@ from .errors import InvalidNctId
 
 # An ID inside longer text: not glued to letters or digits on either side, so NCT044375111
 # (nine digits) and XNCT04437511 are not IDs.
-_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])NCT(\d{8})(?![0-9])", re.IGNORECASE)
-_WHOLE = re.compile(r"NCT(\d{8})", re.IGNORECASE)
+_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])NCT([0-9]{8})(?![A-Za-z0-9])", re.IGNORECASE)
+_WHOLE = re.compile(r"NCT([0-9]{8})", re.IGNORECASE)
 _ALL_ZEROS = "00000000"
 
 
@@ -33,14 +33,16 @@ def require(value):
     return nct_id
 
 
+def scan(text):
+    """Yield `(offset, nct_id)` for every well-formed NCT ID in `text`, repeats included."""
+    for match in _IN_TEXT.finditer(text or ""):
+        if match.group(1) != _ALL_ZEROS:
+            yield match.start(), "NCT" + match.group(1)
+
+
 def find_all(text):
     """Return the NCT IDs in `text`, upper-cased, in order of first appearance, without repeats."""
-    found = {}
-    for match in _IN_TEXT.finditer(text or ""):
-        digits = match.group(1)
-        if digits != _ALL_ZEROS:
-            found.setdefault("NCT" + digits, None)
-    return list(found)
+    return unique(nct_id for _, nct_id in scan(text))
 
 
 def unique(ids):

@@ -17,6 +17,8 @@ from trialbuzz.nctid import find_all, normalize, require
     ("04280705", None),
     ("NCT 04280705", None),
     ("NCT04280705X", None),
+    ("NCT\uff10\uff14\uff12\uff18\uff10\uff17\uff10\uff15", None),
+    ("NCT\u0660\u0664\u0662\u0668\u0660\u0667\u0660\u0665", None),
     ("", None),
     (None, None),
     (4280705, None),
@@ -32,5 +34,6 @@ def test_require_raises_with_a_message_naming_the_format():
 
 def test_find_all_keeps_order_drops_repeats_and_glued_or_long_ids():
     text = ("See NCT02422290 and nct01492673; again NCT02422290. Not XNCT01111111, not "
-            "NCT044375111, not NCT00000000.")
+            "NCT044375111, not NCT02222222abc, not NCT\uff10\uff14\uff12\uff18\uff10\uff17"
+            "\uff10\uff15, not NCT00000000.")
     assert find_all(text) == ["NCT02422290", "NCT01492673"]
