@@ -1,15 +1,21 @@
-"""The JSON API under /api/v1: resolve a page to trials, and trial documents."""
+"""The JSON API under /api/v1: resolve a page to trials, trial documents, the bookmarklet payload."""
 
 from flask import Blueprint, jsonify, request
 
-from .document import trial_document
+from . import nctid, resolve
+from .attention import MAX_TRIALS_PER_BADGE, Page
 from .errors import BadRequest
+from .sources.base import KINDS
 from .state import base_url, state
 from .trialfinder import find_trials
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_URL_LENGTH = 4096
+MAX_PAGE = 100
+# Fresh documents may be cached a minute; stale ones only briefly, since a refresh is running.
+FRESH_CACHE = "public, max-age=60"
+STALE_CACHE = "public, max-age=5"
 
 
 def _flag(name):
@@ -17,15 +23,34 @@ def _flag(name):
     return request.args.get(name, "").lower() in {"1", "true", "yes", "on"}
 
 
-def _url_param():
-    """The `url` query parameter, present and of a sane length."""
+def _int_arg(name, default, low, high):
+    """An integer query parameter within [low, high], or a 400."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadRequest(f"{name} must be a whole number from {low} to {high}.",
+                         code="invalid_parameter")
+    return int(raw)
+
+
+def _url_param(required=True):
+    """The `url` query parameter, of a sane length."""
     url = request.args.get("url", "").strip()
-    if not url:
+    if not url and required:
         raise BadRequest("Give the page address as ?url=…", code="missing_url")
     if len(url) > MAX_URL_LENGTH:
         raise BadRequest(f"The URL is longer than {MAX_URL_LENGTH} characters.",
                          code="invalid_url")
     return url
+
+
+def _cached(payload, stale):
+    """A JSON response with Cache-Control and an ETag, answering 304 when it still matches."""
+    response = jsonify(payload)
+    response.headers["Cache-Control"] = STALE_CACHE if stale else FRESH_CACHE
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.get("/resolve")
@@ -36,6 +61,32 @@ def resolve_url():
 
 @bp.get("/trials/<nct_id>")
 def trial(nct_id):
-    """The trial document."""
-    record = state().trials.get(nct_id, refresh=_flag("refresh"))
-    return jsonify(trial_document(record, base_url()))
+    """The trial document, mentions newest first, paged with limit and offset."""
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in (*KINDS, "link"):
+        raise BadRequest(f"kind must be one of {', '.join(KINDS)}, link.",
+                         code="invalid_parameter")
+    page = Page(limit=_int_arg("limit", 20, 0, MAX_PAGE),
+                offset=_int_arg("offset", 0, 0, 10_000_000), kind=kind)
+    document = state().attention.document(nct_id, base_url(), refresh=_flag("refresh"),
+                                          page=page)
+    return _cached(document, document["stale"])
+
+
+@bp.get("/badge")
+def badge():
+    """The bookmarklet payload: the page's primary trial and a compact document per trial."""
+    url = _url_param(required=False)
+    raw_ids = request.args.get("ids", "")
+    if len(raw_ids) > 20 * MAX_TRIALS_PER_BADGE:
+        raise BadRequest("Too many ids.", code="invalid_parameter")
+    given = [nctid.require(part) for part in raw_ids.split(",") if part.strip()]
+    from_url = resolve.ids_from_url(url) if url else resolve.UrlIds([], None)
+    ids = nctid.unique([*from_url.nct_ids, *given])
+    if not ids:
+        raise BadRequest("No NCT ID in the url or ids parameters.", code="no_nct_id")
+    primary = from_url.primary or (ids[0] if len(ids) == 1 else None)
+    payload = state().attention.badge_payload(primary, ids, base_url())
+    payload["url"] = url or None
+    stale = any(t.get("stale") or t.get("pending") for t in payload["trials"])
+    return _cached(payload, stale)

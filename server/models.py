@@ -1,9 +1,33 @@
 """Database tables: trials, their alias IDs, mentions and source checks."""
 
-from datetime import datetime
+from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import DateTime as SqlDateTime
+from sqlalchemy.types import TypeDecorator
+
+
+class DateTime(TypeDecorator):
+    """Timestamps stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
+
+    impl = SqlDateTime
+    cache_ok = True
+
+    def __init__(self, timezone=True):
+        super().__init__(timezone=timezone)
+
+    def process_bind_param(self, value, dialect):
+        """Store UTC; a naive value is taken to be UTC already."""
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        """Read back as an aware UTC datetime."""
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
 
 
 class Base(DeclarativeBase):
@@ -21,6 +45,8 @@ class Trial(Base):
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     # When the attention sources last finished a refresh for this trial; None until the first.
     harvested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Counts, score, history and publications as of `harvested_at` (see score.summarize).
+    summary: Mapped[dict | None] = mapped_column(JSON)
 
 
 class TrialAlias(Base):
@@ -58,6 +84,8 @@ class Mention(Base):
     extra: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # A publication found by several sources is listed once: the others point at that one.
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
 
 
 class SourceCheck(Base):
@@ -74,3 +102,5 @@ class SourceCheck(Base):
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # What a source reports beside mentions (Altmetric's score and counts).
+    summary: Mapped[dict | None] = mapped_column(JSON)

@@ -44,15 +44,26 @@ DEFAULTS = {
     "ALTMETRIC_URL": "https://api.altmetric.com/v1",
     "ALTMETRIC_KEY": "",
     "NCBI_API_KEY": "",
+    # How far back GDELT looks (it keeps about three months of news).
+    "GDELT_TIMESPAN": "3m",
+    # Seconds one source may take within a refresh before it is reported as timed out.
+    "SOURCE_DEADLINE": 20.0,
+    # Per-source pace overrides, e.g. {"pubmed": "10/second"}; "*" applies to every source.
+    "SOURCE_RATES": {},
+    # Threads running source calls, shared by all refreshes.
+    "HARVEST_THREADS": 16,
+    # Score weights per kind; forum_comment applies to forum comments, Wikipedia is flat.
+    "SCORE_WEIGHTS": {"news": 8, "blog": 5, "policy": 3, "wikipedia": 3, "social": 1,
+                      "forum": 1, "forum_comment": 0.25, "video": 0.25, "publication": 0},
 }
 
 # Settings that hold lists; given as comma-separated strings in the environment.
 LIST_SETTINGS = ("SOURCES", "FETCH_ALLOW_HOSTS", "WIKIPEDIA_LANGUAGES")
 FLOAT_SETTINGS = (
-    "FETCH_CONNECT_TIMEOUT", "FETCH_TOTAL_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT",
+    "SOURCE_DEADLINE", "FETCH_CONNECT_TIMEOUT", "FETCH_TOTAL_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT",
     "UPSTREAM_READ_TIMEOUT", "UPSTREAM_BACKOFF", "UPSTREAM_MAX_RETRY_AFTER",
 )
-INT_SETTINGS = ("FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
+INT_SETTINGS = ("HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
                 "UPSTREAM_RETRIES")
 
 
@@ -63,6 +74,17 @@ def _as_list(value):
     if isinstance(value, str):
         value = value.split(",")
     return [str(item).strip() for item in value if str(item).strip()]
+
+
+def _as_mapping(value, default):
+    """A mapping given as a dict or as `key=value,key=value`, laid over `default`."""
+    if isinstance(value, str):
+        pairs = (item.split("=", 1) for item in value.split(",") if "=" in item)
+        value = {key.strip(): raw.strip() for key, raw in pairs}
+    merged = dict(default)
+    for key, raw in (value or {}).items():
+        merged[key] = float(raw) if isinstance(default.get(key), (int, float)) else raw
+    return merged
 
 
 def resolve(environ=None, overrides=None):
@@ -80,6 +102,8 @@ def resolve(environ=None, overrides=None):
         settings[name] = float(settings[name])
     for name in INT_SETTINGS:
         settings[name] = int(settings[name])
+    for name in ("SOURCE_RATES", "SCORE_WEIGHTS"):
+        settings[name] = _as_mapping(settings[name], DEFAULTS[name])
     if settings["PUBLIC_URL"]:
         settings["PUBLIC_URL"] = settings["PUBLIC_URL"].rstrip("/")
     return settings

@@ -2,9 +2,12 @@
 
 from flask import current_app, request
 
+from . import sources
+from .attention import AttentionService
 from .ctgov import CtGovClient
 from .db import get_db
 from .fetch import PageFetcher
+from .harvest import Harvester
 from .trials import TrialService
 from .upstream import Upstream, user_agent
 
@@ -21,6 +24,8 @@ class AppState:
         self.ctgov = CtGovClient(Upstream("ClinicalTrials.gov", settings["CTGOV_URL"], settings,
                                           rate=settings["CTGOV_RATE"]))
         self.trials = TrialService(self.db, self.ctgov, settings["TRIAL_FRESHNESS"])
+        self.harvester = Harvester(self.db, sources.build(settings), settings)
+        self.attention = AttentionService(self.db, self.trials, self.harvester, settings)
         self.fetcher = PageFetcher(
             allow_hosts=settings["FETCH_ALLOW_HOSTS"],
             connect_timeout=settings["FETCH_CONNECT_TIMEOUT"],

@@ -11,6 +11,7 @@ from .ctgov import parse_study
 from .errors import TrialNotFound, UpstreamError
 from .models import Trial, TrialAlias
 from .nctid import require
+from .singleflight import SingleFlight
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class TrialService:
         self.client = client
         self.freshness = timedelta(seconds=freshness_seconds)
         self.clock = clock
+        self._flights = SingleFlight()
 
     def canonical_id(self, nct_id):
         """The canonical ID for `nct_id` as far as the store knows (aliases map to their study)."""
@@ -59,7 +61,11 @@ class TrialService:
         if current is not None and not current.stale and not refresh:
             return current
         try:
-            return self.fetch(requested, deadline=deadline)
+            if refresh:
+                return self.fetch(requested, deadline=deadline)
+            # Callers that found the same stale or missing record share one fetch, and one
+            # that arrives just after it finished finds the record fresh.
+            return self._flights.call(requested, self._stored_or_fetched, requested, deadline)
         except TrialNotFound:
             raise
         except UpstreamError:
@@ -70,8 +76,19 @@ class TrialService:
                                current.harvested_at, requested, stale=True)
 
     def fetch(self, nct_id, deadline=None):
-        """Fetch `nct_id` from ClinicalTrials.gov and store it under its canonical ID."""
+        """Fetch `nct_id` from ClinicalTrials.gov and store it; concurrent callers share one call."""
         requested = require(nct_id)
+        return self._flights.call(requested, self._fetch, requested, deadline)
+
+    def _stored_or_fetched(self, requested, deadline):
+        """The stored record if it became fresh meanwhile, else a fetched one."""
+        current = self.stored(requested)
+        if current is not None and not current.stale:
+            return current
+        return self._fetch(requested, deadline)
+
+    def _fetch(self, requested, deadline):
+        """Fetch and store one record."""
         record = parse_study(self.client.fetch_study(requested, deadline=deadline))
         canonical = record["nct_id"]
         now = self.clock()

@@ -7,11 +7,10 @@ import pytest
 
 from fakeupstream import FakeUpstream, Reply
 from records import study
-from trialbuzz import create_app
+from trialbuzz import create_app, settings
 from trialbuzz.db import get_db
 
-UPSTREAM_SETTINGS = ("CTGOV_URL", "EUROPEPMC_URL", "PUBMED_URL", "HN_URL", "GDELT_URL",
-                     "ALTMETRIC_URL")
+UPSTREAM_SETTINGS = ("CTGOV_URL", "EUROPEPMC_URL", "PUBMED_URL", "ALTMETRIC_URL")
 
 
 @pytest.fixture
@@ -28,15 +27,28 @@ def app_config(tmp_path, fake_url, **overrides):
     config.update({
         "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "WIKIPEDIA_URL": fake_url + "/{lang}/w/api.php",
+        "HN_URL": fake_url + "/hn",
+        "GDELT_URL": fake_url + "/gdelt/doc",
         "CONTACT": "tests@example.org",
         "UPSTREAM_BACKOFF": 0.01,
         "UPSTREAM_READ_TIMEOUT": 2.0,
         "UPSTREAM_CONNECT_TIMEOUT": 1.0,
         "CTGOV_RATE": None,
+        "SOURCE_RATES": {"*": ""},
         "TESTING": True,
     })
     config.update(overrides)
     return config
+
+
+@pytest.fixture
+def source_settings(tmp_path, fake):
+    """Effective settings with every upstream at the fake; for building sources directly."""
+    config = app_config(tmp_path, fake.url)
+    config.pop("TESTING")
+    # A source tested alone has the whole fake to itself, so it sits at the root.
+    config.update(HN_URL=fake.url, GDELT_URL=fake.url)
+    return settings.resolve(environ={}, overrides=config)
 
 
 @pytest.fixture

@@ -66,3 +66,15 @@ def reference(pmid, kind="RESULT", citation="Beigel JH, et al. Remdesivir for th
     if pmid:
         item["pmid"] = pmid
     return item
+
+
+def trial_record(nct_id="NCT04280705", **study_kwargs):
+    """A TrialRecord as the trial service hands it to the attention sources."""
+    from datetime import datetime, timezone
+
+    from trialbuzz.ctgov import parse_study
+    from trialbuzz.trials import TrialRecord
+
+    record = parse_study(study(nct_id, **study_kwargs))
+    fetched = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+    return TrialRecord(record["nct_id"], record, fetched, None, nct_id)

@@ -1,0 +1,168 @@
+"""Trial documents with their attention: served from the store, refreshed when cold or stale."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from . import sources as source_registry
+from .clock import aware, utcnow
+from .document import links, trial_fields
+from .errors import TrialbuzzError
+from .models import Mention, SourceCheck, Trial
+from .sources.base import KINDS
+
+COMPACT_MENTIONS = 5
+MAX_TRIALS_PER_BADGE = 20
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which mentions of a document to list."""
+
+    limit: int = 20
+    offset: int = 0
+    kind: str | None = None
+
+
+class AttentionService:
+    """Builds trial documents, refreshing attention cold (waiting) or stale (in the background)."""
+
+    def __init__(self, db, trials, harvester, settings, clock=utcnow):
+        self.db = db
+        self.trials = trials
+        self.harvester = harvester
+        self.settings = settings
+        self.freshness = timedelta(seconds=settings["FRESHNESS"])
+        self.clock = clock
+
+    def ensure(self, nct_id, refresh=False, wait=True):
+        """The trial record, with its attention harvested: now if cold, in the background if stale."""
+        trial = self.trials.get(nct_id, refresh=refresh)
+        harvested = self.harvester.harvested_at(trial.nct_id)
+        if refresh or harvested is None:
+            self.harvester.refresh(trial, wait_for_it=wait, force=refresh)
+        elif self.clock() - harvested > self.freshness:
+            self.harvester.refresh(trial, wait_for_it=False)
+        return trial
+
+    def document(self, nct_id, base_url, refresh=False, page=Page()):
+        """The full trial document of the public API."""
+        trial = self.ensure(nct_id, refresh=refresh)
+        return self._document(trial, base_url, page)
+
+    def compact(self, nct_id, base_url, wait=True):
+        """The short document the bookmarklet and embeds show; None while a cold refresh runs."""
+        trial = self.ensure(nct_id, wait=wait)
+        if not wait and self.harvester.harvested_at(trial.nct_id) is None:
+            return None
+        full = self._document(trial, base_url, Page(limit=COMPACT_MENTIONS))
+        keep = ("nct_id", "requested_id", "title", "acronym", "status", "phases", "has_results",
+                "url", "score", "counts", "kinds", "publications", "mentions", "mentions_total",
+                "sources", "altmetric", "updated_at", "stale", "details_url", "badge_url")
+        return {name: full[name] for name in keep if name in full}
+
+    def badge_payload(self, primary, nct_ids, base_url):
+        """The bookmarklet payload: the primary trial in full, others if already known."""
+        trials = []
+        for nct_id in nct_ids[:MAX_TRIALS_PER_BADGE]:
+            try:
+                compact = self.compact(nct_id, base_url, wait=nct_id == primary)
+            except TrialbuzzError as exc:
+                trials.append({"nct_id": nct_id, "error": {"code": exc.code,
+                                                           "message": exc.message}})
+                continue
+            if compact is None:
+                compact = {"nct_id": nct_id, "pending": True, **links(nct_id, base_url)}
+            trials.append(compact)
+        return {"primary": primary, "nct_ids": nct_ids[:MAX_TRIALS_PER_BADGE], "trials": trials}
+
+    def _document(self, trial, base_url, page):
+        """Assemble the document from the store."""
+        with self.db.session() as session:
+            row = session.get(Trial, trial.nct_id)
+            summary = row.summary or {}
+            harvested_at = aware(row.harvested_at)
+            checks = _latest_checks(session, trial.nct_id)
+            mentions, total = _mentions(session, trial.nct_id, page)
+        papers = summary.get("papers", {})
+        document = trial_fields(trial)
+        counts = {source.id: 0 for source in self.harvester.sources}
+        counts.update(summary.get("counts", {}))
+        document.update({
+            "score": summary.get("score", 0),
+            "counts": counts,
+            "kinds": summary.get("kinds", dict.fromkeys(KINDS, 0)),
+            "history": summary.get("history", {}),
+            "sources": self._sources(checks, counts),
+            "publications": summary.get("publications", {"total": 0, "results": 0,
+                                                         "preprints": 0}),
+            "mentions": [_mention(m, papers.get(str(m.id))) for m in mentions],
+            "mentions_total": total,
+            "altmetric": _altmetric(checks.get("altmetric")),
+            "updated_at": (harvested_at or trial.fetched_at).isoformat(),
+            "stale": trial.stale or harvested_at is None
+            or self.clock() - harvested_at > self.freshness
+            or self.harvester.in_flight(trial.nct_id),
+        })
+        document.update(links(trial.nct_id, base_url))
+        return document
+
+    def _sources(self, checks, counts):
+        """Every registered source with its status, count, last check and error."""
+        listed = []
+        for source_class in source_registry.REGISTRY:
+            check = checks.get(source_class.id)
+            idle = source_registry.status_of_idle(source_class, self.settings)
+            entry = {"id": source_class.id, "name": source_class.name,
+                     "status": "disabled" if idle else (check.status if check else "pending"),
+                     "count": counts.get(source_class.id, 0),
+                     "checked_at": aware(check.checked_at).isoformat() if check else None,
+                     "error": idle or (check.error if check else None)}
+            if source_class.experimental:
+                entry["experimental"] = True
+            listed.append(entry)
+        return listed
+
+
+def _latest_checks(session, nct_id):
+    """The newest check of each source for a trial."""
+    newest = (select(func.max(SourceCheck.id)).where(SourceCheck.nct_id == nct_id)
+              .group_by(SourceCheck.source))
+    return {check.source: check for check in session.scalars(
+        select(SourceCheck).where(SourceCheck.id.in_(newest)))}
+
+
+def _mentions(session, nct_id, page):
+    """One page of listed mentions, newest first, undated last; and how many there are in all."""
+    where = [Mention.nct_id == nct_id, Mention.duplicate_of.is_(None)]
+    if page.kind:
+        where.append(Mention.kind == page.kind)
+    rows = session.scalars(
+        select(Mention).where(*where)
+        .order_by(Mention.published_at.desc().nulls_last(), Mention.id.desc())
+        .limit(page.limit).offset(page.offset)).all()
+    total = session.scalar(select(func.count()).select_from(Mention).where(*where))
+    return rows, total
+
+
+def _mention(row, paper=None):
+    """A stored mention as the document lists it."""
+    item = {"source": row.source, "kind": row.kind, "title": row.title, "url": row.url,
+            "author": row.author,
+            "published_at": aware(row.published_at).isoformat() if row.published_at else None,
+            "snippet": row.snippet}
+    if row.kind == "forum":
+        item["comment"] = bool((row.extra or {}).get("comment"))
+    if row.kind == "publication":
+        item["result"] = bool((paper or {}).get("result"))
+    if paper and paper.get("also_found_by"):
+        item["also_found_by"] = paper["also_found_by"]
+    return item
+
+
+def _altmetric(check):
+    """Altmetric's summary from its latest good check, or None."""
+    if check is None or check.status != "ok" or not check.summary:
+        return None
+    return check.summary

@@ -1,0 +1,164 @@
+"""Refreshing a trial's attention: sources run concurrently with a deadline, one refresh per trial at a time."""
+
+import logging
+import time
+from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+
+from .clock import utcnow
+from .errors import TrialbuzzError, UpstreamTimeout
+from .models import Mention as MentionRow
+from .models import SourceCheck, Trial
+from .score import summarize
+from .singleflight import SingleFlight
+
+log = logging.getLogger(__name__)
+RATE_LIMITED_CODES = {"upstream_rate_limited", "rate_limited"}
+EXTERNAL_ID_LENGTH = 512
+UPSERTED_FIELDS = ("kind", "url", "title", "author", "published_at", "snippet", "language",
+                   "extra")
+
+
+@dataclass
+class Outcome:
+    """How one source did in one refresh."""
+
+    source: str
+    status: str
+    mentions: list = field(default_factory=list)
+    error: str | None = None
+    summary: dict | None = None
+
+
+class Harvester:
+    """Runs the enabled sources for trials and stores what they find."""
+
+    def __init__(self, db, sources, settings, clock=utcnow):
+        self.db = db
+        self.sources = list(sources)
+        self.deadline = settings["SOURCE_DEADLINE"]
+        self.freshness = timedelta(seconds=settings["FRESHNESS"])
+        self.weights = settings["SCORE_WEIGHTS"]
+        self.clock = clock
+        self._calls = ThreadPoolExecutor(settings["HARVEST_THREADS"],
+                                         thread_name_prefix="trialbuzz-source")
+        # Refreshes wait on source calls, so they get threads of their own: sharing one pool
+        # could fill it with waiting refreshes and leave no thread to make the calls.
+        self._refreshes = ThreadPoolExecutor(max(2, settings["HARVEST_THREADS"] // 2),
+                                             thread_name_prefix="trialbuzz-refresh")
+        self._flights = SingleFlight()
+
+    def harvested_at(self, nct_id):
+        """When the trial's attention was last harvested, or None."""
+        with self.db.session() as session:
+            return session.scalar(select(Trial.harvested_at).where(Trial.nct_id == nct_id))
+
+    def is_fresh(self, nct_id):
+        """Whether the trial was harvested within the freshness window."""
+        harvested = self.harvested_at(nct_id)
+        return harvested is not None and self.clock() - harvested <= self.freshness
+
+    def refresh(self, trial, wait_for_it=True, force=False):
+        """Refresh `trial`, joining a refresh already under way; return its Future."""
+        future = self._flights.submit(trial.nct_id, self._refreshes, self._run, trial, force)
+        if wait_for_it:
+            future.result()
+        return future
+
+    def in_flight(self, nct_id):
+        """Whether a refresh of `nct_id` is under way."""
+        return self._flights.in_flight(nct_id)
+
+    def _run(self, trial, force=False):
+        """Run every source for `trial` within the deadline, then store the outcomes."""
+        if not force and self.is_fresh(trial.nct_id):
+            # A refresh that finished just before this one was asked for did the work.
+            return []
+        deadline = time.monotonic() + self.deadline
+        futures = {self._calls.submit(self._call, source, trial, deadline): source
+                   for source in self.sources}
+        done, _ = wait(futures, timeout=self.deadline + 0.5)
+        outcomes = []
+        for future, source in futures.items():
+            if future in done:
+                outcomes.append(future.result())
+            else:
+                # The call goes on in its thread, but what it finds now is not used.
+                future.cancel()
+                outcomes.append(Outcome(source.id, "error", error="timed out"))
+        self.store(trial.nct_id, outcomes)
+        return outcomes
+
+    def _call(self, source, trial, deadline):
+        """One source's call, its failure turned into a status."""
+        try:
+            mentions = source.find(trial, deadline=deadline)
+            summary = source.summary(trial, deadline=deadline) if hasattr(source,
+                                                                           "summary") else None
+            return Outcome(source.id, "ok", mentions=mentions, summary=summary)
+        except UpstreamTimeout:
+            return Outcome(source.id, "error", error="timed out")
+        except TrialbuzzError as exc:
+            status = "rate_limited" if exc.code in RATE_LIMITED_CODES else "error"
+            return Outcome(source.id, status, error=exc.message[:300])
+        except Exception as exc:  # noqa: BLE001 - a broken source must not break the others
+            log.exception("source %s failed for %s", source.id, trial.nct_id)
+            return Outcome(source.id, "error", error=f"internal error ({exc.__class__.__name__})")
+
+    def store(self, nct_id, outcomes):
+        """Upsert the mentions found, record each source check, and re-compute the summary."""
+        now = self.clock()
+        with self.db.session() as session:
+            for outcome in outcomes:
+                found = _unique(outcome.mentions)
+                if outcome.status == "ok":
+                    _upsert(session, nct_id, found, now)
+                session.add(SourceCheck(nct_id=nct_id, source=outcome.source, checked_at=now,
+                                        status=outcome.status, count=len(found),
+                                        error=outcome.error, summary=outcome.summary))
+            session.flush()
+            rows = session.scalars(select(MentionRow).where(MentionRow.nct_id == nct_id)).all()
+            summary = summarize(rows, self.weights, now)
+            duplicates = summary.pop("duplicates")
+            for row in rows:
+                wanted = duplicates.get(row.id)
+                if row.duplicate_of != wanted:
+                    row.duplicate_of = wanted
+            session.execute(update(Trial).where(Trial.nct_id == nct_id).values(
+                summary=summary, harvested_at=now))
+
+
+def _unique(mentions):
+    """A source's mentions without repeats of the same external id (the last one wins)."""
+    unique = {}
+    for mention in mentions:
+        mention.external_id = str(mention.external_id)[:EXTERNAL_ID_LENGTH]
+        unique[mention.external_id] = mention
+    return list(unique.values())
+
+
+def _upsert(session, nct_id, mentions, now):
+    """Insert new mentions and update known ones; nothing is ever deleted here."""
+    if not mentions:
+        return
+    source = mentions[0].source
+    known = {}
+    ids = [m.external_id for m in mentions]
+    for start in range(0, len(ids), 500):
+        known.update((row.external_id, row) for row in session.scalars(select(MentionRow).where(
+            MentionRow.nct_id == nct_id, MentionRow.source == source,
+            MentionRow.external_id.in_(ids[start:start + 500]))))
+    for mention in mentions:
+        values = {name: getattr(mention, name) for name in UPSERTED_FIELDS}
+        row = known.get(mention.external_id)
+        if row is None:
+            session.add(MentionRow(nct_id=nct_id, source=source,
+                                   external_id=mention.external_id, first_seen_at=now,
+                                   last_seen_at=now, **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.last_seen_at = now

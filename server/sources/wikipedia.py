@@ -1,0 +1,157 @@
+"""Wikipedia: articles linking to a trial's study page or quoting its NCT ID, on each wiki."""
+
+import logging
+import re
+from urllib.parse import quote
+
+from ..errors import UpstreamBadResponse, UpstreamError, UpstreamUnavailable
+from .base import STUDY_URL_FORMS, Mention, Source, parse_datetime, plain_text, safe_url
+
+log = logging.getLogger(__name__)
+
+# Wikimedia's etiquette: ask the API to refuse us while its replicas lag more than this (seconds).
+MAXLAG = 5
+LINK_LIMIT = 500
+SEARCH_LIMIT = 50
+# Page caps: 5,000 links per study-URL form and 200 search hits per wiki are far beyond any trial.
+LINK_PAGES = 10
+SEARCH_PAGES = 4
+# Wiki subdomains such as en, ja, simple, zh-yue, be-tarask; anything else is a misconfiguration.
+_LANG = re.compile(r"^[a-z][a-z0-9-]{0,24}$")
+# Characters MediaWiki leaves readable in article paths.
+_TITLE_SAFE = "/:(),;@!$*'"
+# Search snippets highlight matches inline; dropping the span keeps "(NCT…)" from turning
+# into "( NCT… )".
+_SEARCHMATCH = re.compile(r"</?span[^>]*>")
+
+
+class Wikipedia(Source):
+    """Pages on each configured wiki: `list=exturlusage` for links, `list=search` for text."""
+
+    id = "wikipedia"
+    name = "Wikipedia"
+    kinds = ("wikipedia",)
+    url_setting = "WIKIPEDIA_URL"
+    # Wikimedia asks for requests in series at a modest pace; 5/s keeps one trial within seconds.
+    rate = "5/second"
+
+    def languages(self):
+        """The wiki language codes to search, from WIKIPEDIA_LANGUAGES (default English)."""
+        codes = []
+        for code in self.settings.get("WIKIPEDIA_LANGUAGES") or ["en"]:
+            code = str(code).strip().lower()
+            if not _LANG.match(code):
+                log.warning("ignoring WIKIPEDIA_LANGUAGES entry %r: not a wiki language code", code)
+            elif code not in codes:
+                codes.append(code)
+        return codes
+
+    def api_url(self, lang):
+        """The Action API address of one language wiki (WIKIPEDIA_URL is a `{lang}` template)."""
+        return self.settings[self.url_setting].format(lang=lang)
+
+    def find(self, trial, deadline=None):
+        """Pages on every configured wiki that link to or quote the trial, one mention per page."""
+        mentions = []
+        for lang in self.languages():
+            mentions.extend(self._find_on(lang, trial.nct_id, deadline))
+        return mentions
+
+    def _find_on(self, lang, nct_id, deadline):
+        """Linking pages first, then text matches; a page found both ways is counted once."""
+        api = self.api_url(lang)
+        pages = {}
+        for form in STUDY_URL_FORMS:
+            # No euprotocol: MediaWiki then matches both http:// and https:// links.
+            params = {"list": "exturlusage", "euquery": form.format(id=nct_id), "eunamespace": 0,
+                      "eulimit": LINK_LIMIT, "euprop": "ids|title|url"}
+            for row in self._rows(api, params, "exturlusage", "eucontinue", LINK_PAGES, deadline):
+                pageid = _page_id(row)
+                if pageid is not None and pageid not in pages:
+                    pages[pageid] = _mention(self.id, lang, pageid, row, linked=True,
+                                             snippet=safe_url(row.get("url")))
+        params = {"list": "search", "srsearch": f'insource:"{nct_id}"', "srnamespace": 0,
+                  "srlimit": SEARCH_LIMIT, "srprop": "snippet|timestamp"}
+        for hit in self._rows(api, params, "search", "sroffset", SEARCH_PAGES, deadline):
+            pageid = _page_id(hit)
+            if pageid is None:
+                continue
+            snippet, edited = _text(hit.get("snippet")), _text(hit.get("timestamp"))
+            snippet = plain_text(_SEARCHMATCH.sub("", snippet)) if snippet else None
+            # The search reports the page's last edit: the best date the API gives for a page.
+            edited = parse_datetime(edited) if edited else None
+            if pageid in pages:
+                pages[pageid].published_at = edited
+                pages[pageid].snippet = snippet or pages[pageid].snippet
+            else:
+                pages[pageid] = _mention(self.id, lang, pageid, hit, linked=False,
+                                         snippet=snippet, published_at=edited)
+        return list(pages.values())
+
+    def _rows(self, api, params, key, continue_key, max_pages, deadline):
+        """Yield the rows of `query[key]` page by page, following `continue` up to `max_pages`."""
+        params = {"action": "query", **params, "maxlag": MAXLAG, "format": "json",
+                  "formatversion": 2}
+        carry = {}
+        for _ in range(max_pages):
+            response = self.upstream.get(api, params={**params, **carry}, deadline=deadline)
+            data = self._json(response)
+            query = data.get("query", {})
+            rows = query.get(key, []) if isinstance(query, dict) else None
+            if not isinstance(rows, list):
+                raise UpstreamBadResponse(f"{self.name} answered without a {key} list")
+            yield from (row for row in rows if isinstance(row, dict))
+            more = data.get("continue")
+            # Only the continuation keys go back: the answer must not rewrite our query.
+            following = ({name: more[name] for name in (continue_key, "continue")
+                          if isinstance(more.get(name), (str, int))}
+                         if isinstance(more, dict) else {})
+            if continue_key not in following or following == carry:
+                return
+            carry = following
+
+    def _json(self, response):
+        """The decoded answer; MediaWiki reports errors (maxlag among them) inside a 200 body."""
+        data = self.upstream.json(response)
+        if not isinstance(data, dict):
+            raise UpstreamBadResponse(f"{self.name} answered with something other than an object")
+        error = data.get("error")
+        if error is None:
+            return data
+        code = plain_text(error.get("code") if isinstance(error, dict) else None, limit=40)
+        if code in ("maxlag", "ratelimited"):
+            retry = response.headers.get("Retry-After", "").strip()
+            raise UpstreamUnavailable(
+                f"{self.name} asks us to wait ({code})",
+                code="upstream_rate_limited" if code == "ratelimited" else None,
+                retry_after=int(retry) if retry.isdigit() else None)
+        raise UpstreamError(f"{self.name} refused the query ({code or 'unknown error'})")
+
+
+def _text(value):
+    """`value` if it is a string, else None."""
+    return value if isinstance(value, str) else None
+
+
+def _page_id(row):
+    """A row's page ID as an int, or None when missing or not a positive whole number."""
+    pageid = row.get("pageid")
+    if isinstance(pageid, bool) or not isinstance(pageid, (int, str)):
+        return None
+    return int(pageid) if str(pageid).isdigit() and int(pageid) > 0 else None
+
+
+def article_url(lang, pageid, title):
+    """The reader's address of a page; by page ID when the title is missing."""
+    if isinstance(title, str) and title.strip():
+        path = quote(title.strip().replace(" ", "_"), safe=_TITLE_SAFE)
+        return safe_url(f"https://{lang}.wikipedia.org/wiki/{path}")
+    return safe_url(f"https://{lang}.wikipedia.org/?curid={pageid}")
+
+
+def _mention(source, lang, pageid, row, linked, snippet, published_at=None):
+    """One wiki page as a Mention."""
+    return Mention(source=source, kind="wikipedia", external_id=f"{lang}:{pageid}",
+                   url=article_url(lang, pageid, row.get("title")),
+                   title=plain_text(row.get("title")), published_at=published_at,
+                   snippet=snippet, language=lang, extra={"linked": linked})
