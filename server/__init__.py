@@ -3,6 +3,7 @@
 import logging
 
 from flask import Flask
+from flask_cors import CORS
 
 __version__ = "0.1.0"
 
@@ -26,4 +27,7 @@ def create_app(config=None):
     handlers.register(app)
     for blueprint in (api.bp, meta.bp, pages.bp):
         app.register_blueprint(blueprint)
+    # The bookmarklet reads the API from other sites' pages; nothing else is cross-origin.
+    CORS(app, resources={r"/api/*": {"origins": "*", "methods": ["GET"]}},
+         send_wildcard=True, vary_header=False)
     return app

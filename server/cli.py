@@ -1,4 +1,4 @@
-"""The `trialbuzz` command line: serve, init-db, lookup."""
+"""The `trialbuzz` command line: serve, init-db, lookup, harvest."""
 
 import json
 import sys
@@ -7,11 +7,14 @@ import click
 
 from . import create_app
 from .db import get_db
-from .document import trial_document
+from .attention import Page
 from .errors import TrialbuzzError
 from .labels import code_label, phase_label
-from .nctid import normalize
+from .nctid import find_all, normalize, unique
 from .trialfinder import find_trials
+
+
+LOCAL_URL = "http://127.0.0.1:5000"
 
 
 @click.group()
@@ -45,8 +48,10 @@ def serve(host, port, threads):
 @main.command()
 @click.argument("target")
 @click.option("--json", "as_json", is_flag=True, help="Print the trial document as JSON.")
-def lookup(target, as_json):
-    """Look up a trial by NCT ID, or the trials of a page by URL."""
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(0, 100),
+              help="How many of the latest mentions to show.")
+def lookup(target, as_json, limit):
+    """Look up a trial by NCT ID, or the trials of a page by URL, with its attention."""
     app = create_app()
     state = app.extensions["trialbuzz"]
     try:
@@ -59,8 +64,8 @@ def lookup(target, as_json):
             if len(found["nct_ids"]) > 1 and not as_json:
                 click.echo("trials on that page: " + ", ".join(found["nct_ids"]))
         get_db(app).migrate()
-        document = trial_document(state.trials.get(nct_id),
-                                  app.config["PUBLIC_URL"] or "http://127.0.0.1:5000")
+        document = state.attention.document(nct_id, app.config["PUBLIC_URL"] or LOCAL_URL,
+                                            page=Page(limit=limit))
     except TrialbuzzError as exc:
         raise click.ClickException(exc.message) from exc
     if as_json:
@@ -87,8 +92,95 @@ def _print_trial(document):
     ]
     for label, value in rows:
         click.echo(f"  {label:<11} {value if value is not None else 'n/a'}")
+    click.echo()
+    click.echo(click.style(f"  score {document['score']}", bold=True) + "   " + "  ".join(
+        f"{kind} {count}" for kind, count in document["kinds"].items() if count))
+    publications = document["publications"]
+    click.echo(f"  publications {publications['total']} ({publications['results']} reporting "
+               f"results, {publications.get('preprints', 0)} preprints)")
+    click.echo()
+    click.echo(f"  {'source':<32} {'status':<13} {'count':>5}  note")
+    for source in document["sources"]:
+        click.echo(f"  {source['name']:<32} {source['status']:<13} {source['count']:>5}  "
+                   f"{source['error'] or ''}")
+    if document["mentions"]:
+        click.echo()
+        click.echo(f"  latest of {document['mentions_total']} mentions:")
+    for mention in document["mentions"]:
+        when = (mention["published_at"] or "")[:10] or "undated"
+        title = (mention["title"] or mention["url"] or "")[:90]
+        click.echo(f"  {when:<10} {mention['kind']:<11} {title}")
+        if mention["url"]:
+            click.echo(f"  {'':<10} {'':<11} {click.style(mention['url'], dim=True)}")
+    if document["altmetric"]:
+        click.echo(f"\n  Altmetric score {document['altmetric']['score']} "
+                   f"({document['altmetric']['attribution']})")
     if document["stale"]:
-        click.echo("  (stored copy; ClinicalTrials.gov could not be reached)")
+        click.echo("\n  (stored copy; a refresh is under way or the registry could not be "
+                   "reached)")
+
+
+@main.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 32),
+              help="Trials refreshed at once (every source keeps its own rate limit).")
+def harvest(targets, concurrency):
+    """Refresh the attention of many trials: NCT IDs, or files naming them."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from tqdm import tqdm
+
+    app = create_app()
+    get_db(app).migrate()
+    state = app.extensions["trialbuzz"]
+    ids = _harvest_ids(targets)
+
+    def one(nct_id):
+        """Registry record, then every source, for one trial."""
+        return state.harvester.refresh(state.trials.get(nct_id), force=True).result()
+
+    errors, failed, found = {}, [], 0
+    with ThreadPoolExecutor(concurrency) as pool:
+        futures = {pool.submit(one, nct_id): nct_id for nct_id in ids}
+        for future in tqdm(as_completed(futures), total=len(ids), desc="harvesting",
+                           unit="trial", file=sys.stderr, disable=None):
+            try:
+                outcomes = future.result()
+            except TrialbuzzError as exc:
+                failed.append(f"{futures[future]}: {exc.message}")
+                continue
+            for outcome in outcomes:
+                found += len(outcome.mentions)
+                if outcome.status != "ok":
+                    errors[outcome.source] = errors.get(outcome.source, 0) + 1
+    click.echo(f"trials: {len(ids) - len(failed)} harvested, {len(failed)} failed; "
+               f"mentions found: {found}")
+    for source, count in sorted(errors.items()):
+        click.echo(f"  {source}: {count} trial(s) with errors")
+    for line in failed:
+        click.echo(f"  {line}")
+    if failed and len(failed) == len(ids):
+        sys.exit(1)
+
+
+def _harvest_ids(targets):
+    """NCT IDs from arguments that are IDs or files of IDs, in order, without repeats."""
+    import os
+
+    ids = []
+    for target in targets:
+        nct_id = normalize(target)
+        if nct_id:
+            ids.append(nct_id)
+        elif os.path.isfile(target):
+            with open(target, encoding="utf-8", errors="replace") as handle:
+                ids.extend(find_all(handle.read()))
+        else:
+            raise click.BadParameter(f"{target!r} is neither an NCT ID nor a file",
+                                     param_hint="TARGETS")
+    if not ids:
+        raise click.ClickException("no NCT IDs given")
+    return unique(ids)
 
 
 def _redacted(url):

@@ -71,7 +71,8 @@ class RateLimit:
 class Upstream:
     """One upstream service: a base URL, one Session with retries, and its own rate limit."""
 
-    def __init__(self, name, base_url, settings, rate=None, storage=None):
+    def __init__(self, name, base_url, settings, rate=None, storage=None,
+                 retry_statuses=RETRY_STATUSES):
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.timeout = (settings["UPSTREAM_CONNECT_TIMEOUT"], settings["UPSTREAM_READ_TIMEOUT"])
@@ -80,7 +81,7 @@ class Upstream:
             total=settings["UPSTREAM_RETRIES"], connect=settings["UPSTREAM_RETRIES"],
             read=1, status=settings["UPSTREAM_RETRIES"],
             backoff_factor=settings["UPSTREAM_BACKOFF"], backoff_max=10,
-            status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
+            status_forcelist=retry_statuses, allowed_methods=frozenset({"GET"}),
             respect_retry_after_header=True, raise_on_status=False,
         )
         retry.max_retry_after = settings["UPSTREAM_MAX_RETRY_AFTER"]

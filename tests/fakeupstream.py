@@ -111,6 +111,9 @@ class FakeUpstream:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; without TCP_NODELAY each answer would
+            # wait ~40 ms for the client's delayed ACK.
+            disable_nagle_algorithm = True
 
             def do_GET(self):  # noqa: N802 - http.server's naming
                 reply = fake._dispatch("GET", self.path, dict(self.headers))

@@ -5,17 +5,23 @@ import json
 import pytest
 from click.testing import CliRunner
 
+import upstreams
+from conftest import app_config
+from fakeupstream import Reply
 from records import study
 from trialbuzz.cli import main
 
 
 @pytest.fixture
 def env(tmp_path, fake, ctgov, monkeypatch):
-    """Environment pointing the CLI at a fresh database and the fake registry."""
+    """Environment pointing the CLI at a fresh database and every upstream at the fake."""
+    upstreams.install(fake)
+    for name, value in app_config(tmp_path, fake.url).items():
+        if isinstance(value, (str, float)) and name != "TESTING":
+            monkeypatch.setenv("TRIALBUZZ_" + name, str(value))
     monkeypatch.setenv("TRIALBUZZ_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
-    monkeypatch.setenv("TRIALBUZZ_CTGOV_URL", fake.url)
     monkeypatch.setenv("TRIALBUZZ_CTGOV_RATE", "")
-    monkeypatch.setenv("TRIALBUZZ_UPSTREAM_BACKOFF", "0.01")
+    monkeypatch.setenv("TRIALBUZZ_SOURCE_RATES", "*=")
     return ctgov
 
 
@@ -26,11 +32,43 @@ def test_init_db_creates_the_schema(env, tmp_path):
     assert (tmp_path / "cli.sqlite3").exists()
 
 
-def test_lookup_prints_a_summary(env):
+def test_lookup_prints_the_trial_its_sources_score_and_latest_mentions(env):
     result = CliRunner().invoke(main, ["lookup", "NCT04280705"])
     assert result.exit_code == 0, result.output
     assert "NCT04280705  Adaptive COVID-19 Treatment Trial (ACTT)" in result.output
     assert "Completed" in result.output and "Phase 3" in result.output
+    assert "score 13" in result.output
+    lines = result.output.splitlines()
+    gdelt = next(line for line in lines if "GDELT news" in line)
+    assert gdelt.split()[-2:] == ["ok", "1"]
+    assert any("Remdesivir trial results discussed" in line for line in lines)
+    assert any("https://news.example.org/2026/11/remdesivir-trial" in line for line in lines)
+
+
+def test_harvest_refreshes_ids_from_arguments_and_files(env, fake, tmp_path):
+    env.add(study("NCT04292899", title="Second"))
+    listing = tmp_path / "trials.txt"
+    listing.write_text("NCT04292899\nnot an id\nNCT04280705 again\n")
+    result = CliRunner().invoke(main, ["harvest", "NCT04280705", str(listing)])
+    assert result.exit_code == 0, result.output
+    assert "trials: 2 harvested, 0 failed" in result.output
+    assert fake.count(upstreams.ROUTES["gdelt"]) == 2
+
+
+def test_harvest_summarises_errors_per_source(env, fake):
+    fake.route(upstreams.ROUTES["gdelt"], Reply.text("down", 500))
+    env.add(study("NCT04292899", title="Second"))
+    result = CliRunner().invoke(main, ["harvest", "NCT04280705", "NCT04292899", "NCT99999999"])
+    assert result.exit_code == 0, result.output
+    assert "trials: 2 harvested, 1 failed" in result.output
+    assert "gdelt: 2 trial(s) with errors" in result.output
+    assert "NCT99999999: ClinicalTrials.gov has no study NCT99999999" in result.output
+
+
+def test_harvest_refuses_targets_that_are_neither_ids_nor_files(env):
+    result = CliRunner().invoke(main, ["harvest", "/no/such/file"])
+    assert result.exit_code == 2
+    assert "neither an NCT ID nor a file" in result.output
 
 
 def test_lookup_json_of_an_alias_by_url(env):

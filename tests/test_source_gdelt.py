@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from limits import parse as parse_rate
 
-from fakeupstream import FakeUpstream, Reply
+from fakeupstream import Reply
 from records import trial_record
 from trialbuzz.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable
 from trialbuzz.sources.gdelt import Gdelt
@@ -16,27 +16,6 @@ from trialbuzz.sources.gdelt import Gdelt
 FIXTURES = Path(__file__).parent / "fixtures" / "gdelt"
 NCT = "NCT04280705"
 ROUTE = "/api/v2/doc/doc"
-
-
-@pytest.fixture(scope="module")
-def module_fake():
-    """One fake server for the module: stopping one costs half a second of polling."""
-    server = FakeUpstream()
-    # Headers and body leave in two writes; without TCP_NODELAY each answer waits ~40 ms for
-    # the client's delayed ACK.
-    server.server.RequestHandlerClass.disable_nagle_algorithm = True
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fake(module_fake):
-    """The module's fake with its routes and records cleared for each test."""
-    module_fake.routes.clear()
-    module_fake.requests.clear()
-    module_fake.calls.clear()
-    return module_fake
 
 
 @pytest.fixture
@@ -190,4 +169,13 @@ def test_429_with_long_retry_after_is_reported_as_rate_limiting(fake, gdelt_sett
         find(gdelt_settings)
     assert caught.value.code == "upstream_rate_limited"
     assert caught.value.retry_after == 60
+    assert fake.count(ROUTE) == 1
+
+
+def test_429_without_retry_after_is_not_retried_inside_the_five_second_window(fake,
+                                                                             gdelt_settings):
+    fake.route(ROUTE, Reply.text("Please limit requests to one every 5 seconds", status=429))
+    with pytest.raises(UpstreamUnavailable) as caught:
+        find(gdelt_settings)
+    assert caught.value.code == "upstream_rate_limited"
     assert fake.count(ROUTE) == 1

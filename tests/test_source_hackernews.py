@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from limits import parse as parse_rate
 
-from fakeupstream import FakeUpstream, Reply
+from fakeupstream import Reply
 from records import trial_record
 from trialbuzz.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable
 from trialbuzz.sources.hackernews import MAX_PAGES, HackerNews
@@ -16,27 +16,6 @@ from trialbuzz.sources.hackernews import MAX_PAGES, HackerNews
 FIXTURES = Path(__file__).parent / "fixtures" / "hackernews"
 NCT = "NCT04280705"
 ROUTE = "/search"
-
-
-@pytest.fixture(scope="module")
-def module_fake():
-    """One fake server for the module: stopping one costs half a second of polling."""
-    server = FakeUpstream()
-    # Headers and body leave in two writes; without TCP_NODELAY each answer waits ~40 ms for
-    # the client's delayed ACK.
-    server.server.RequestHandlerClass.disable_nagle_algorithm = True
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fake(module_fake):
-    """The module's fake with its routes and records cleared for each test."""
-    module_fake.routes.clear()
-    module_fake.requests.clear()
-    module_fake.calls.clear()
-    return module_fake
 
 
 def fixture(name):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fakeupstream import FakeUpstream, Reply
+from fakeupstream import Reply
 from records import trial_record
 from trialbuzz import settings
 from trialbuzz.errors import (UpstreamBadResponse, UpstreamError, UpstreamTimeout,
@@ -22,27 +22,6 @@ NO_LINKS = {"batchcomplete": True, "query": {"exturlusage": []}}
 STUDY = f"https://clinicaltrials.gov/study/{NCT}"
 FIRST_FORM = STUDY_URL_FORMS[0].format(id=NCT)
 NO_HITS = {"batchcomplete": True, "query": {"searchinfo": {"totalhits": 0}, "search": []}}
-
-
-@pytest.fixture(scope="module")
-def module_fake():
-    """One fake server for the module: stopping one costs half a second of polling."""
-    server = FakeUpstream()
-    # Headers and body leave in two writes; without TCP_NODELAY each answer waits ~40 ms for
-    # the client's delayed ACK, and this source sends nine requests per wiki.
-    server.server.RequestHandlerClass.disable_nagle_algorithm = True
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fake(module_fake):
-    """The module's fake with its routes and records cleared for each test."""
-    module_fake.routes.clear()
-    module_fake.requests.clear()
-    module_fake.calls.clear()
-    return module_fake
 
 
 def fixture(name):

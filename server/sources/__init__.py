@@ -39,8 +39,8 @@ def build(settings, storage=None):
 
 def status_of_idle(source_class, settings):
     """Why a registered source is not running: the reason shown as its status."""
-    if source_class.id not in enabled_ids(settings):
-        return "not enabled (TRIALBUZZ_SOURCES)"
     if not source_class.available(settings):
         return f"needs TRIALBUZZ_{source_class.key_setting}"
+    if source_class.id not in enabled_ids(settings):
+        return "not enabled (TRIALBUZZ_SOURCES)"
     return None

@@ -6,7 +6,7 @@ from urllib.parse import quote
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from ..upstream import Upstream
+from ..upstream import RETRY_STATUSES, Upstream
 
 KINDS = ("news", "blog", "wikipedia", "social", "forum", "publication", "policy", "video")
 
@@ -51,6 +51,8 @@ class Source:
     key_setting = None
     # Our own pace towards the service, shared by every thread (a `limits` rate string).
     rate = "5/second"
+    # Answers retried with backoff; a source whose limit window outlasts our backoff drops 429.
+    retry_statuses = RETRY_STATUSES
     # Experimental sources say so in their status and documentation.
     experimental = False
 
@@ -61,7 +63,7 @@ class Source:
         # "*" sets every source's pace at once (an empty string turns our own limits off).
         rate = rates.get(self.id, rates.get("*", self.rate))
         self.upstream = Upstream(self.name, base_url, settings, rate=rate or None,
-                                 storage=storage)
+                                 storage=storage, retry_statuses=self.retry_statuses)
 
     @classmethod
     def available(cls, settings):

@@ -30,6 +30,8 @@ class Gdelt(Source):
     url_setting = "GDELT_URL"
     # GDELT allows one request per 5 seconds per client and answers 429 to anything faster.
     rate = "1 per 5 seconds"
+    # GDELT's window is 5 s: a 429 retried within our backoff would only be refused again.
+    retry_statuses = (500, 502, 503, 504)
     experimental = True
 
     def params(self, nct_id):

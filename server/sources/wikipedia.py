@@ -18,7 +18,7 @@ LINK_PAGES = 10
 SEARCH_PAGES = 4
 # Wiki subdomains such as en, ja, simple, zh-yue, be-tarask; anything else is a misconfiguration.
 _LANG = re.compile(r"^[a-z][a-z0-9-]{0,24}$")
-# Characters MediaWiki leaves readable in article paths.
+# Characters MediaWiki itself leaves unescaped in article paths, so our links read like its own.
 _TITLE_SAFE = "/:(),;@!$*'"
 # Search snippets highlight matches inline; dropping the span keeps "(NCT…)" from turning
 # into "( NCT… )".

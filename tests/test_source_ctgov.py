@@ -1,0 +1,44 @@
+"""Registry references: results and derived papers are attention, background references are not."""
+
+from records import reference, study, trial_record
+from trialbuzz.sources.ctgov import CtGovReferences
+
+
+def test_results_and_derived_papers_become_publications(source_settings):
+    trial = trial_record(references=[
+        reference("33052335", "RESULT"),
+        reference("32445440", "DERIVED"),
+        reference("11102329", "BACKGROUND"),
+        reference(None, "RESULT", citation="Doe J. A results paper. Lancet. 2021;1:1. "
+                                           "doi: 10.1016/S0140-6736(21)00001-1."),
+    ])
+    mentions = CtGovReferences(source_settings).find(trial)
+    assert [m.external_id for m in mentions[:2]] == ["33052335", "32445440"]
+    assert len(mentions) == 3
+    first, _, third = mentions
+    assert first.url == "https://pubmed.ncbi.nlm.nih.gov/33052335/"
+    assert first.extra["result"] is True and mentions[1].extra["result"] is False
+    assert third.extra["doi"] == "10.1016/s0140-6736(21)00001-1"
+    assert third.url == "https://doi.org/10.1016/s0140-6736(21)00001-1"
+    assert third.external_id.startswith("citation:")
+    assert third.extra["year"] == 2021
+
+
+def test_see_also_links_are_listed_as_links_and_hostile_ones_dropped(source_settings):
+    record = study()
+    record["protocolSection"]["referencesModule"] = {"seeAlsoLinks": [
+        {"label": "Trial website", "url": "https://actt.example.org/"},
+        {"label": "<b>evil</b>", "url": "javascript:alert(1)"},
+    ]}
+    from trialbuzz.ctgov import parse_study
+    from trialbuzz.trials import TrialRecord
+    parsed = parse_study(record)
+    trial = TrialRecord("NCT04280705", parsed, None, None, "NCT04280705")
+    mentions = CtGovReferences(source_settings).find(trial)
+    assert [(m.kind, m.url, m.title) for m in mentions] == [
+        ("link", "https://actt.example.org/", "Trial website")]
+
+
+def test_no_references_no_mentions(source_settings, fake):
+    assert CtGovReferences(source_settings).find(trial_record()) == []
+    assert fake.requests == []
