@@ -2,8 +2,7 @@
 
 from flask import Blueprint, render_template, request
 
-from . import nctid
-from .document import trial_document
+from . import nctid, sources
 from .errors import TrialbuzzError
 from .state import base_url, state
 from .trialfinder import find_trials
@@ -22,8 +21,22 @@ def _lookup(query):
     trial = None
     shown = found["primary"] or (found["nct_ids"][0] if len(found["nct_ids"]) == 1 else None)
     if shown:
-        trial = trial_document(state().trials.get(shown), base_url())
+        trial = state().attention.compact(shown, base_url())
     return found, trial
+
+
+@bp.get("/about/score")
+def about_score():
+    """How the score is computed, with this server's weights and sources."""
+    settings = state().settings
+    listed = []
+    for source_class in sources.REGISTRY:
+        idle = sources.status_of_idle(source_class, settings)
+        listed.append({"name": source_class.name, "about": source_class.about,
+                       "experimental": source_class.experimental,
+                       "state": f"off: {idle}" if idle else "on"})
+    return render_template("score.html", sources=listed, weights=settings["SCORE_WEIGHTS"],
+                           freshness_hours=round(settings["FRESHNESS"] / 3600, 1))
 
 
 @bp.get("/")

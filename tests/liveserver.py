@@ -9,6 +9,18 @@ from contextlib import contextmanager
 import requests
 
 
+def as_environment(config):
+    """TRIALBUZZ_* variables for the plain settings of an app config (lists and maps skipped)."""
+    env = {}
+    for name, value in config.items():
+        if name == "TESTING" or isinstance(value, (dict, list)):
+            continue
+        env["TRIALBUZZ_" + name] = "" if value is None else str(value)
+    env["TRIALBUZZ_SOURCE_RATES"] = ",".join(
+        f"{key}={rate or ''}" for key, rate in config.get("SOURCE_RATES", {}).items())
+    return env
+
+
 def free_port():
     """A loopback port nobody listens on right now."""
     with socket.socket() as sock:

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 import upstreams
 from conftest import app_config
 from fakeupstream import Reply
+from liveserver import as_environment
 from records import study
 from trialbuzz.cli import main
 
@@ -16,12 +17,9 @@ from trialbuzz.cli import main
 def env(tmp_path, fake, ctgov, monkeypatch):
     """Environment pointing the CLI at a fresh database and every upstream at the fake."""
     upstreams.install(fake)
-    for name, value in app_config(tmp_path, fake.url).items():
-        if isinstance(value, (str, float)) and name != "TESTING":
-            monkeypatch.setenv("TRIALBUZZ_" + name, str(value))
-    monkeypatch.setenv("TRIALBUZZ_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
-    monkeypatch.setenv("TRIALBUZZ_CTGOV_RATE", "")
-    monkeypatch.setenv("TRIALBUZZ_SOURCE_RATES", "*=")
+    config = app_config(tmp_path, fake.url, DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    for name, value in as_environment(config).items():
+        monkeypatch.setenv(name, value)
     return ctgov
 
 

@@ -2,7 +2,9 @@
 
 import pytest
 
-from liveserver import running_server
+import upstreams
+from conftest import app_config
+from liveserver import as_environment, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -16,8 +18,8 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", 
 def server(fake, ctgov, tmp_path):
     """`trialbuzz serve` from this checkout, pointed at the fake registry."""
     import sys
-    env = {"TRIALBUZZ_CTGOV_URL": fake.url, "TRIALBUZZ_CONTACT": "tests@example.org",
-           "TRIALBUZZ_DATABASE_URL": f"sqlite:///{tmp_path / 'browser.sqlite3'}"}
+    upstreams.install(fake)
+    env = as_environment(app_config(tmp_path, fake.url))
     with running_server([sys.executable, "-m", "trialbuzz.cli", "serve"], env=env) as base:
         yield base
 
@@ -46,6 +48,8 @@ def test_lookup_box_shows_the_trial(browser, server, scheme):
     assert page.get_by_role("heading", name="Adaptive COVID-19 Treatment Trial (ACTT)").is_visible()
     assert page.get_by_role("link", name="Study record on ClinicalTrials.gov").get_attribute(
         "href") == "https://clinicaltrials.gov/study/NCT04280705"
+    assert page.get_by_text("attention score").is_visible()
+    assert page.locator(".score strong").inner_text() == "13"
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert (background == "rgb(20, 22, 26)") == (scheme == "dark")
     page.screenshot(path=f"{ARTIFACTS}/home-{scheme}.png", full_page=True)

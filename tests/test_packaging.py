@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from liveserver import running_server
+import upstreams
+from conftest import app_config
+from liveserver import as_environment, running_server
 from records import study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,12 +54,12 @@ def test_installed_package_is_imported_from_the_wheel(installed):
     assert location.startswith(str(venv))
 
 
-def test_installed_command_serves_pages_and_trials_with_aliases(installed, fake, ctgov,
+def test_installed_command_serves_pages_trials_aliases_and_attention(installed, fake, ctgov,
                                                                 tmp_path):
     venv, _ = installed
     ctgov.add(study("NCT00010647", aliases=["NCT00009113"], title="Merged study"))
-    env = {"TRIALBUZZ_CTGOV_URL": fake.url, "TRIALBUZZ_CONTACT": "tests@example.org",
-           "TRIALBUZZ_DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}"}
+    upstreams.install(fake)
+    env = as_environment(app_config(tmp_path, fake.url))
     with running_server([str(venv / "bin" / "trialbuzz"), "serve"], env=env,
                         cwd=str(tmp_path)) as base:
         home = requests.get(base + "/", timeout=5)
@@ -67,7 +69,13 @@ def test_installed_command_serves_pages_and_trials_with_aliases(installed, fake,
         assert document["nct_id"] == "NCT00010647"
         assert document["requested_id"] == "NCT00009113"
         assert document["title"] == "Merged study"
-        assert requests.get(base + "/api/v1/trials/NCT04280705", timeout=10).json()[
-            "phases"] == ["PHASE3"]
+        full = requests.get(base + "/api/v1/trials/NCT04280705", timeout=30).json()
+        assert full["phases"] == ["PHASE3"]
+        assert full["score"] == 13 and full["publications"]["total"] == 3
+        assert {s["id"]: s["status"] for s in full["sources"]}["gdelt"] == "ok"
+        badge = requests.get(base + "/api/v1/badge?ids=NCT04280705", timeout=30,
+                             headers={"Origin": "https://clinicaltrials.gov"})
+        assert badge.json()["trials"][0]["score"] == 13
+        assert badge.headers["Access-Control-Allow-Origin"] == "*"
         # waitress, the production server, names itself with our ident.
         assert requests.get(base + "/healthz", timeout=5).headers["Server"] == "trialbuzz"

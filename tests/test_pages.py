@@ -53,3 +53,28 @@ def test_static_files_with_hash_are_cached_for_a_year(client):
     assert response.status_code == 200
     assert "immutable" in response.headers["Cache-Control"]
     assert "max-age=31536000" in response.headers["Cache-Control"]
+
+
+def test_lookup_shows_score_kinds_and_latest_mentions(client, fake, ctgov):
+    import upstreams
+    upstreams.install(fake)
+    html = client.get("/?q=NCT04280705").get_data(as_text=True)
+    assert "<strong>13</strong>" in html
+    assert "<li>1 news</li>" in html and "<li>2 forum</li>" in html
+    assert 'href="https://news.example.org/2026/11/remdesivir-trial"' in html
+    assert "Latest of 7 mentions" in html
+
+
+def test_lookup_without_attention_lists_the_sources_checked(client, ctgov):
+    html = client.get("/?q=NCT04280705").get_data(as_text=True)
+    assert "No attention found yet. Sources checked:" in html
+    assert "GDELT news (error)" in html
+
+
+def test_score_page_shows_this_servers_weights_and_sources(make_app):
+    html = make_app(SCORE_WEIGHTS={"news": 10}, SOURCES=["ctgov", "pubmed"]).test_client().get(
+        "/about/score").get_data(as_text=True)
+    assert "<td>News</td><td>10.0</td>" in html
+    assert "<td>Blog</td><td>5</td>" in html
+    assert "off: not enabled (TRIALBUZZ_SOURCES)" in html
+    assert "off: needs TRIALBUZZ_ALTMETRIC_KEY" in html

@@ -19,6 +19,7 @@ class Altmetric(Source):
 
     id = "altmetric"
     name = "Altmetric"
+    about = "Altmetric's own score and counts, shown beside ours (needs an operator key)."
     kinds = ()
     url_setting = "ALTMETRIC_URL"
     key_setting = "ALTMETRIC_KEY"

@@ -45,6 +45,8 @@ class Source:
 
     id = ""
     name = ""
+    # One sentence for people: what the source finds.
+    about = ""
     kinds = ()
     # The setting holding the base URL, and the one holding a key this source cannot work without.
     url_setting = None

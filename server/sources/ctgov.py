@@ -17,6 +17,7 @@ class CtGovReferences(Source):
 
     id = "ctgov"
     name = "ClinicalTrials.gov references"
+    about = "Results and derived papers listed in the registry record, and its see-also links."
     kinds = ("publication", "link")
     rate = None
 

@@ -12,6 +12,7 @@ class EuropePmc(Source):
 
     id = "europepmc"
     name = "Europe PMC"
+    about = "Articles and preprints naming the trial in their text, or as a mined accession."
     kinds = ("publication",)
     url_setting = "EUROPEPMC_URL"
     # No published limit: stay at a few requests a second, as EBI asks of unknown clients.

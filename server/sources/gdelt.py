@@ -26,6 +26,7 @@ class Gdelt(Source):
 
     id = "gdelt"
     name = "GDELT news"
+    about = "Online news of about the last three months naming the trial's ID."
     kinds = ("news",)
     url_setting = "GDELT_URL"
     # GDELT allows one request per 5 seconds per client and answers 429 to anything faster.

@@ -15,6 +15,7 @@ class HackerNews(Source):
 
     id = "hackernews"
     name = "Hacker News"
+    about = "Stories and comments naming the trial or linking its study page."
     kinds = ("forum",)
     url_setting = "HN_URL"
     # Algolia states 10,000 requests per hour per IP (2.8/s); 2/s stays under it even when busy.

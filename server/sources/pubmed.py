@@ -37,6 +37,7 @@ class PubMed(Source):
 
     id = "pubmed"
     name = "PubMed"
+    about = "PubMed records carrying the trial's ID as a secondary source ID or in their abstract."
     kinds = ("publication",)
     url_setting = "PUBMED_URL"
     # NCBI allows 3 requests a second per IP without an API key and 10 with one.

@@ -30,6 +30,7 @@ class Wikipedia(Source):
 
     id = "wikipedia"
     name = "Wikipedia"
+    about = "Articles linking the study page or naming the ID in their source."
     kinds = ("wikipedia",)
     url_setting = "WIKIPEDIA_URL"
     # Wikimedia asks for requests in series at a modest pace; 5/s keeps one trial within seconds.
