@@ -117,6 +117,10 @@ def chromium_path():
                                         if os.path.exists("/usr/bin/chromium") else None)
 
 
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
 @pytest.fixture(scope="session")
 def chromium_executable():
     """Chromium's path; browser tests skip without it, but fail where it is required (CI)."""
@@ -126,3 +130,36 @@ def chromium_executable():
     if os.environ.get("TRIALBUZZ_REQUIRE_BROWSER"):
         pytest.fail("Chromium is required (TRIALBUZZ_REQUIRE_BROWSER) but not installed")
     pytest.skip("Debian's chromium is not installed")
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_executable):
+    """Debian's Chromium driven by Playwright, shared by the browser tests of a run."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium_executable,
+                                              args=LAUNCH_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def live_server(fake, ctgov, tmp_path):
+    """`trialbuzz serve` from this checkout as a real process, every upstream at the fake."""
+    import sys
+
+    import upstreams
+    from liveserver import as_environment, running_server
+
+    upstreams.install(fake)
+    env = as_environment(app_config(tmp_path, fake.url))
+    with running_server([sys.executable, "-m", "trialbuzz.cli", "serve"], env=env) as base:
+        yield base
+
+
+@pytest.fixture
+def artifacts():
+    """The folder where browser tests leave their screenshots (look at them)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-artifacts")
+    os.makedirs(path, exist_ok=True)
+    return path

@@ -1,47 +1,17 @@
-"""The home page in a real Chromium: type an ID, see the trial; light and dark."""
+"""The home page in a real Chromium: type an ID, see the trial and its attention; light and dark."""
 
 import pytest
 
-import upstreams
-from conftest import app_config
-from liveserver import as_environment, running_server
-
 pytestmark = pytest.mark.browser
-
-ARTIFACTS = "test-artifacts"
-
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def server(fake, ctgov, tmp_path):
-    """`trialbuzz serve` from this checkout, pointed at the fake registry."""
-    import sys
-    upstreams.install(fake)
-    env = as_environment(app_config(tmp_path, fake.url))
-    with running_server([sys.executable, "-m", "trialbuzz.cli", "serve"], env=env) as base:
-        yield base
-
-
-@pytest.fixture
-def browser(chromium_executable):
-    """Debian's Chromium driven by Playwright."""
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_executable,
-                                             args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_lookup_box_shows_the_trial(browser, server, scheme):
+def test_lookup_box_shows_the_trial(browser, live_server, artifacts, scheme):
     context = browser.new_context(color_scheme=scheme, viewport={"width": 1000, "height": 800})
     page = context.new_page()
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(server + "/")
+    page.goto(live_server + "/")
     page.get_by_label("NCT ID or page address").fill("nct04280705")
     page.get_by_role("button", name="Look up").click()
     page.wait_for_load_state()
@@ -52,6 +22,6 @@ def test_lookup_box_shows_the_trial(browser, server, scheme):
     assert page.locator(".score strong").inner_text() == "13"
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert (background == "rgb(20, 22, 26)") == (scheme == "dark")
-    page.screenshot(path=f"{ARTIFACTS}/home-{scheme}.png", full_page=True)
+    page.screenshot(path=f"{artifacts}/home-{scheme}.png", full_page=True)
     assert errors == []
     context.close()

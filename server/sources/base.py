@@ -8,7 +8,9 @@ from datetime import datetime, timezone
 
 from ..upstream import RETRY_STATUSES, Upstream
 
-KINDS = ("news", "blog", "wikipedia", "social", "forum", "publication", "policy", "video")
+from ..kinds import KINDS as _KIND_TABLE
+
+KINDS = tuple(_KIND_TABLE)
 
 # Every generation of study page address, without scheme: what other sites link to.
 STUDY_URL_FORMS = (

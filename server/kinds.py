@@ -1,0 +1,15 @@
+"""The kinds of attention, in display order, with their labels and donut colours."""
+
+# Colours follow Altmetric's donut where a kind matches one of its sources, so that people who
+# know that donut read ours at once; forum takes Reddit's, social Bluesky's.
+KINDS = {
+    "news": {"label": "News", "color": "#B60000"},
+    "blog": {"label": "Blogs", "color": "#E89500"},
+    "policy": {"label": "Policy", "color": "#5B17E8"},
+    "wikipedia": {"label": "Wikipedia", "color": "#3B2A3D"},
+    "social": {"label": "Social", "color": "#1185FE"},
+    "forum": {"label": "Forums", "color": "#B9DDEB"},
+    "video": {"label": "Video", "color": "#98C973"},
+    "publication": {"label": "Publications", "color": "#A60000"},
+}
+EMPTY_COLOR = "#C8CCD2"
