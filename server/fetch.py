@@ -210,8 +210,12 @@ class PageFetcher:
             for address in addresses:
                 reason = netguard.refusal_reason(address)
                 if reason:
-                    shown = (f"{target.host} is {reason}" if target.literal is not None
-                             else f"{target.host} resolves to {address}, {reason}")
+                    if target.literal is None:
+                        shown = f"{target.host} resolves to {address}, {reason}"
+                    elif target.written_host != target.host:  # show what "0x7f.1" stands for
+                        shown = f"{target.written_host} ({target.host}) is {reason}"
+                    else:
+                        shown = f"{target.host} is {reason}"
                     prefix = f"redirected to {target.url}, but " if redirected else ""
                     raise UrlRefused(f"{prefix}{shown}")
         # A mapped address is the IPv4 host; an IPv6 socket to it fails without dual-stack.
