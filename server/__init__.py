@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 def create_app(config=None):
     """Build the app: defaults, then TRIALBUZZ_* environment, then `config`."""
-    from . import api, assets, db, handlers, labels, meta, pages, settings, state
+    from . import api, assets, db, handlers, labels, meta, pages, ratelimits, settings, state
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(settings.resolve(overrides=config))
@@ -25,6 +25,7 @@ def create_app(config=None):
     assets.init_app(app)
     labels.init_app(app)
     handlers.register(app)
+    ratelimits.init_app(app)
     for blueprint in (api.bp, meta.bp, pages.bp):
         app.register_blueprint(blueprint)
     # The bookmarklet reads the API from other sites' pages; nothing else is cross-origin.

@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, request
 from . import nctid, resolve
 from .attention import MAX_TRIALS_PER_BADGE, Page
 from .errors import BadRequest
+from .ratelimits import reaching_upstream
 from .sources.base import KINDS
 from .state import base_url, state
 from .trialfinder import find_trials
@@ -53,13 +54,35 @@ def _cached(payload, stale):
     return response.make_conditional(request)
 
 
+def _resolving_needs_a_page():
+    """Whether this resolve request will fetch the page."""
+    url = _url_param()
+    return not resolve.ids_from_url(url).nct_ids and resolve.needs_page(url)
+
+
+def _trial_needs_upstream():
+    """Whether this trial request will call upstream: forced, or a trial not yet harvested."""
+    return _flag("refresh") or state().attention.is_cold(request.view_args["nct_id"])
+
+
+def _badge_needs_upstream():
+    """Whether any trial of this badge request is not yet harvested."""
+    ids = [part for part in request.args.get("ids", "").split(",") if part.strip()]
+    url = request.args.get("url", "").strip()
+    if url:
+        ids.extend(resolve.ids_from_url(url).nct_ids)
+    return any(state().attention.is_cold(nct_id) for nct_id in ids[:MAX_TRIALS_PER_BADGE])
+
+
 @bp.get("/resolve")
+@reaching_upstream(_resolving_needs_a_page)
 def resolve_url():
     """The NCT IDs of a page, and the study it is about."""
     return jsonify(find_trials(_url_param(), state().fetcher))
 
 
 @bp.get("/trials/<nct_id>")
+@reaching_upstream(_trial_needs_upstream)
 def trial(nct_id):
     """The trial document, mentions newest first, paged with limit and offset."""
     kind = request.args.get("kind") or None
@@ -74,6 +97,7 @@ def trial(nct_id):
 
 
 @bp.get("/badge")
+@reaching_upstream(_badge_needs_upstream)
 def badge():
     """The bookmarklet payload: the page's primary trial and a compact document per trial."""
     url = _url_param(required=False)

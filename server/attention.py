@@ -46,6 +46,11 @@ class AttentionService:
             self.harvester.refresh(trial, wait_for_it=False)
         return trial
 
+    def is_cold(self, nct_id):
+        """Whether showing `nct_id` needs upstream calls now: never fetched or never harvested."""
+        trial = self.trials.stored(nct_id)
+        return trial is None or trial.harvested_at is None
+
     def document(self, nct_id, base_url, refresh=False, page=Page()):
         """The full trial document of the public API."""
         trial = self.ensure(nct_id, refresh=refresh)

@@ -5,6 +5,7 @@ import logging
 from flask import jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from . import ratelimits
 from .errors import TrialbuzzError
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ def register(app):
     def handle_http_error(error):
         """Errors raised by Flask and Werkzeug, in our shape."""
         code = HTTP_CODES.get(error.code, "http_error")
-        return error_response(error.code, code, error.description)
+        wait = ratelimits.retry_after() if error.code == 429 else None
+        return error_response(error.code, code, error.description, wait)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error):

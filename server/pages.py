@@ -2,7 +2,8 @@
 
 from flask import Blueprint, render_template, request
 
-from . import nctid, sources
+from . import nctid, resolve, sources
+from .ratelimits import reaching_upstream
 from .errors import TrialbuzzError
 from .state import base_url, state
 from .trialfinder import find_trials
@@ -39,7 +40,23 @@ def about_score():
                            freshness_hours=round(settings["FRESHNESS"] / 3600, 1))
 
 
+def _lookup_needs_upstream():
+    """Whether the home page's lookup will call upstream (a cold trial or a page to fetch)."""
+    query = request.args.get("q", "").strip()
+    if not query:
+        return False
+    nct_id = nctid.normalize(query)
+    if nct_id:
+        return state().attention.is_cold(nct_id)
+    url = query if "://" in query else "https://" + query
+    found = resolve.ids_from_url(url)
+    if not found.nct_ids:
+        return resolve.needs_page(url)
+    return any(state().attention.is_cold(i) for i in found.nct_ids[:1])
+
+
 @bp.get("/")
+@reaching_upstream(_lookup_needs_upstream)
 def home():
     """What trialbuzz is, and a lookup box whose result shows on the page."""
     query = request.args.get("q", "").strip()[:4096]

@@ -44,6 +44,13 @@ DEFAULTS = {
     "ALTMETRIC_URL": "https://api.altmetric.com/v1",
     "ALTMETRIC_KEY": "",
     "NCBI_API_KEY": "",
+    # Requests per client that may reach upstream services (cold lookups, forced refreshes,
+    # page fetches); a `limits` string, or empty to turn our own limits off.
+    "CLIENT_UPSTREAM_LIMIT": "30/minute;300/hour",
+    # Where those limits are counted: memory (one process) or a Redis URL (several).
+    "RATE_LIMIT_STORAGE_URL": "memory://",
+    # Reverse proxies in front of the app whose X-Forwarded-For is trusted.
+    "TRUSTED_PROXIES": 0,
     # How far back GDELT looks (it keeps about three months of news).
     "GDELT_TIMESPAN": "3m",
     # Seconds one source may take within a refresh before it is reported as timed out.
@@ -63,7 +70,7 @@ FLOAT_SETTINGS = (
     "SOURCE_DEADLINE", "FETCH_CONNECT_TIMEOUT", "FETCH_TOTAL_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT",
     "UPSTREAM_READ_TIMEOUT", "UPSTREAM_BACKOFF", "UPSTREAM_MAX_RETRY_AFTER",
 )
-INT_SETTINGS = ("HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
+INT_SETTINGS = ("TRUSTED_PROXIES", "HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
                 "UPSTREAM_RETRIES")
 
 

@@ -35,6 +35,7 @@ def app_config(tmp_path, fake_url, **overrides):
         "UPSTREAM_CONNECT_TIMEOUT": 1.0,
         "CTGOV_RATE": None,
         "SOURCE_RATES": {"*": ""},
+        "CLIENT_UPSTREAM_LIMIT": "100000/minute",
         "TESTING": True,
     })
     config.update(overrides)
