@@ -1,9 +1,9 @@
-"""Service routes: health."""
+"""Service routes: health and the OpenAPI document."""
 
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from . import __version__
+from . import __version__, openapi
 from .state import state
 
 bp = Blueprint("meta", __name__)
@@ -22,3 +22,9 @@ def healthz():
     body = {"status": "ok" if healthy else "degraded", "database": database,
             "version": __version__}
     return jsonify(body), 200 if healthy else 503
+
+
+@bp.get("/api/openapi.json")
+def openapi_document():
+    """The OpenAPI 3 description of the API."""
+    return jsonify(openapi.document())

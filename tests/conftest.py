@@ -13,6 +13,28 @@ from trialbuzz.db import get_db
 UPSTREAM_SETTINGS = ("CTGOV_URL", "EUROPEPMC_URL", "PUBMED_URL", "ALTMETRIC_URL")
 
 
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """No test may connect anywhere but loopback: such a connect fails before any packet."""
+    import ipaddress
+    import socket
+
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None:
+            try:
+                loopback = ipaddress.ip_address(host.split("%")[0]).is_loopback
+            except ValueError:
+                loopback = host == "localhost"
+            if not loopback:
+                raise ConnectionRefusedError(f"tests may only connect to loopback, not {host}")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
 @pytest.fixture
 def fake():
     """A fake upstream serving every source from one loopback port."""
