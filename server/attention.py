@@ -5,8 +5,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from . import nctid
 from . import sources as source_registry
 from .clock import aware, utcnow
+from .doccache import DocumentCache
 from .document import links, trial_fields
 from .errors import TrialbuzzError
 from .models import Mention, SourceCheck, Trial
@@ -34,38 +36,73 @@ class AttentionService:
         self.harvester = harvester
         self.settings = settings
         self.freshness = timedelta(seconds=settings["FRESHNESS"])
+        self.cold_wait = settings["COLD_WAIT"]
         self.clock = clock
+        self.cache = DocumentCache(ttl=settings["DOCUMENT_CACHE_SECONDS"])
+        harvester.listeners.append(self.cache.invalidate)
+        trials.listeners.append(self.cache.invalidate)
 
     def ensure(self, nct_id, refresh=False, wait=True):
-        """The trial record, with its attention harvested: now if cold, in the background if stale."""
+        """The trial record, with its attention harvested: now if cold (waiting at most
+        COLD_WAIT), in the background if stale."""
         trial = self.trials.get(nct_id, refresh=refresh)
-        harvested = self.harvester.harvested_at(trial.nct_id)
+        harvested = trial.harvested_at
         if refresh or harvested is None:
-            self.harvester.refresh(trial, wait_for_it=wait, force=refresh)
+            self.harvester.refresh(trial, wait_for_it=wait, force=refresh,
+                                   timeout=self.cold_wait)
         elif self.clock() - harvested > self.freshness:
             self.harvester.refresh(trial, wait_for_it=False)
         return trial
 
     def is_cold(self, nct_id):
         """Whether showing `nct_id` needs upstream calls now: never fetched or never harvested."""
+        if self.cache.get(("warm", nctid.require(nct_id))):
+            return False
         trial = self.trials.stored(nct_id)
         return trial is None or trial.harvested_at is None
 
     def document(self, nct_id, base_url, refresh=False, page=Page()):
         """The full trial document of the public API."""
+        key = (nctid.require(nct_id), base_url, page)
+        if not refresh:
+            cached = self._from_cache(key)
+            if cached is not None:
+                return cached
         trial = self.ensure(nct_id, refresh=refresh)
-        return self._document(trial, base_url, page)
+        document, harvested = self._document(trial, base_url, page)
+        if not trial.stale and harvested is not None:
+            self.cache.put(key, trial.nct_id, (document, trial, harvested))
+            self.cache.put(("warm", key[0]), trial.nct_id, True)
+        return document
 
     def compact(self, nct_id, base_url, wait=True):
         """The short document the bookmarklet and embeds show; None while a cold refresh runs."""
-        trial = self.ensure(nct_id, wait=wait)
-        if not wait and self.harvester.harvested_at(trial.nct_id) is None:
+        if not wait and self.is_cold(nct_id):
+            self.ensure(nct_id, wait=False)
             return None
-        full = self._document(trial, base_url, Page(limit=COMPACT_MENTIONS))
+        full = self.document(nct_id, base_url, page=Page(limit=COMPACT_MENTIONS))
         keep = ("nct_id", "requested_id", "title", "acronym", "status", "phases", "has_results",
                 "url", "score", "counts", "kinds", "publications", "mentions", "mentions_total",
                 "sources", "altmetric", "updated_at", "stale", "details_url", "badge_url")
         return {name: full[name] for name in keep if name in full}
+
+    def _from_cache(self, key):
+        """A cached document with its freshness worked out now, or None to build it anew."""
+        hit = self.cache.get(key)
+        if hit is None:
+            return None
+        document, trial, harvested = hit
+        now = self.clock()
+        if now - trial.fetched_at > self.trials.freshness:
+            return None
+        if now - harvested > self.freshness:
+            self.harvester.refresh(trial, wait_for_it=False)
+        return {**document, "stale": self._stale(trial, harvested)}
+
+    def _stale(self, trial, harvested):
+        """Whether a document shows old figures: old registry copy or attention, or a refresh on."""
+        return (trial.stale or harvested is None or self.clock() - harvested > self.freshness
+                or self.harvester.in_flight(trial.nct_id))
 
     def badge_payload(self, primary, nct_ids, base_url):
         """The bookmarklet payload: the primary trial in full, others if already known."""
@@ -83,7 +120,7 @@ class AttentionService:
         return {"primary": primary, "nct_ids": nct_ids[:MAX_TRIALS_PER_BADGE], "trials": trials}
 
     def _document(self, trial, base_url, page):
-        """Assemble the document from the store."""
+        """Assemble the document from the store; with the time of the harvest it shows."""
         with self.db.session() as session:
             row = session.get(Trial, trial.nct_id)
             summary = row.summary or {}
@@ -106,12 +143,10 @@ class AttentionService:
             "mentions_total": total,
             "altmetric": _altmetric(checks.get("altmetric")),
             "updated_at": (harvested_at or trial.fetched_at).isoformat(),
-            "stale": trial.stale or harvested_at is None
-            or self.clock() - harvested_at > self.freshness
-            or self.harvester.in_flight(trial.nct_id),
+            "stale": self._stale(trial, harvested_at),
         })
         document.update(links(trial.nct_id, base_url))
-        return document
+        return document, harvested_at
 
     def _sources(self, checks, counts):
         """Every registered source with its status, count, last check and error."""

@@ -3,7 +3,8 @@
 import logging
 import time
 from datetime import timedelta
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
@@ -50,6 +51,8 @@ class Harvester:
         self._refreshes = ThreadPoolExecutor(max(2, settings["HARVEST_THREADS"] // 2),
                                              thread_name_prefix="trialbuzz-refresh")
         self._flights = SingleFlight()
+        # Called with a trial's ID whenever what is stored for it changes (caches listen).
+        self.listeners = []
 
     def harvested_at(self, nct_id):
         """When the trial's attention was last harvested, or None."""
@@ -61,11 +64,15 @@ class Harvester:
         harvested = self.harvested_at(nct_id)
         return harvested is not None and self.clock() - harvested <= self.freshness
 
-    def refresh(self, trial, wait_for_it=True, force=False):
-        """Refresh `trial`, joining a refresh already under way; return its Future."""
+    def refresh(self, trial, wait_for_it=True, force=False, timeout=None):
+        """Refresh `trial`, joining a refresh under way; wait at most `timeout` s if asked to."""
         future = self._flights.submit(trial.nct_id, self._refreshes, self._run, trial, force)
         if wait_for_it:
-            future.result()
+            try:
+                future.result(timeout=timeout)
+            except FutureTimeout:
+                # The refresh goes on; what it stored so far is served meanwhile.
+                pass
         return future
 
     def in_flight(self, nct_id):
@@ -80,17 +87,23 @@ class Harvester:
         deadline = time.monotonic() + self.deadline
         futures = {self._calls.submit(self._call, source, trial, deadline): source
                    for source in self.sources}
-        done, _ = wait(futures, timeout=self.deadline + 0.5)
+        # A trial seen for the first time gets its summary after each source, so that a
+        # reader who stops waiting sees what the fast sources found.
+        progressive = self.harvested_at(trial.nct_id) is None
         outcomes = []
-        for future, source in futures.items():
-            if future in done:
+        try:
+            for future in as_completed(futures, timeout=self.deadline + 0.5):
                 outcomes.append(future.result())
-            else:
-                # The call goes on in its thread, but what it finds now is not used.
-                future.cancel()
-                outcomes.append(Outcome(source.id, "error", error="timed out"))
-        self.store(trial.nct_id, outcomes)
-        return outcomes
+                self.store(trial.nct_id, outcomes[-1:], finish=False, summarize=progressive)
+        except FutureTimeout:
+            pass
+        late = [Outcome(source.id, "error", error="timed out")
+                for future, source in futures.items() if not future.done()]
+        for future in futures:
+            # A call still running goes on in its thread, but what it finds is not used.
+            future.cancel()
+        self.store(trial.nct_id, late, finish=True, summarize=True)
+        return outcomes + late
 
     def _call(self, source, trial, deadline):
         """One source's call, its failure turned into a status."""
@@ -108,8 +121,9 @@ class Harvester:
             log.exception("source %s failed for %s", source.id, trial.nct_id)
             return Outcome(source.id, "error", error=f"internal error ({exc.__class__.__name__})")
 
-    def store(self, nct_id, outcomes):
-        """Upsert the mentions found, record each source check, and re-compute the summary."""
+    def store(self, nct_id, outcomes, finish=True, summarize=True):
+        """Upsert the mentions found and record each source check; then re-compute the summary
+        (`summarize`) and mark the refresh done (`finish`)."""
         now = self.clock()
         with self.db.session() as session:
             for outcome in outcomes:
@@ -120,15 +134,24 @@ class Harvester:
                                         status=outcome.status, count=len(found),
                                         error=outcome.error, summary=outcome.summary))
             session.flush()
-            rows = session.scalars(select(MentionRow).where(MentionRow.nct_id == nct_id)).all()
-            summary = summarize(rows, self.weights, now)
-            duplicates = summary.pop("duplicates")
-            for row in rows:
-                wanted = duplicates.get(row.id)
-                if row.duplicate_of != wanted:
-                    row.duplicate_of = wanted
-            session.execute(update(Trial).where(Trial.nct_id == nct_id).values(
-                summary=summary, harvested_at=now))
+            values = {"harvested_at": now} if finish else {}
+            if summarize:
+                values["summary"] = self._summarize(session, nct_id, now)
+            if values:
+                session.execute(update(Trial).where(Trial.nct_id == nct_id).values(**values))
+        for listener in self.listeners:
+            listener(nct_id)
+
+    def _summarize(self, session, nct_id, now):
+        """The trial's summary from all its stored mentions; marks duplicate publications."""
+        rows = session.scalars(select(MentionRow).where(MentionRow.nct_id == nct_id)).all()
+        summary = summarize(rows, self.weights, now)
+        duplicates = summary.pop("duplicates")
+        for row in rows:
+            wanted = duplicates.get(row.id)
+            if row.duplicate_of != wanted:
+                row.duplicate_of = wanted
+        return summary
 
 
 def _unique(mentions):

@@ -66,6 +66,7 @@ class Mention(Base):
     __table_args__ = (
         UniqueConstraint("nct_id", "source", "external_id", name="uq_mentions_source_item"),
         Index("ix_mentions_trial_published", "nct_id", "published_at"),
+        Index("ix_mentions_trial_listed", "nct_id", "duplicate_of"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -29,6 +29,8 @@ DEFAULTS = {
     "UPSTREAM_READ_TIMEOUT": 15.0,
     "UPSTREAM_RETRIES": 3,
     "UPSTREAM_BACKOFF": 0.5,
+    # The largest answer read from an upstream service.
+    "UPSTREAM_MAX_BYTES": 20 * 1024 * 1024,
     # The longest Retry-After we are willing to sleep for inside one request.
     "UPSTREAM_MAX_RETRY_AFTER": 10.0,
     # Upstream base URLs: every one is a setting so that tests can point them at fakes.
@@ -53,6 +55,11 @@ DEFAULTS = {
     "TRUSTED_PROXIES": 0,
     # How far back GDELT looks (it keeps about three months of news).
     "GDELT_TIMESPAN": "3m",
+    # Seconds a request for a trial not yet harvested waits; slower sources finish afterwards.
+    "COLD_WAIT": 5.0,
+    # Seconds an assembled document is kept in memory (it is dropped at once when a refresh
+    # in this process changes it; the limit bounds how long other processes' refreshes hide).
+    "DOCUMENT_CACHE_SECONDS": 30.0,
     # Seconds one source may take within a refresh before it is reported as timed out.
     "SOURCE_DEADLINE": 20.0,
     # Per-source pace overrides, e.g. {"pubmed": "10/second"}; "*" applies to every source.
@@ -67,10 +74,10 @@ DEFAULTS = {
 # Settings that hold lists; given as comma-separated strings in the environment.
 LIST_SETTINGS = ("SOURCES", "FETCH_ALLOW_HOSTS", "WIKIPEDIA_LANGUAGES")
 FLOAT_SETTINGS = (
-    "SOURCE_DEADLINE", "FETCH_CONNECT_TIMEOUT", "FETCH_TOTAL_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT",
+    "COLD_WAIT", "DOCUMENT_CACHE_SECONDS", "SOURCE_DEADLINE", "FETCH_CONNECT_TIMEOUT", "FETCH_TOTAL_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT",
     "UPSTREAM_READ_TIMEOUT", "UPSTREAM_BACKOFF", "UPSTREAM_MAX_RETRY_AFTER",
 )
-INT_SETTINGS = ("TRUSTED_PROXIES", "HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
+INT_SETTINGS = ("UPSTREAM_MAX_BYTES", "TRUSTED_PROXIES", "HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
                 "UPSTREAM_RETRIES")
 
 

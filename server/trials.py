@@ -35,6 +35,8 @@ class TrialService:
         self.freshness = timedelta(seconds=freshness_seconds)
         self.clock = clock
         self._flights = SingleFlight()
+        # Called with a trial's ID whenever its stored record changes (caches listen).
+        self.listeners = []
 
     def canonical_id(self, nct_id):
         """The canonical ID for `nct_id` as far as the store knows (aliases map to their study)."""
@@ -117,4 +119,6 @@ class TrialService:
                 # Another thread stored the same trial first; the second pass updates it.
                 if attempt:
                     raise
+        for listener in self.listeners:
+            listener(canonical)
         return TrialRecord(canonical, record, now, harvested_at, requested)

@@ -1,5 +1,7 @@
 """HTTP clients for upstream services: timeouts, retries honouring Retry-After, rate limits, a polite User-Agent."""
 
+import socket
+import threading
 import time
 
 import requests
@@ -76,6 +78,7 @@ class Upstream:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.timeout = (settings["UPSTREAM_CONNECT_TIMEOUT"], settings["UPSTREAM_READ_TIMEOUT"])
+        self.max_bytes = settings["UPSTREAM_MAX_BYTES"]
         self.rate = RateLimit(rate, key=name, storage=storage)
         retry = CappedRetry(
             total=settings["UPSTREAM_RETRIES"], connect=settings["UPSTREAM_RETRIES"],
@@ -105,7 +108,10 @@ class Upstream:
                 raise UpstreamTimeout(f"{self.name} did not answer in time")
             timeout = (min(timeout[0], left), min(timeout[1], left))
         try:
-            return self.session.get(url, params=params, timeout=timeout, **kwargs)
+            response = self.session.get(url, params=params, timeout=timeout, stream=True,
+                                        **kwargs)
+            self._read_body(response, deadline)
+            return response
         except requests.Timeout as exc:
             raise UpstreamTimeout(f"{self.name} did not answer in time") from exc
         except requests.exceptions.RetryError as exc:
@@ -116,6 +122,34 @@ class Upstream:
             raise UpstreamUnavailable(f"{self.name} is unreachable: {_reason(exc)}") from exc
         except requests.RequestException as exc:
             raise UpstreamError(f"{self.name} request failed: {_reason(exc)}") from exc
+
+    def _read_body(self, response, deadline):
+        """Read the body within the deadline and the size cap; a dripping server is cut off."""
+        watchdog = None
+        if deadline is not None:
+            # A read timeout bounds each wait, not the whole body: a server sending a byte
+            # now and then would never trip it. The watchdog shuts the socket at the deadline.
+            watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _abort,
+                                       args=(response,))
+            watchdog.daemon = True
+            watchdog.start()
+        try:
+            chunks, size = [], 0
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise UpstreamBadResponse(f"{self.name} sent more than "
+                                              f"{self.max_bytes // (1024 * 1024)} MB")
+                chunks.append(chunk)
+            response._content = b"".join(chunks)
+        except (requests.RequestException, OSError, AttributeError, ValueError) as exc:
+            if deadline is not None and time.monotonic() >= deadline - 0.05:
+                raise UpstreamTimeout(f"{self.name} did not finish answering in time") from exc
+            raise UpstreamUnavailable(f"{self.name} broke off its answer") from exc
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+            response.close()
 
     def raise_for_status(self, response):
         """Turn 429 and 5xx answers into our errors, carrying Retry-After when given."""
@@ -147,6 +181,17 @@ def _retry_after(response):
     """Seconds from a Retry-After header, or None."""
     value = response.headers.get("Retry-After", "").strip()
     return int(value) if value.isdigit() else None
+
+
+def _abort(response):
+    """Shut the connection under a response, waking a read blocked on it."""
+    connection = getattr(response.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _timed_out(exc):

@@ -44,6 +44,7 @@ class Request:
     query: dict
     headers: dict
     params: dict
+    at: float = field(default_factory=time.monotonic)
 
     def arg(self, name, default=None):
         """The first value of query parameter `name`."""
@@ -120,8 +121,13 @@ class FakeUpstream:
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.reset:
+                    # Linger 0 turns the close into a reset; the file objects hold the socket
+                    # open too, so they are closed first.
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                                b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    self.close_connection = True
+                    self.rfile.close()
+                    self.wfile.close()
                     self.connection.close()
                     return
                 body = reply.body.encode() if isinstance(reply.body, str) else reply.body

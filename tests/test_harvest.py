@@ -182,3 +182,33 @@ def test_only_enabled_sources_run(make_app, world):
     statuses = {s["id"]: s["status"] for s in document["sources"]}
     assert statuses["gdelt"] == "ok" and statuses["europepmc"] == "disabled"
     assert calls_per_source(world)["europepmc"] == 0
+
+
+def test_a_cold_lookup_waits_at_most_cold_wait_then_shows_what_came_in(make_app, world):
+    app = make_app(COLD_WAIT=0.6)
+    client = app.test_client()
+    world.route(upstreams.ROUTES["gdelt"], Reply.json({"articles": []}, delay=1.6))
+    started = time.monotonic()
+    document = client.get("/api/v1/trials/NCT04280705").get_json()
+    assert time.monotonic() - started < 1.3
+    statuses = {s["id"]: s["status"] for s in document["sources"]}
+    assert statuses["gdelt"] == "pending" and statuses["hackernews"] == "ok"
+    assert document["stale"] is True and document["kinds"]["forum"] == 2
+    harvester = app.extensions["trialbuzz"].harvester
+    deadline = time.monotonic() + 10
+    while harvester.in_flight("NCT04280705") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    done = client.get("/api/v1/trials/NCT04280705").get_json()
+    assert done["stale"] is False
+    assert {s["id"]: s["status"] for s in done["sources"]}["gdelt"] == "ok"
+
+
+def test_a_cached_document_is_dropped_when_a_refresh_changes_it(client, world):
+    first = client.get("/api/v1/trials/NCT04280705").get_json()
+    world.route(upstreams.ROUTES["gdelt"], Reply.json({"articles": [
+        {"url": "https://news.example.org/second", "title": "Second story",
+         "seendate": "20261123T080000Z", "domain": "news.example.org"}]}))
+    assert client.get("/api/v1/trials/NCT04280705").get_json() == first
+    refreshed = client.get("/api/v1/trials/NCT04280705?refresh=1").get_json()
+    assert refreshed["kinds"]["news"] == 2
+    assert client.get("/api/v1/trials/NCT04280705").get_json()["kinds"]["news"] == 2

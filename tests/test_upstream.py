@@ -1,0 +1,71 @@
+"""Upstream HTTP: deadlines hold against dripping servers, size caps, resets, Retry-After caps."""
+
+import time
+
+import pytest
+
+from fakeupstream import Reply
+from trialbuzz import settings
+from trialbuzz.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable
+from trialbuzz.upstream import Upstream, user_agent
+
+
+def upstream(fake, **overrides):
+    config = settings.resolve(environ={}, overrides={"UPSTREAM_BACKOFF": 0.01,
+                                                     "UPSTREAM_RETRIES": 0, **overrides})
+    return Upstream("Fake", fake.url, config)
+
+
+def test_a_dripping_server_is_cut_off_at_the_deadline(fake):
+    # 400 bytes at one byte every 50 ms would take 20 s; each byte arrives well within the
+    # read timeout, so only the deadline can stop it.
+    fake.route("/drip", Reply.json({"x": "y" * 390}, drip=0.05))
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout):
+        upstream(fake).get("/drip", deadline=time.monotonic() + 1.0)
+    assert time.monotonic() - started < 1.6
+
+
+def test_answers_within_the_deadline_are_read_whole(fake):
+    fake.route("/ok", Reply.json({"x": 1}, drip=0.001))
+    client = upstream(fake)
+    response = client.get("/ok", deadline=time.monotonic() + 5)
+    assert client.json(response) == {"x": 1}
+
+
+def test_answers_over_the_size_cap_are_refused(fake):
+    fake.route("/big", Reply.text("x" * 300_000))
+    with pytest.raises(UpstreamBadResponse, match="more than"):
+        upstream(fake, UPSTREAM_MAX_BYTES=100_000).get("/big")
+
+
+def test_a_reset_connection_is_unavailable(fake):
+    fake.route("/reset", Reply(reset=True))
+    with pytest.raises(UpstreamUnavailable):
+        upstream(fake).get("/reset")
+
+
+def test_a_deadline_already_past_sends_nothing(fake):
+    fake.route("/ok", Reply.json({}))
+    with pytest.raises(UpstreamTimeout):
+        upstream(fake).get("/ok", deadline=time.monotonic() - 1)
+    assert fake.requests == []
+
+
+def test_our_own_rate_limit_paces_calls_across_threads(fake):
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake.route("/ok", Reply.json({}))
+    config = settings.resolve(environ={}, overrides={"UPSTREAM_RETRIES": 0})
+    client = Upstream("Fake", fake.url, config, rate="5/second")
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: client.get("/ok"), range(12)))
+    # 12 calls at 5 a second need at least two full windows beyond the first five.
+    assert time.monotonic() - started >= 1.0
+    times = sorted(r.at for r in fake.requests)
+    assert all(later - earlier >= 0.95 for earlier, later in zip(times, times[5:]))
+
+
+def test_user_agent_without_contact_still_names_trialbuzz():
+    assert user_agent("").startswith("trialbuzz/") and ";" not in user_agent("")
