@@ -3,6 +3,7 @@
 import os
 import socket
 import subprocess
+import tempfile
 import time
 from contextlib import contextmanager
 
@@ -32,16 +33,19 @@ def free_port():
 def running_server(command, env=None, cwd=None, timeout=30):
     """Start `command + --port P`, wait until /healthz answers, yield the base URL, stop it."""
     port = free_port()
+    # The log goes to a file: a pipe nobody reads would stall a talkative server.
+    log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(
         [*command, "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, **(env or {})}, cwd=cwd,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env={**os.environ, **(env or {})}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+        text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{process.stdout.read()}")
+                log.seek(0)
+                raise RuntimeError(f"server exited early:\n{log.read()}")
             try:
                 if requests.get(base + "/healthz", timeout=1).status_code == 200:
                     break
@@ -58,3 +62,4 @@ def running_server(command, env=None, cwd=None, timeout=30):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
