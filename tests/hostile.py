@@ -1,0 +1,95 @@
+"""A corpus of hostile strings, and a fake upstream that serves them from every source."""
+
+import json
+
+from fakeupstream import Reply
+from records import study
+
+# Each payload, if it ever ran, would call alert() or leave an element with id "xss-marker".
+PAYLOADS = [
+    '<script>alert("xss-1")</script>',
+    '<img src=x onerror=alert("xss-2") id=xss-marker>',
+    '"><svg onload=alert("xss-3")>',
+    "' onmouseover='alert(\"xss-4\")' x='",
+    '</title><script>alert("xss-5")</script>',
+    "{{7*7}} ${7*7} <%= 7*7 %>",
+    "<iframe src=\"javascript:alert('xss-7')\"></iframe>",
+    ']]><script>alert("xss-8")</script><![CDATA[',
+    '=HYPERLINK("http://evil.example/","xss-9")',
+    "<a href=\"javascript:alert('xss-10')\" id=xss-marker>click</a>",
+    "<style>*{display:none!important}</style>",
+    '<math><mtext><table><mglyph><style><img src=x onerror=alert("xss-12")>',
+    '%3Cscript%3Ealert("xss-13")%3C/script%3E',
+    '<details open ontoggle=alert("xss-14")>',
+    "\u202egnp.exe<b>xss-15</b>",
+    "<object data=\"data:text/html,<script>alert('xss-16')</script>\"></object>",
+    "+cmd|' /C calc'!A0",
+]
+HOSTILE_URLS = [
+    "javascript:alert('xss-url-1')",
+    " JaVaScRiPt:alert('xss-url-2')",
+    "data:text/html,<script>alert('xss-url-3')</script>",
+    "vbscript:msgbox('xss-url-4')",
+    "https://example.org/\"><script>alert('xss-url-5')</script>",
+]
+
+
+def hostile_study(nct_id="NCT04280705"):
+    """A registry record whose every free-text field is a payload."""
+    record = study(nct_id, title=PAYLOADS[1], acronym=PAYLOADS[2])
+    protocol = record["protocolSection"]
+    protocol["sponsorCollaboratorsModule"]["leadSponsor"]["name"] = PAYLOADS[3]
+    protocol["conditionsModule"]["conditions"] = PAYLOADS[4:7]
+    protocol["referencesModule"] = {
+        "references": [{"pmid": "33052335", "type": "RESULT", "citation": PAYLOADS[7]}],
+        "seeAlsoLinks": [{"label": PAYLOADS[0], "url": url} for url in HOSTILE_URLS]}
+    return record
+
+
+def _hn(request):
+    hits = []
+    for n, payload in enumerate(PAYLOADS):
+        hits.append({"objectID": str(1000 + n), "title": payload, "author": PAYLOADS[-n - 1],
+                     "url": HOSTILE_URLS[n % len(HOSTILE_URLS)], "points": 1,
+                     "num_comments": 0, "created_at_i": 1795168800 + n,
+                     "comment_text": payload, "_tags": ["story"]})
+    if "restrictSearchableAttributes" in request.query:
+        hits = []
+    return Reply.json({"hits": hits, "nbHits": len(hits), "page": 0, "nbPages": 1})
+
+
+def _gdelt(request):
+    articles = [{"url": f"https://news.example.org/{n}?q={json.dumps(p)[:40]}", "title": p,
+                 "seendate": "20261122T080000Z", "domain": PAYLOADS[-n - 1],
+                 "language": "English"} for n, p in enumerate(PAYLOADS)]
+    articles += [{"url": url, "title": "hostile link", "seendate": "20261122T080000Z",
+                  "domain": "evil.example"} for url in HOSTILE_URLS]
+    return Reply.json({"articles": articles})
+
+
+def _europepmc(request):
+    if request.arg("cursorMark", "*") != "*":
+        return Reply.json({"hitCount": 1, "resultList": {"result": []}})
+    return Reply.json({"hitCount": 1, "nextCursorMark": "x", "resultList": {"result": [
+        {"id": "1", "source": "MED", "pmid": "1", "title": PAYLOADS[0],
+         "authorString": PAYLOADS[1], "journalTitle": PAYLOADS[2], "pubYear": "2026",
+         "firstPublicationDate": "2026-11-01"}]}})
+
+
+def _wikipedia(request, lang):
+    if request.arg("list") == "search":
+        return Reply.json({"query": {"search": [
+            {"ns": 0, "title": PAYLOADS[5], "pageid": 1, "snippet": PAYLOADS[6],
+             "timestamp": "2026-11-01T00:00:00Z"}]}})
+    return Reply.json({"query": {"exturlusage": []}})
+
+
+def install(fake, ctgov):
+    """Make the fake serve payloads from the registry and every source."""
+    ctgov.add(hostile_study())
+    fake.route("/hn/search", _hn)
+    fake.route("/gdelt/doc", _gdelt)
+    fake.route("/search", _europepmc)
+    fake.route("/{lang}/w/api.php", _wikipedia)
+    fake.route("/esearch.fcgi", Reply.json({"esearchresult": {"count": "0", "idlist": []}}))
+    fake.route("/nct_id/{nct_id}", Reply.text("Not Found", 404))
