@@ -9,7 +9,9 @@ class SingleFlight:
 
     def __init__(self):
         self._inflight = {}
-        self._lock = threading.Lock()
+        # Re-entrant: work that is already done when its callback is attached runs the callback
+        # at once, in this thread, while the lock is still held.
+        self._lock = threading.RLock()
 
     def submit(self, key, executor, fn, *args):
         """Run `fn(*args)` on `executor` unless `key` is already in flight; return the Future."""
