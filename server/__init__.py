@@ -12,7 +12,8 @@ log = logging.getLogger(__name__)
 
 def create_app(config=None):
     """Build the app: defaults, then TRIALBUZZ_* environment, then `config`."""
-    from . import api, assets, db, handlers, labels, meta, pages, ratelimits, settings, state
+    from . import (api, assets, badge_views, bookmarklet_views, db, details_views, handlers,
+                   labels, meta, pages, ratelimits, settings, state)
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(settings.resolve(overrides=config))
@@ -28,6 +29,9 @@ def create_app(config=None):
     ratelimits.init_app(app)
     for blueprint in (api.bp, meta.bp, pages.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(bookmarklet_views.bp)
+    app.register_blueprint(badge_views.bp)
+    app.register_blueprint(details_views.bp)
     # The bookmarklet reads the API from other sites' pages; nothing else is cross-origin.
     CORS(app, resources={r"/api/*": {"origins": "*", "methods": ["GET"]}},
          send_wildcard=True, vary_header=False)

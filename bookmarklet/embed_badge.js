@@ -1,0 +1,313 @@
+/* trialbuzz embed_badge.js: how embed.js draws one badge (donut, flat, card, bar), its
+   breakdown and its popover, inside the badge's shadow root. The server includes this file in
+   embed.js where the TRIALBUZZ_BADGE placeholder stands, so it shares that script's scope (its
+   configuration, options(), shadowFor(), show() and hide()). Text from other people is set with
+   textContent only, links only when http(s). ES2017 without template literals. */
+var DONUTS = { "donut": 64, "medium-donut": 100, "large-donut": 180, "4": 64, "2": 24 };
+var FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+var CSS = [
+  // Everything is reset but the text colour, which the badge takes from the page (or from
+  // --trialbuzz-fg); an undefined variable leaves it inherited.
+  ":host { all: initial; color: var(--trialbuzz-fg); display: inline-block;",
+  "  vertical-align: middle; line-height: 1; }",
+  ".tb { position: relative; display: inline-flex; align-items: center; gap: 10px;",
+  "  font: 13px/1.35 " + FONT + "; direction: ltr; text-align: left; }",
+  ".tb * { box-sizing: border-box; }",
+  ".badge { display: inline-flex; align-items: center; gap: 6px; color: inherit;",
+  "  text-decoration: none; border-radius: 4px; cursor: pointer; }",
+  ".badge:focus { outline: none; }",
+  ".badge:focus-visible { outline: 2px solid var(--trialbuzz-focus, #1d4ed8); outline-offset: 2px; }",
+  ".donut { display: block; flex: none; }",
+  ".donut text { font-family: " + FONT + "; font-weight: 700; fill: currentColor; }",
+  ".donut .ghost-text { fill: #6b7280; }",
+  ".dark .donut .ghost-text { fill: #9aa1ad; }",
+  ".dark .ring-ghost { stroke: #454a53; }",
+  ".badge-mini { display: inline-flex; align-items: center; gap: 5px; }",
+  ".mini-score { font-weight: 700; font-size: 14px; }",
+  ".mini-label { font-size: 12px; opacity: 0.8; }",
+  ".flat { display: inline-flex; height: 20px; border-radius: 3px; overflow: hidden;",
+  "  font: 11px/20px Verdana, Geneva, 'DejaVu Sans', sans-serif; color: #fff; }",
+  ".flat span { padding: 0 6px; }",
+  ".flat-label { background: #555; }",
+  ".flat-msg { background: var(--trialbuzz-accent, #b3261e); }",
+  ".flat-msg.ghost { background: #757a82; }",
+  ".card { display: inline-flex; flex-direction: column; align-items: center; gap: 6px;",
+  "  padding: 8px 12px; border: 1px solid var(--trialbuzz-border, #dfe2e8); border-radius: 8px; }",
+  ".dark .card { border-color: var(--trialbuzz-border, #343943); }",
+  ".card-label { font-size: 11px; text-transform: uppercase; letter-spacing: 0.05em; opacity: 0.8; }",
+  ".bar { display: inline-flex; align-items: center; gap: 6px; }",
+  ".track { display: flex; width: 100px; height: 10px; border-radius: 3px; overflow: hidden;",
+  "  background: " + EMPTY + "; }",
+  ".medium .track { width: 160px; height: 12px; } .large .track { width: 240px; height: 14px; }",
+  ".dark .track { background: #454a53; }",
+  ".seg { height: 100%; }",
+  ".list { list-style: none; margin: 0; padding: 0; font-size: 12.5px; }",
+  ".list li { display: flex; align-items: center; gap: 6px; margin: 3px 0; white-space: nowrap; }",
+  ".dot { width: 10px; height: 10px; border-radius: 50%; flex: none; }",
+  ".more { font-size: 12px; }",
+  ".more a { color: var(--trialbuzz-link, #1d4ed8); }",
+  ".dark .more a { color: var(--trialbuzz-link, #8ab4ff); }",
+  ".popover { position: absolute; z-index: 2147483647; width: 260px; padding: 10px 12px;",
+  "  background: var(--trialbuzz-bg, #ffffff); color: var(--trialbuzz-fg, #1b1d21);",
+  "  border: 1px solid var(--trialbuzz-border, #dfe2e8); border-radius: 8px;",
+  "  box-shadow: 0 8px 24px rgba(15, 18, 25, 0.2); font-size: 13px; line-height: 1.4;",
+  "  white-space: normal; visibility: hidden; opacity: 0; transition: opacity 0.12s; }",
+  ".dark .popover { background: var(--trialbuzz-bg, #1c1f24); color: var(--trialbuzz-fg, #e8eaef);",
+  "  border-color: var(--trialbuzz-border, #343943); box-shadow: 0 8px 24px rgba(0, 0, 0, 0.6); }",
+  ".popover.open { visibility: visible; opacity: 1; }",
+  ".pop-right { left: 100%; top: 50%; transform: translateY(-50%); margin-left: 8px; }",
+  ".pop-left { right: 100%; top: 50%; transform: translateY(-50%); margin-right: 8px; }",
+  ".pop-top { bottom: 100%; left: 50%; transform: translateX(-50%); margin-bottom: 8px; }",
+  ".pop-bottom { top: 100%; left: 50%; transform: translateX(-50%); margin-top: 8px; }",
+  ".pop-title { display: block; font-weight: 700; margin: 0 0 4px; }",
+  ".pop-score { display: block; margin: 0 0 6px; }",
+  ".pop-hint { display: block; margin: 8px 0 0; font-size: 12px; opacity: 0.75; }",
+  "@media (prefers-reduced-motion: reduce) { .popover { transition: none; } }"
+].join("\n");
+
+function make(tag, cls, text) {
+  var node = document.createElement(tag);
+  if (cls) {
+    node.className = cls;
+  }
+  if (text !== undefined && text !== null) {
+    node.textContent = String(text);
+  }
+  return node;
+}
+
+function svg(tag, attrs) {
+  var node = document.createElementNS(SVG, tag);
+  Object.keys(attrs).forEach(function (name) { node.setAttribute(name, String(attrs[name])); });
+  return node;
+}
+
+function colorOf(kind, o) {
+  return o.dark ? kind.dark || kind.color : kind.color;
+}
+
+function segments(entry, o) {
+  var kinds = entry.kinds || {};
+  var shown = KINDS.filter(function (k) { return k.scored && kinds[k.id] > 0; });
+  return shown.map(function (k, i) {
+    // Monochrome: greys from dark to light, lightest first on a dark page.
+    var step = Math.floor((0xbb - 0x33) * i / Math.max(shown.length - 1, 1));
+    var hex = (o.dark ? 0xdd - step : 0x33 + step).toString(16);
+    return { id: k.id, count: kinds[k.id], color: o.mono ? "#" + hex + hex + hex : colorOf(k, o) };
+  });
+}
+
+function donut(entry, o, size) {
+  var thickness = Math.round(size * 0.17 * 100) / 100;
+  var centre = size / 2;
+  var radius = centre - thickness / 2;
+  var circumference = 2 * Math.PI * radius;
+  var node = svg("svg", { width: size, height: size, viewBox: "0 0 " + size + " " + size,
+                          "class": "donut", "aria-hidden": "true", focusable: "false" });
+  var parts = entry.has_attention ? segments(entry, o) : [];
+  if (!parts.length) {
+    node.appendChild(svg("circle", { cx: centre, cy: centre, r: radius, fill: "none",
+      stroke: EMPTY, "stroke-width": thickness, "class": "ring-ghost" }));
+  }
+  var total = parts.reduce(function (sum, p) { return sum + p.count; }, 0);
+  var gap = parts.length > 1 ? Math.min(1.5, circumference / 100) : 0;
+  var start = 0;
+  parts.forEach(function (p) {
+    var length = circumference * p.count / total;
+    var dash = Math.max(length - gap, 0.5);
+    var attrs = { cx: centre, cy: centre, r: radius, fill: "none", stroke: p.color,
+                  "stroke-width": thickness, "class": "seg" };
+    if (parts.length > 1) {
+      attrs["stroke-dasharray"] = dash.toFixed(2) + " " + (circumference - dash).toFixed(2);
+      attrs["stroke-dashoffset"] = (-start).toFixed(2);
+      attrs.transform = "rotate(-90 " + centre + " " + centre + ")";
+    }
+    node.appendChild(svg("circle", attrs));
+    start += length;
+  });
+  if (!o.noScore && size >= 32) {
+    var text = String(entry.pending ? "…" : entry.score || 0);
+    var scale = text.length <= 2 ? 0.34 : text.length === 3 ? 0.28 : 0.22;
+    var label = svg("text", { x: centre, y: centre, dy: ".35em", "text-anchor": "middle",
+                              "font-size": Math.round(size * scale * 10) / 10,
+                              "class": entry.has_attention ? "" : "ghost-text" });
+    label.textContent = text;
+    node.appendChild(label);
+  }
+  return node;
+}
+
+function kindLines(entry, o) {
+  var kinds = entry.kinds || {};
+  return KINDS.filter(function (k) { return kinds[k.id] > 0; }).map(function (k) {
+    var n = kinds[k.id];
+    return { id: k.id, color: colorOf(k, o),
+             text: o.condensed ? n + " " + k.label.toLowerCase() : n + " " + (n === 1 ? k.one : k.many) };
+  });
+}
+
+function list(entry, o) {
+  var ul = make("ul", "list");
+  kindLines(entry, o).forEach(function (line) {
+    var li = make("li");
+    var dot = make("span", "dot");
+    dot.style.background = o.mono ? "currentColor" : line.color;
+    li.appendChild(dot);
+    li.appendChild(make("span", null, line.text));
+    ul.appendChild(li);
+  });
+  if (!ul.firstChild) {
+    ul.appendChild(make("li", null, "No mentions found yet"));
+  }
+  return ul;
+}
+
+function face(entry, o) {
+  var score = entry.pending ? "…" : String(entry.score || 0);
+  if (o.type === "1") {
+    var flat = make("span", "flat");
+    flat.appendChild(make("span", "flat-label", "attention"));
+    flat.appendChild(make("span", "flat-msg" + (entry.has_attention ? "" : " ghost"),
+                          entry.has_attention ? score : "none"));
+    return flat;
+  }
+  if (/bar$/.test(o.type)) {
+    var bar = make("span", "bar " + o.type.replace("-bar", "").replace("bar", "small"));
+    var track = make("span", "track");
+    var parts = entry.has_attention ? segments(entry, o) : [];
+    var total = parts.reduce(function (sum, p) { return sum + p.count; }, 0);
+    parts.forEach(function (p) {
+      var seg = make("span", "seg");
+      seg.style.background = p.color;
+      seg.style.width = (100 * p.count / total) + "%";
+      track.appendChild(seg);
+    });
+    bar.appendChild(make("span", "mini-score", score));
+    bar.appendChild(track);
+    return bar;
+  }
+  var icon = donut(entry, o, DONUTS[o.type] || 64);
+  if (o.type === "2") {
+    var mini = make("span", "badge-mini");
+    mini.appendChild(icon);
+    if (!o.noScore) {
+      mini.appendChild(make("span", "mini-score", score));
+    }
+    mini.appendChild(make("span", "mini-label", "attention"));
+    return mini;
+  }
+  if (o.type === "4") {
+    var card = make("span", "card");
+    card.appendChild(icon);
+    card.appendChild(make("span", "card-label", "attention score"));
+    return card;
+  }
+  return icon;
+}
+
+function pageIsDark(el) {
+  var match = /rgba?\((\d+),\s*(\d+),\s*(\d+)/.exec(getComputedStyle(el).color || "");
+  if (!match) {
+    return false;
+  }
+  return 0.2126 * match[1] + 0.7152 * match[2] + 0.0722 * match[3] > 140;
+}
+
+function render(el, id, entry) {
+  if (!entry) {
+    // The request failed: hidden for now, and drawn by the next scan that gets an answer.
+    hide(el, id, "unavailable");
+    done.delete(el);
+    return;
+  }
+  if (entry.error) {
+    hide(el, id, entry.error.code);
+    return;
+  }
+  var o = options(el);
+  o.dark = pageIsDark(el);
+  if (!entry.has_attention && o.hideNoMentions) {
+    hide(el, id, "no_mentions");
+    return;
+  }
+  if (o.hideLessThan !== null && (entry.score || 0) < o.hideLessThan) {
+    hide(el, id, "less_than");
+    return;
+  }
+  var root = shadowFor(el);
+  var wrap = make("span", "tb" + (o.dark ? " dark" : ""));
+  var title = entry.title || entry.nct_id || id;
+  var name = entry.pending ? "Attention for " + id + ": still being gathered" :
+    "Attention score " + (entry.score || 0) + " for " + id + ", " + title;
+  var href = httpUrl(entry.details_url);
+  var badge = make(href ? "a" : "span", "badge");
+  if (href) {
+    badge.setAttribute("href", href);
+    badge.setAttribute("rel", "noopener noreferrer");
+    if (o.target) {
+      badge.setAttribute("target", o.target);
+    }
+  } else {
+    badge.setAttribute("tabindex", "0");
+    badge.setAttribute("role", "img");
+  }
+  badge.setAttribute("aria-label", name + (href ? ": see the details" : ""));
+  badge.appendChild(face(entry, o));
+  wrap.appendChild(badge);
+  if (o.details) {
+    var side = make("span", "side");
+    side.appendChild(list(entry, o));
+    if (href) {
+      var more = make("span", "more");
+      var link = make("a", null, "See the details");
+      link.setAttribute("href", href);
+      link.setAttribute("rel", "noopener noreferrer");
+      if (o.target) {
+        link.setAttribute("target", o.target);
+      }
+      more.appendChild(link);
+      side.appendChild(more);
+    }
+    wrap.appendChild(side);
+  }
+  if (o.popover) {
+    wrap.appendChild(popover(entry, o, wrap, badge, title));
+  }
+  root.appendChild(wrap);
+  show(el, id, entry);
+}
+
+function popover(entry, o, wrap, badge, title) {
+  var pop = make("div", "popover pop-" + o.popover);
+  pop.setAttribute("role", "tooltip");
+  pop.id = "tb-popover";
+  pop.appendChild(make("span", "pop-title", title));
+  pop.appendChild(make("span", "pop-score", entry.has_attention ?
+    "Attention score " + (entry.score || 0) : "No attention found yet"));
+  pop.appendChild(list(entry, o));
+  pop.appendChild(make("span", "pop-hint", "Click the badge for every mention."));
+  badge.setAttribute("aria-describedby", "tb-popover");
+  var timer = null;
+  function open() {
+    window.clearTimeout(timer);
+    pop.classList.add("open");
+  }
+  function close(now) {
+    window.clearTimeout(timer);
+    if (now) {
+      pop.classList.remove("open");
+    } else {
+      timer = window.setTimeout(function () { pop.classList.remove("open"); }, 150);
+    }
+  }
+  wrap.addEventListener("mouseenter", open);
+  wrap.addEventListener("mouseleave", function () { close(false); });
+  badge.addEventListener("focus", open);
+  badge.addEventListener("blur", function () { close(true); });
+  badge.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      close(true);
+    }
+  });
+  return pop;
+}
