@@ -49,3 +49,32 @@ def test_home_lookup_of_a_hostile_trial_renders_text_only(client, fake, ctgov):
     response = client.get("/?q=NCT04280705")
     assert response.status_code == 200
     assert_no_injected_markup(response.get_data(as_text=True))
+
+
+def test_csv_export_of_hostile_mentions_holds_no_formula(client, fake, ctgov):
+    import csv
+    import io
+
+    hostile.install(fake, ctgov)
+    client.get("/api/v1/trials/NCT04280705")
+    text = client.get("/trial/NCT04280705/mentions.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) > len(hostile.PAYLOADS)
+    cells = [cell for row in rows[1:] for cell in row]
+    assert any("HYPERLINK" in cell for cell in cells)        # the payload is there, inert
+    assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in cells)
+
+
+def test_svg_badges_with_hostile_labels_are_valid_xml_without_script(client, fake, ctgov):
+    from xml.etree import ElementTree
+
+    hostile.install(fake, ctgov)
+    for payload in hostile.PAYLOADS:
+        from urllib.parse import quote
+        response = client.get("/badge/NCT04280705.svg?label=" + quote(payload))
+        assert response.status_code in (200, 400)
+        root = ElementTree.fromstring(response.data)
+        tags = {element.tag.rsplit("}", 1)[-1] for element in root.iter()}
+        assert "script" not in tags and "foreignObject" not in tags
+        for element in root.iter():
+            assert not any(name.lower().startswith("on") for name in element.attrib)
