@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 def create_app(config=None):
     """Build the app: defaults, then TRIALBUZZ_* environment, then `config`."""
     from . import (api, assets, badge_views, bookmarklet_views, db, details_views, handlers,
-                   labels, meta, pages, ratelimits, settings, state)
+                   labels, meta, pages, ratelimits, settings, state, upstream)
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(settings.resolve(overrides=config))
@@ -21,6 +21,7 @@ def create_app(config=None):
     if not app.config["CONTACT"]:
         log.warning("TRIALBUZZ_CONTACT is empty: Wikimedia and NCBI ask API clients for an "
                     "operator e-mail or URL in the User-Agent; set it before going public.")
+    upstream.install_log_redaction()
     db.init_app(app)
     state.init_app(app)
     assets.init_app(app)

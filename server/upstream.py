@@ -1,5 +1,7 @@
 """HTTP clients for upstream services: timeouts, retries honouring Retry-After, rate limits, a polite User-Agent."""
 
+import logging
+import re
 import socket
 import threading
 import time
@@ -16,6 +18,27 @@ from . import __version__
 from .errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+_SECRET_PARAMS = re.compile(r"((?:api_)?key=)[^&\s'\"]+", re.IGNORECASE)
+
+
+class RedactKeys(logging.Filter):
+    """Hide API keys that urllib3's retry warnings would print as part of a request URL."""
+
+    def filter(self, record):
+        """Rewrite the message with every key=… value replaced."""
+        message = record.getMessage()
+        redacted = _SECRET_PARAMS.sub(r"\1REDACTED", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def install_log_redaction():
+    """Attach RedactKeys to the loggers that print upstream URLs (once)."""
+    for name in ("urllib3.connectionpool", "urllib3.util.retry"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactKeys) for f in logger.filters):
+            logger.addFilter(RedactKeys())
 
 
 class CappedRetry(Retry):

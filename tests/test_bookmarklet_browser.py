@@ -222,7 +222,7 @@ def test_install_page_link_runs_on_the_demo_study_page(site, chromium, artifacts
     session = chromium(color_scheme=scheme)
     page = session.page
     page.goto(site.server + "/")
-    page.get_by_role("link", name="Bookmarklet").click()
+    page.get_by_role("navigation").get_by_role("link", name="Bookmarklet").click()
     link = page.locator("a.bookmarklet-link")
     assert link.get_attribute("draggable") == "true"
     page.screenshot(path=f"{artifacts}/bookmarklet-install-{scheme}.png", full_page=True)

@@ -82,3 +82,17 @@ def test_document_reports_an_invalid_key_as_the_source_status(make_app, fake, ct
     entry = next(s for s in document["sources"] if s["id"] == "altmetric")
     assert (entry["status"], entry["error"]) == ("error", KEY_MESSAGE)
     assert document["altmetric"] is None
+
+
+def test_the_key_never_reaches_the_logs_even_when_calls_are_retried(altmetric, fake, caplog):
+    import logging
+
+    from trialbuzz.upstream import install_log_redaction
+
+    install_log_redaction()
+    fake.route(ROUTE, [Reply.text("busy", 503), Reply.text("busy", 503), Reply.json(COUNTS)])
+    with caplog.at_level(logging.DEBUG):
+        altmetric.summary(trial_record())
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert logged.count("GET /nct_id/NCT04280705") == 3     # the retries were logged...
+    assert "s3cret-key" not in logged and "key=REDACTED" in logged    # ...without the key
