@@ -2,7 +2,6 @@
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -14,46 +13,10 @@ import requests
 from benchlib import FakeUpstream, app_config, nct_ids, serve_registry, summary_ms
 
 import upstreams  # noqa: E402 - found through benchlib's sys.path entry
-from liveserver import free_port  # noqa: E402
+from liveserver import as_environment, running_server  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_REQUESTS_PER_CLIENT = 1_000_000
-
-
-def server_env(config):
-    """TRIALBUZZ_* variables carrying the test settings (lists and mappings as strings)."""
-    env = {}
-    for name, value in config.items():
-        if name == "TESTING":
-            continue
-        if value is None:
-            value = ""
-        elif isinstance(value, dict):
-            value = ",".join(f"{key}={raw}" for key, raw in value.items())
-        env["TRIALBUZZ_" + name] = str(value)
-    return env
-
-
-def start_server(env, threads, log):
-    """Start serve_bare.py on a free loopback port; return the process and its base URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, os.path.join(HERE, "serve_bare.py"), "--port", str(port),
-         "--threads", str(threads)], env={**os.environ, **env}, stdout=log,
-        stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("server exited early; see its log")
-        try:
-            if requests.get(base + "/bench/bare", timeout=1).status_code == 200:
-                return process, base
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError("server did not start within 30 s")
 
 
 def cpu_seconds(pid):
@@ -135,10 +98,11 @@ def main():
     fake = FakeUpstream().start()
     upstreams.install(fake)
     serve_registry(fake, ids)
+    command = [sys.executable, os.path.join(HERE, "serve_bare.py"), "--threads",
+               str(args.threads)]
     with tempfile.TemporaryDirectory(prefix="trialbuzz-bench-") as tmp, \
-            open(os.path.join(tmp, "server.log"), "w+") as log:
-        env = server_env(app_config(Path(tmp), fake.url))
-        process, base = start_server(env, args.threads, log)
+            running_server(command, env=as_environment(app_config(Path(tmp), fake.url))) as base:
+        process = base.process
         try:
             warm(base, ids, badge_path)
             phases = [("bare", "/bench/bare"), ("document", f"/api/v1/trials/{ids[0]}"),
@@ -159,16 +123,10 @@ def main():
                 print(f"{name:<11} {result['rps']:>8.0f} {p50:>8.2f} {p99:>8.2f} "
                       f"{result['cpu_ms']:>15.2f} {result['requests']:>9} "
                       f"{result['errors']:>7}  {result['statuses']}")
+            base.log.seek(0)
+            queue_warnings = sum("Task queue depth" in line for line in base.log)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
             fake.stop()
-        log.seek(0)
-        queue_warnings = sum("Task queue depth" in line for line in log)
 
     bare = (results["bare"]["rps"] + results["bare again"]["rps"]) / 2
     print(f"bare drift: last/first throughput = "

@@ -27,10 +27,11 @@ def build():
 def main():
     """Serve on a loopback port with the same waitress options as `trialbuzz serve`."""
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
-    serve(build(), host="127.0.0.1", port=args.port, threads=args.threads, ident="trialbuzz")
+    serve(build(), host=args.host, port=args.port, threads=args.threads, ident="trialbuzz")
 
 
 if __name__ == "__main__":

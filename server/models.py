@@ -45,8 +45,9 @@ class Trial(Base):
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     # When the attention sources last finished a refresh for this trial; None until the first.
     harvested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Counts, score, history and publications as of `harvested_at` (see score.summarize).
-    summary: Mapped[dict | None] = mapped_column(JSON)
+    # Counts, score, history and publications as of `harvested_at` (see score.summarize);
+    # deferred, since looking a trial up by ID does not need it and it can be large.
+    summary: Mapped[dict | None] = mapped_column(JSON, deferred=True)
 
 
 class TrialAlias(Base):

@@ -22,6 +22,13 @@ def as_environment(config):
     return env
 
 
+class LiveServer(str):
+    """The base URL of a running server, with its process and its log file."""
+
+    process = None
+    log = None
+
+
 def free_port():
     """A loopback port nobody listens on right now."""
     with socket.socket() as sock:
@@ -39,7 +46,8 @@ def running_server(command, env=None, cwd=None, timeout=30):
         [*command, "--host", "127.0.0.1", "--port", str(port)],
         env={**os.environ, **(env or {})}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
         text=True)
-    base = f"http://127.0.0.1:{port}"
+    base = LiveServer(f"http://127.0.0.1:{port}")
+    base.process, base.log = process, log
     try:
         deadline = time.monotonic() + timeout
         while True:
