@@ -121,21 +121,16 @@ def _export(nct_id, extension, body, mimetype):
     return response
 
 
-@bp.get("/trial/<nct_id>/mentions.csv")
-@ratelimits.reaching_upstream(_cold)
-def mentions_csv(nct_id):
-    """Every listed mention as CSV, safe to open in a spreadsheet."""
-    document, moved = _document(nct_id)
-    if moved:
-        return redirect(url_for(".mentions_csv", nct_id=document["nct_id"]), code=301)
-    return _export(document["nct_id"], "csv", exports.to_csv(document), "text/csv")
+EXPORTS = {"csv": (exports.to_csv, "text/csv"), "json": (exports.to_json, "application/json")}
 
 
-@bp.get("/trial/<nct_id>/mentions.json")
+@bp.get("/trial/<nct_id>/mentions.<any(csv, json):extension>")
 @ratelimits.reaching_upstream(_cold)
-def mentions_json(nct_id):
-    """Every listed mention as JSON."""
+def mentions_export(nct_id, extension):
+    """Every listed mention as CSV (safe to open in a spreadsheet) or JSON."""
     document, moved = _document(nct_id)
     if moved:
-        return redirect(url_for(".mentions_json", nct_id=document["nct_id"]), code=301)
-    return _export(document["nct_id"], "json", exports.to_json(document), "application/json")
+        return redirect(url_for(".mentions_export", nct_id=document["nct_id"],
+                                extension=extension), code=301)
+    render, mimetype = EXPORTS[extension]
+    return _export(document["nct_id"], extension, render(document), mimetype)
