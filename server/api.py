@@ -29,7 +29,7 @@ def _int_arg(name, default, low, high):
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise BadRequest(f"{name} must be a whole number from {low} to {high}.",
                          code="invalid_parameter")
     return int(raw)
@@ -65,13 +65,22 @@ def _trial_needs_upstream():
     return _flag("refresh") or state().attention.is_cold(request.view_args["nct_id"])
 
 
+def _badge_request():
+    """The page URL, what it names, and the trials a badge request will show, in order."""
+    url = _url_param(required=False)
+    raw_ids = request.args.get("ids", "")
+    if len(raw_ids) > 20 * MAX_TRIALS_PER_BADGE:
+        raise BadRequest("Too many ids.", code="invalid_parameter")
+    given = [nctid.require(part) for part in raw_ids.split(",") if part.strip()]
+    from_url = resolve.ids_from_url(url) if url else resolve.UrlIds([], None)
+    ids = nctid.unique([*from_url.nct_ids, *given])[:MAX_TRIALS_PER_BADGE]
+    return url, from_url, ids
+
+
 def _badge_needs_upstream():
-    """Whether any trial of this badge request is not yet harvested."""
-    ids = [part for part in request.args.get("ids", "").split(",") if part.strip()]
-    url = request.args.get("url", "").strip()
-    if url:
-        ids.extend(resolve.ids_from_url(url).nct_ids)
-    return any(state().attention.is_cold(nct_id) for nct_id in ids[:MAX_TRIALS_PER_BADGE])
+    """Whether any trial this badge request will show is not yet harvested."""
+    _, _, ids = _badge_request()
+    return any(state().attention.is_cold(nct_id) for nct_id in ids)
 
 
 @bp.get("/resolve")
@@ -100,13 +109,7 @@ def trial(nct_id):
 @reaching_upstream(_badge_needs_upstream)
 def badge():
     """The bookmarklet payload: the page's primary trial and a compact document per trial."""
-    url = _url_param(required=False)
-    raw_ids = request.args.get("ids", "")
-    if len(raw_ids) > 20 * MAX_TRIALS_PER_BADGE:
-        raise BadRequest("Too many ids.", code="invalid_parameter")
-    given = [nctid.require(part) for part in raw_ids.split(",") if part.strip()]
-    from_url = resolve.ids_from_url(url) if url else resolve.UrlIds([], None)
-    ids = nctid.unique([*from_url.nct_ids, *given])
+    url, from_url, ids = _badge_request()
     if not ids:
         raise BadRequest("No NCT ID in the url or ids parameters.", code="no_nct_id")
     primary = from_url.primary or (ids[0] if len(ids) == 1 else None)

@@ -69,10 +69,11 @@ class AttentionService:
             if cached is not None:
                 return cached
         trial = self.ensure(nct_id, refresh=refresh)
+        generation = self.cache.generation(trial.nct_id)
         document, harvested = self._document(trial, base_url, page)
         if not trial.stale and harvested is not None:
-            self.cache.put(key, trial.nct_id, (document, trial, harvested))
-            self.cache.put(("warm", key[0]), trial.nct_id, True)
+            self.cache.put(key, trial.nct_id, (document, trial, harvested), generation)
+            self.cache.put(("warm", key[0]), trial.nct_id, True, generation)
         return document
 
     def compact(self, nct_id, base_url, wait=True):

@@ -49,10 +49,22 @@ def _cold():
     return state().attention.is_cold(request.view_args["nct_id"])
 
 
+def _batch_ids():
+    """The trials of an embed batch request, checked, without repeats, in the order asked."""
+    raw = request.args.get("ids", "")
+    if len(raw) > 16 * MAX_EMBED_IDS:
+        raise BadRequest(f"At most {MAX_EMBED_IDS} ids at a time.", code="invalid_parameter")
+    ids = nctid.unique(nctid.require(part) for part in raw.split(",") if part.strip())
+    if not ids:
+        raise BadRequest("Give the trials as ?ids=NCT…,NCT…", code="no_nct_id")
+    if len(ids) > MAX_EMBED_IDS:
+        raise BadRequest(f"At most {MAX_EMBED_IDS} ids at a time.", code="invalid_parameter")
+    return ids
+
+
 def _batch_cold():
     """Whether any trial of this embed batch has never been harvested."""
-    ids = [part for part in request.args.get("ids", "").split(",") if part.strip()]
-    return any(state().attention.is_cold(nct_id) for nct_id in ids[:MAX_EMBED_IDS])
+    return any(state().attention.is_cold(nct_id) for nct_id in _batch_ids())
 
 
 @bp.errorhandler(429)
@@ -124,14 +136,7 @@ def shields(nct_id):
 @ratelimits.reaching_upstream(_batch_cold)
 def embed_batch():
     """Every badge of a page in one answer: a short document per ID, in the order asked."""
-    raw = request.args.get("ids", "")
-    if len(raw) > 16 * MAX_EMBED_IDS:
-        raise BadRequest(f"At most {MAX_EMBED_IDS} ids at a time.", code="invalid_parameter")
-    ids = nctid.unique(nctid.require(part) for part in raw.split(",") if part.strip())
-    if not ids:
-        raise BadRequest("Give the trials as ?ids=NCT…,NCT…", code="no_nct_id")
-    if len(ids) > MAX_EMBED_IDS:
-        raise BadRequest(f"At most {MAX_EMBED_IDS} ids at a time.", code="invalid_parameter")
+    ids = _batch_ids()
     trials = [badge_data.embed_entry(entry) for entry in _compacts(ids)]
     waiting = any(t.get("pending") or t.get("stale") for t in trials)
     return _conditional(jsonify({"trials": trials}), STALE_DATA if waiting else FRESH_DATA)

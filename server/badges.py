@@ -101,7 +101,7 @@ def options_from(args):
     if style not in STYLES:
         raise BadRequest(f"style must be one of {', '.join(STYLES)}.", code="invalid_parameter")
     size = args.get("size", "64") or "64"
-    if not size.isdigit() or int(size) not in SIZES:
+    if not (size.isascii() and size.isdigit()) or int(size) not in SIZES:
         raise BadRequest("size must be 64, 100 or 180.", code="invalid_parameter")
     label = _NOT_XML.sub("", args.get("label", DEFAULT_LABEL)).strip()
     if len(label) > MAX_LABEL:

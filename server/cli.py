@@ -64,6 +64,10 @@ def lookup(target, as_json, limit):
             if len(found["nct_ids"]) > 1 and not as_json:
                 click.echo("trials on that page: " + ", ".join(found["nct_ids"]))
         get_db(app).migrate()
+        trial = state.trials.get(nct_id)
+        if trial.harvested_at is None:
+            # A command has no reader to show a partial answer to: wait for every source.
+            state.harvester.refresh(trial).result()
         document = state.attention.document(nct_id, app.config["PUBLIC_URL"] or LOCAL_URL,
                                             page=Page(limit=limit))
     except TrialbuzzError as exc:
@@ -148,6 +152,9 @@ def harvest(targets, concurrency):
                 outcomes = future.result()
             except TrialbuzzError as exc:
                 failed.append(f"{futures[future]}: {exc.message}")
+                continue
+            except Exception as exc:  # noqa: BLE001 - one trial must not end the whole run
+                failed.append(f"{futures[future]}: internal error ({exc.__class__.__name__})")
                 continue
             for outcome in outcomes:
                 found += len(outcome.mentions)

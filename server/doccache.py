@@ -33,11 +33,18 @@ class DocumentCache:
             self._entries.move_to_end(key)
             return value
 
-    def put(self, key, nct_id, value):
-        """Store `value` under `key`, as built from what is stored for trial `nct_id`."""
+    def generation(self, nct_id):
+        """The current generation of trial `nct_id`: read it before reading the store."""
         with self._lock:
-            self._entries[key] = (nct_id, self._generations.get(nct_id, 0), time.monotonic(),
-                                  value)
+            return self._generations.get(nct_id, 0)
+
+    def put(self, key, nct_id, value, generation):
+        """Store `value`, built from the store as it was at `generation` of trial `nct_id`;
+        dropped if the trial changed since."""
+        with self._lock:
+            if self._generations.get(nct_id, 0) != generation:
+                return
+            self._entries[key] = (nct_id, generation, time.monotonic(), value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)

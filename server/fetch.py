@@ -293,7 +293,7 @@ class PageFetcher:
             raise UrlRefused(f"not an HTML or text page ({media_type or 'no Content-Type'})")
         too_large = UrlRefused(f"page larger than {_size(self.max_bytes)}")
         length = response.headers.get("Content-Length", "").strip()
-        if length.isdigit() and int(length) > self.max_bytes:
+        if length.isascii() and length.isdigit() and int(length) > self.max_bytes:
             raise too_large
         body = bytearray()
         for chunk in response.stream(_CHUNK, decode_content=True):

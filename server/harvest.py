@@ -8,6 +8,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .clock import utcnow
 from .errors import TrialbuzzError, UpstreamTimeout
@@ -19,6 +21,8 @@ from .singleflight import SingleFlight
 log = logging.getLogger(__name__)
 RATE_LIMITED_CODES = {"upstream_rate_limited", "rate_limited"}
 EXTERNAL_ID_LENGTH = 512
+# Rows per INSERT: 100 rows of 14 columns stay far below SQLite's limit on bound parameters.
+UPSERT_BATCH = 100
 UPSERTED_FIELDS = ("kind", "url", "title", "author", "published_at", "snippet", "language",
                    "extra")
 
@@ -67,6 +71,7 @@ class Harvester:
     def refresh(self, trial, wait_for_it=True, force=False, timeout=None):
         """Refresh `trial`, joining a refresh under way; wait at most `timeout` s if asked to."""
         future = self._flights.submit(trial.nct_id, self._refreshes, self._run, trial, force)
+        future.add_done_callback(_log_failure)
         if wait_for_it:
             try:
                 future.result(timeout=timeout)
@@ -94,7 +99,8 @@ class Harvester:
         try:
             for future in as_completed(futures, timeout=self.deadline + 0.5):
                 outcomes.append(future.result())
-                self.store(trial.nct_id, outcomes[-1:], finish=False, summarize=progressive)
+                self._store_safely(trial.nct_id, outcomes[-1:], finish=False,
+                                   summarize=progressive)
         except FutureTimeout:
             pass
         late = [Outcome(source.id, "error", error="timed out")
@@ -104,6 +110,13 @@ class Harvester:
             future.cancel()
         self.store(trial.nct_id, late, finish=True, summarize=True)
         return outcomes + late
+
+    def _store_safely(self, nct_id, outcomes, **options):
+        """Store one source's outcome; a failure is logged and the other sources go on."""
+        try:
+            self.store(nct_id, outcomes, **options)
+        except Exception:  # noqa: BLE001 - the final store of the refresh still runs
+            log.exception("storing %s for %s failed", [o.source for o in outcomes], nct_id)
 
     def _call(self, source, trial, deadline):
         """One source's call, its failure turned into a status."""
@@ -154,6 +167,14 @@ class Harvester:
         return summary
 
 
+def _log_failure(future):
+    """A refresh nobody waits for still reports its failure, in the log (once)."""
+    if future.cancelled() or future.exception() is None or getattr(future, "logged", False):
+        return
+    future.logged = True
+    log.error("a refresh failed", exc_info=future.exception())
+
+
 def _unique(mentions):
     """A source's mentions without repeats of the same external id (the last one wins)."""
     unique = {}
@@ -164,24 +185,21 @@ def _unique(mentions):
 
 
 def _upsert(session, nct_id, mentions, now):
-    """Insert new mentions and update known ones; nothing is ever deleted here."""
+    """Insert new mentions and update known ones in one statement per batch; never deletes.
+
+    ON CONFLICT keeps this safe when another process stores the same trial at the same time
+    (single-flight only covers one process)."""
     if not mentions:
         return
-    source = mentions[0].source
-    known = {}
-    ids = [m.external_id for m in mentions]
-    for start in range(0, len(ids), 500):
-        known.update((row.external_id, row) for row in session.scalars(select(MentionRow).where(
-            MentionRow.nct_id == nct_id, MentionRow.source == source,
-            MentionRow.external_id.in_(ids[start:start + 500]))))
-    for mention in mentions:
-        values = {name: getattr(mention, name) for name in UPSERTED_FIELDS}
-        row = known.get(mention.external_id)
-        if row is None:
-            session.add(MentionRow(nct_id=nct_id, source=source,
-                                   external_id=mention.external_id, first_seen_at=now,
-                                   last_seen_at=now, **values))
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.last_seen_at = now
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    rows = [{"nct_id": nct_id, "source": m.source, "external_id": m.external_id,
+             "first_seen_at": now, "last_seen_at": now,
+             **{name: getattr(m, name) for name in UPSERTED_FIELDS}} for m in mentions]
+    for start in range(0, len(rows), UPSERT_BATCH):
+        statement = insert(MentionRow).values(rows[start:start + UPSERT_BATCH])
+        statement = statement.on_conflict_do_update(
+            index_elements=["nct_id", "source", "external_id"],
+            set_={name: statement.excluded[name] for name in (*UPSERTED_FIELDS,
+                                                               "last_seen_at")})
+        session.execute(statement)

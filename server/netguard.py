@@ -183,7 +183,7 @@ def is_allowed_host(host, port, allow_hosts):
     wanted = (_host_key(host), int(port))
     for entry in allow_hosts or ():
         name, sep, entry_port = str(entry).strip().rpartition(":")
-        if sep and name and entry_port.isdigit() and (_host_key(name), int(entry_port)) == wanted:
+        if sep and name and entry_port.isascii() and entry_port.isdigit() and (_host_key(name), int(entry_port)) == wanted:
             return True
     return False
 

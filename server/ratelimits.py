@@ -18,9 +18,10 @@ def init_app(app):
     app.config["RATELIMIT_ENABLED"] = bool(app.config["CLIENT_UPSTREAM_LIMIT"])
     if app.config["TRUSTED_PROXIES"]:
         # Behind a reverse proxy the client is the address it forwards, not the proxy's.
+        # X-Forwarded-Host is not trusted: many proxies pass a client's value through, and
+        # links in cached answers would point wherever it said. Set PUBLIC_URL instead.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
-                                x_proto=app.config["TRUSTED_PROXIES"],
-                                x_host=app.config["TRUSTED_PROXIES"])
+                                x_proto=app.config["TRUSTED_PROXIES"])
     limiter.init_app(app)
 
 

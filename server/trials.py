@@ -1,5 +1,7 @@
 """Trial records: served from the store while fresh, fetched from ClinicalTrials.gov otherwise."""
 
+import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,6 +14,9 @@ from .errors import TrialNotFound, UpstreamError
 from .models import Trial, TrialAlias
 from .nctid import require
 from .singleflight import SingleFlight
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class TrialService:
         self.freshness = timedelta(seconds=freshness_seconds)
         self.clock = clock
         self._flights = SingleFlight()
+        self._background = ThreadPoolExecutor(2, thread_name_prefix="trialbuzz-registry")
         # Called with a trial's ID whenever its stored record changes (caches listen).
         self.listeners = []
 
@@ -57,10 +63,15 @@ class TrialService:
                                stale=self.clock() - aware(row.fetched_at) > self.freshness)
 
     def get(self, nct_id, refresh=False, deadline=None):
-        """Return the trial, fetching it when missing, stale or `refresh` is asked."""
+        """Return the trial: fetched when missing or `refresh` is asked; a stale stored record
+        is returned at once while one background fetch brings it up to date."""
         requested = require(nct_id)
         current = self.stored(requested)
-        if current is not None and not current.stale and not refresh:
+        if current is not None and not refresh:
+            if current.stale:
+                future = self._flights.submit(requested, self._background,
+                                              self._stored_or_fetched, requested, None)
+                future.add_done_callback(_log_failure)
             return current
         try:
             if refresh:
@@ -122,3 +133,9 @@ class TrialService:
         for listener in self.listeners:
             listener(canonical)
         return TrialRecord(canonical, record, now, harvested_at, requested)
+
+
+def _log_failure(future):
+    """A background fetch nobody waits for reports its failure in the log."""
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("background fetch of a trial record failed: %s", future.exception())

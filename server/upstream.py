@@ -41,10 +41,20 @@ def install_log_redaction():
             logger.addFilter(RedactKeys())
 
 
+# The deadline of the call this thread is making: retries must not sleep past it.
+_call = threading.local()
+
+
 class CappedRetry(Retry):
-    """urllib3 Retry that gives up instead of sleeping past a Retry-After we cannot afford."""
+    """urllib3 Retry that gives up rather than sleep past a long Retry-After or the deadline."""
 
     max_retry_after = 10.0
+
+    def new(self, **kwargs):
+        """A copy for the next attempt, keeping our cap (urllib3 copies only its own options)."""
+        retry = super().new(**kwargs)
+        retry.max_retry_after = self.max_retry_after
+        return retry
 
     def sleep_for_retry(self, response=None):
         """Sleep for Retry-After, never longer than the cap."""
@@ -63,7 +73,16 @@ class CappedRetry(Retry):
                 # With raise_on_status off, urllib3 hands the response back to the caller.
                 raise MaxRetryError(_pool, url, ResponseError(
                     f"Retry-After {retry_after:.0f}s is longer than we wait"))
-        return super().increment(method, url, response, error, _pool, _stacktrace)
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        deadline = getattr(_call, "deadline", None)
+        if deadline is not None:
+            wait = retry.get_backoff_time()
+            if response is not None:
+                wait = min(self.get_retry_after(response) or wait, self.max_retry_after)
+            if time.monotonic() + wait >= deadline:
+                # No time for another attempt: hand back the answer (or the error) we have.
+                raise MaxRetryError(_pool, url, error or ResponseError("no time left to retry"))
+        return retry
 
 
 def user_agent(contact):
@@ -130,6 +149,7 @@ class Upstream:
             if left <= 0:
                 raise UpstreamTimeout(f"{self.name} did not answer in time")
             timeout = (min(timeout[0], left), min(timeout[1], left))
+        _call.deadline = deadline
         try:
             response = self.session.get(url, params=params, timeout=timeout, stream=True,
                                         **kwargs)
@@ -145,6 +165,8 @@ class Upstream:
             raise UpstreamUnavailable(f"{self.name} is unreachable: {_reason(exc)}") from exc
         except requests.RequestException as exc:
             raise UpstreamError(f"{self.name} request failed: {_reason(exc)}") from exc
+        finally:
+            _call.deadline = None
 
     def _read_body(self, response, deadline):
         """Read the body within the deadline and the size cap; a dripping server is cut off."""
@@ -203,7 +225,7 @@ class Upstream:
 def _retry_after(response):
     """Seconds from a Retry-After header, or None."""
     value = response.headers.get("Retry-After", "").strip()
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def _abort(response):

@@ -120,3 +120,13 @@ def test_api_answers_any_origin(client, world):
     response = client.get("/api/v1/trials/NCT04280705",
                           headers={"Origin": "https://clinicaltrials.gov"})
     assert response.headers.get("Access-Control-Allow-Origin") == "*"
+
+
+@pytest.mark.parametrize("query", ["limit=%C2%B2", "offset=%C2%B9", "limit=%D9%A3"])
+def test_non_ascii_digits_are_400_not_500(client, world, query):
+    response = client.get("/api/v1/trials/NCT04280705?" + query)
+    assert response.status_code == 400
+
+
+def test_svg_size_with_non_ascii_digits_is_a_400_badge(client, world):
+    assert client.get("/badge/NCT04280705.svg?style=donut&size=%C2%B9").status_code == 400

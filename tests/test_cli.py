@@ -88,3 +88,13 @@ def test_lookup_failures_exit_non_zero_with_a_message(env, target, message):
     result = CliRunner().invoke(main, ["lookup", target])
     assert result.exit_code != 0
     assert message in result.output
+
+
+def test_lookup_of_a_new_trial_waits_for_every_source(env, fake, monkeypatch):
+    monkeypatch.setenv("TRIALBUZZ_COLD_WAIT", "0.2")
+    fake.route(upstreams.ROUTES["gdelt"], lambda request: upstreams.gdelt(request, delay=1.0))
+    result = CliRunner().invoke(main, ["lookup", "NCT04280705"])
+    assert result.exit_code == 0, result.output
+    gdelt = next(line for line in result.output.splitlines() if "GDELT news" in line)
+    assert gdelt.split()[-2:] == ["ok", "1"]
+    assert "score 13" in result.output

@@ -110,3 +110,44 @@ def test_concurrent_writers_on_sqlite_do_not_fail(app):
 
         from trialbuzz.models import Mention as Row
         assert session.scalar(select(func.count()).select_from(Row)) == 8 * 15 * 5
+
+
+def test_two_processes_storing_the_same_mentions_at_once_do_not_collide(tmp_path, fake):
+    """Two apps on one database stand for two server processes: single-flight cannot help."""
+    from conftest import app_config as config_for
+    from trialbuzz import create_app
+    from trialbuzz.db import get_db
+
+    database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    apps = [create_app(config_for(tmp_path, fake.url, DATABASE_URL=database)) for _ in range(2)]
+    get_db(apps[0]).migrate()
+    from records import study
+    from trialbuzz.ctgov import parse_study
+    from trialbuzz.models import Trial
+
+    with get_db(apps[0]).session() as session:
+        session.add(Trial(nct_id="NCT04280705", record=parse_study(study()),
+                          fetched_at=datetime.now(timezone.utc)))
+    harvesters = [Harvester(get_db(app), [], app.config) for app in apps]
+    mentions = [Mention("gdelt", "news", f"https://news.example.org/{n}",
+                        f"https://news.example.org/{n}") for n in range(200)]
+    barrier, errors = threading.Barrier(8), []
+
+    def store(worker):
+        barrier.wait()
+        try:
+            harvesters[worker % 2].store("NCT04280705", [Outcome("gdelt", "ok",
+                                                                 mentions=list(mentions))])
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=store, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with sqlite3.connect(tmp_path / "shared.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM mentions").fetchone() == (200,)
+    for app in apps:
+        get_db(app).dispose()

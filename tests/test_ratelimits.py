@@ -74,3 +74,23 @@ def test_home_lookups_of_cold_trials_are_limited_with_a_page(limited):
     response = limited.get("/?q=NCT00000004")
     assert response.status_code == 429
     assert "Too many lookups" in response.get_data(as_text=True)
+
+
+def test_repeating_a_warm_id_does_not_smuggle_cold_trials_past_the_limit(limited):
+    limited.get("/api/v1/trials/NCT00000001")
+    limited.get("/api/v1/trials/NCT00000002")
+    limited.get("/api/v1/trials/NCT00000003")
+    warm = ",".join(["NCT00000001"] * 20)
+    assert_limited(limited.get(f"/api/v1/badge?ids={warm}&url="
+                               "https://clinicaltrials.gov/study/NCT00000004"))
+    assert_limited(limited.get(f"/api/v1/badges?ids={','.join(['NCT00000001'] * 50)},"
+                               "NCT00000005"))
+
+
+def test_forwarded_host_is_not_trusted_behind_a_proxy(make_app, fake, ctgov):
+    upstreams.install(fake)
+    client = make_app(TRUSTED_PROXIES=1).test_client()
+    document = client.get("/api/v1/trials/NCT04280705",
+                          headers={"X-Forwarded-Host": "evil.example",
+                                   "X-Forwarded-For": "203.0.113.9"}).get_json()
+    assert "evil.example" not in document["details_url"]

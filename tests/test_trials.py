@@ -49,11 +49,28 @@ def test_fresh_record_is_served_from_the_store(service, fake, ctgov, clock):
     assert fake.count(ROUTE) == 1
 
 
-def test_record_past_the_window_is_fetched_again(service, fake, ctgov, clock):
+def wait_for_background(service, nct_id="NCT04280705"):
+    """Wait until no fetch of `nct_id` is under way."""
+    import time
+    deadline = time.monotonic() + 10
+    while service._flights.in_flight(nct_id) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def test_a_stale_record_is_served_at_once_and_refreshed_in_the_background(service, fake,
+                                                                           ctgov, clock):
+    import time
     service.get("NCT04280705")
     ctgov.add(study(title="Renamed"))
+    fake.route(ROUTE, lambda request, nct_id: Reply.json(study(title="Renamed"), delay=1.0))
     clock.now += timedelta(minutes=61)
-    assert service.get("NCT04280705").record["title"] == "Renamed"
+    started = time.monotonic()
+    stale = service.get("NCT04280705")
+    assert time.monotonic() - started < 0.5
+    assert stale.stale is True and stale.record["title"] != "Renamed"
+    wait_for_background(service)
+    fresh = service.get("NCT04280705")
+    assert fresh.record["title"] == "Renamed" and fresh.stale is False
     assert fake.count(ROUTE) == 2
 
 
@@ -79,8 +96,12 @@ def test_stale_copy_is_served_when_the_registry_fails(service, fake, ctgov, cloc
     fake.route(ROUTE, Reply.text("down", 503))
     clock.now += timedelta(hours=2)
     trial = service.get("NCT04280705")
+    wait_for_background(service)
     assert trial.stale is True
     assert trial.record["title"] == "Adaptive COVID-19 Treatment Trial (ACTT)"
+    assert service.get("NCT04280705").stale is True        # still the old copy, still served
+    # A forced refresh while the registry is down also falls back to the stored copy.
+    assert service.get("NCT04280705", refresh=True).stale is True
 
 
 def test_registry_failure_without_a_stored_copy_is_an_error(service, fake):

@@ -69,3 +69,35 @@ def test_our_own_rate_limit_paces_calls_across_threads(fake):
 
 def test_user_agent_without_contact_still_names_trialbuzz():
     assert user_agent("").startswith("trialbuzz/") and ";" not in user_agent("")
+
+
+def test_retries_do_not_sleep_past_the_deadline(fake):
+    fake.route("/busy", Reply.text("busy", 503, headers={"Retry-After": "5"}))
+    client = upstream(fake, UPSTREAM_RETRIES=3)
+    started = time.monotonic()
+    with pytest.raises(UpstreamUnavailable) as info:
+        client.raise_for_status(client.get("/busy", deadline=time.monotonic() + 2))
+    assert time.monotonic() - started < 1.0
+    assert info.value.retry_after == 5
+    assert fake.count("/busy") == 1
+
+
+def test_retries_within_the_deadline_still_happen(fake):
+    fake.route("/flaky", [Reply.text("busy", 503, headers={"Retry-After": "1"}),
+                          Reply.json({"ok": True})])
+    client = upstream(fake, UPSTREAM_RETRIES=3)
+    response = client.get("/flaky", deadline=time.monotonic() + 5)
+    assert client.json(response) == {"ok": True}
+    assert fake.count("/flaky") == 2
+
+
+def test_the_retry_after_cap_survives_from_one_attempt_to_the_next(fake):
+    fake.route("/slow", [Reply.text("busy", 503, headers={"Retry-After": "0"}),
+                         Reply.text("busy", 503, headers={"Retry-After": "3"}),
+                         Reply.json({})])
+    client = upstream(fake, UPSTREAM_RETRIES=3, UPSTREAM_MAX_RETRY_AFTER=1.0)
+    started = time.monotonic()
+    with pytest.raises(UpstreamUnavailable):
+        client.raise_for_status(client.get("/slow"))
+    assert time.monotonic() - started < 1.0
+    assert fake.count("/slow") == 2

@@ -46,8 +46,14 @@ class Altmetric(Source):
         return {
             "score": float(score) if isinstance(score, (int, float)) else None,
             "counts": {name: int(data[field]) for field, name in COUNT_FIELDS.items()
-                       if str(data.get(field, "")).isdigit()},
+                       if _count(data.get(field))},
             "details_url": safe_url(data.get("details_url")),
             "altmetric_id": data.get("altmetric_id"),
             "attribution": "Data from Altmetric",
         }
+
+
+def _count(value):
+    """Whether an Altmetric count is a whole number (it is sometimes sent as a string)."""
+    return isinstance(value, int) or (isinstance(value, str) and value.isascii()
+                                      and value.isdigit())

@@ -28,7 +28,7 @@ class CtGovReferences(Source):
             if ref.get("type") not in ATTENTION_TYPES:
                 continue
             citation = plain_text(ref.get("citation"), limit=1000)
-            pmid = ref.get("pmid") if str(ref.get("pmid") or "").isdigit() else None
+            pmid = ref.get("pmid") if re.fullmatch(r"[0-9]+", str(ref.get("pmid") or "")) else None
             doi_match = _DOI.search(citation or "")
             doi = normalise_doi(doi_match.group(1)) if doi_match else None
             if pmid:

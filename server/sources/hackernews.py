@@ -1,5 +1,7 @@
 """Hacker News through Algolia's search API: stories and comments naming or linking to a trial."""
 
+import re
+
 from ..errors import UpstreamBadResponse
 from .base import Mention, Source, parse_datetime, plain_text, safe_url
 
@@ -34,7 +36,7 @@ class HackerNews(Source):
             for hit in self._hits(query, deadline):
                 object_id = hit.get("objectID")
                 # The ID goes into our link, so only Hacker News's numeric item IDs are accepted.
-                if isinstance(object_id, str) and object_id.isdigit() and \
+                if isinstance(object_id, str) and re.fullmatch(r"[0-9]+", object_id) and \
                         object_id not in mentions:
                     mentions[object_id] = self._mention(object_id, hit)
         return list(mentions.values())

@@ -125,7 +125,7 @@ class Wikipedia(Source):
             raise UpstreamUnavailable(
                 f"{self.name} asks us to wait ({code})",
                 code="upstream_rate_limited" if code == "ratelimited" else None,
-                retry_after=int(retry) if retry.isdigit() else None)
+                retry_after=int(retry) if re.fullmatch(r"[0-9]+", retry) else None)
         raise UpstreamError(f"{self.name} refused the query ({code or 'unknown error'})")
 
 
@@ -139,7 +139,7 @@ def _page_id(row):
     pageid = row.get("pageid")
     if isinstance(pageid, bool) or not isinstance(pageid, (int, str)):
         return None
-    return int(pageid) if str(pageid).isdigit() and int(pageid) > 0 else None
+    return int(pageid) if re.fullmatch(r"[0-9]+", str(pageid)) and int(pageid) > 0 else None
 
 
 def article_url(lang, pageid, title):
