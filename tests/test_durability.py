@@ -7,7 +7,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timezone
 
@@ -17,6 +16,7 @@ import upstreams
 from conftest import app_config
 from fakeupstream import Reply
 from liveserver import as_environment, free_port
+from concurrency import errors_of_workers
 from trialbuzz.harvest import Harvester, Outcome
 from trialbuzz.sources.base import Mention
 
@@ -86,25 +86,15 @@ def test_concurrent_writers_on_sqlite_do_not_fail(app):
         for nct_id in ids:
             session.add(Trial(nct_id=nct_id, record=parse_study(study(nct_id)),
                               fetched_at=datetime.now(timezone.utc)))
-    errors = []
 
     def writer(worker):
-        try:
-            for round_ in range(15):
-                nct_id = ids[(worker + round_) % len(ids)]
-                mentions = [Mention("hackernews", "forum", f"{worker}-{round_}-{i}",
-                                    f"https://news.ycombinator.com/item?id={i}")
-                            for i in range(5)]
-                harvester.store(nct_id, [Outcome("hackernews", "ok", mentions=mentions)])
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
+        for round_ in range(15):
+            nct_id = ids[(worker + round_) % len(ids)]
+            mentions = [Mention("hackernews", "forum", f"{worker}-{round_}-{i}",
+                                f"https://news.ycombinator.com/item?id={i}") for i in range(5)]
+            harvester.store(nct_id, [Outcome("hackernews", "ok", mentions=mentions)])
 
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert errors_of_workers(writer, 8) == []
     with state.db.session() as session:
         from sqlalchemy import func, select
 
@@ -131,22 +121,12 @@ def test_two_processes_storing_the_same_mentions_at_once_do_not_collide(tmp_path
     harvesters = [Harvester(get_db(app), [], app.config) for app in apps]
     mentions = [Mention("gdelt", "news", f"https://news.example.org/{n}",
                         f"https://news.example.org/{n}") for n in range(200)]
-    barrier, errors = threading.Barrier(8), []
 
     def store(worker):
-        barrier.wait()
-        try:
-            harvesters[worker % 2].store("NCT04280705", [Outcome("gdelt", "ok",
-                                                                 mentions=list(mentions))])
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
+        harvesters[worker % 2].store("NCT04280705", [Outcome("gdelt", "ok",
+                                                             mentions=list(mentions))])
 
-    threads = [threading.Thread(target=store, args=(w,)) for w in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert errors_of_workers(store, 8) == []
     with sqlite3.connect(tmp_path / "shared.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM mentions").fetchone() == (200,)
     for app in apps:

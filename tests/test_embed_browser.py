@@ -180,12 +180,12 @@ def test_watching_renders_new_badges_without_a_call(browser, live_server, site):
     context, page = open_page(browser, site("/trials.html", host_page(live_server)), live_server)
     wait_for_events(page, len(BADGES) + 3)
     page.evaluate("() => window.trialbuzz.embed('#later', {watch: true})")
-    page.evaluate(f"""() => {{
+    page.evaluate("""() => {
         const el = document.createElement("div");
         el.className = "trialbuzz-embed"; el.id = "watched"; el.dataset.nctId = "NCT04280705";
         el.dataset.badgeType = "1";
         document.getElementById("later").appendChild(el);
-    }}""")
+    }""")
     page.locator("#watched .flat-msg").wait_for()
     assert page.locator("#watched .flat-msg").inner_text() == "13"
     # Its trial was known already: no new request.

@@ -7,13 +7,13 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 import upstreams
+from concurrency import errors_of_workers
 from conftest import app_config
 from liveserver import free_port
 
@@ -94,20 +94,10 @@ def test_concurrent_upserts_on_postgresql_do_not_collide(pg_app):
     harvester = Harvester(db, [], pg_app.config)
     mentions = [Mention("gdelt", "news", f"id-{n}", f"https://news.example.org/{n}")
                 for n in range(150)]
-    errors, barrier = [], threading.Barrier(6)
 
-    def store():
-        barrier.wait()
-        try:
-            harvester.store("NCT04280705", [Outcome("gdelt", "ok", mentions=list(mentions))])
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
+    def store(_worker):
+        harvester.store("NCT04280705", [Outcome("gdelt", "ok", mentions=list(mentions))])
 
-    threads = [threading.Thread(target=store) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert errors_of_workers(store, 6) == []
     document = pg_app.test_client().get("/api/v1/trials/NCT04280705")
     assert document.status_code == 200

@@ -4,7 +4,7 @@ import pytest
 
 import upstreams
 from fakeupstream import Reply
-from records import study, trial_record
+from records import trial_record
 from trialbuzz.errors import UpstreamError, UpstreamUnavailable
 from trialbuzz.sources import build
 from trialbuzz.sources.altmetric import KEY_MESSAGE, Altmetric

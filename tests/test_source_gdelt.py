@@ -1,6 +1,5 @@
 """GDELT source: one artlist query per trial, against a fake DOC 2.0 API."""
 
-import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path

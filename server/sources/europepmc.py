@@ -1,6 +1,5 @@
 """Europe PMC: articles and preprints naming the trial in their text or as a mined accession."""
 
-import re
 from urllib.parse import quote
 
 from ..errors import UpstreamBadResponse
