@@ -87,7 +87,7 @@ def _badge_needs_upstream():
 @reaching_upstream(_resolving_needs_a_page)
 def resolve_url():
     """The NCT IDs of a page, and the study it is about."""
-    return jsonify(find_trials(_url_param(), state().fetcher))
+    return jsonify(find_trials(_url_param(), state().fetcher, state().page_work))
 
 
 @bp.get("/trials/<nct_id>")

@@ -34,7 +34,7 @@ def init_db():
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option("--threads", default=16, show_default=True, type=int, help="Worker threads.")
 def serve(host, port, threads):
     """Serve the app with the waitress WSGI server (the schema is brought up to date first)."""
     from waitress import serve as waitress_serve

@@ -67,6 +67,13 @@ class RateLimited(TrialbuzzError):
     code = "rate_limited"
 
 
+class Busy(TrialbuzzError):
+    """The server is busy with work of this kind; try again in a moment."""
+
+    status = 503
+    code = "busy"
+
+
 class UpstreamError(TrialbuzzError):
     """An upstream service answered with an error."""
 

@@ -18,7 +18,7 @@ def _lookup(query):
         found = {"url": None, "nct_ids": [nct_id], "primary": nct_id}
     else:
         url = query if "://" in query else "https://" + query
-        found = find_trials(url, state().fetcher)
+        found = find_trials(url, state().fetcher, state().page_work)
     trial = None
     shown = found["primary"] or (found["nct_ids"][0] if len(found["nct_ids"]) == 1 else None)
     if shown:

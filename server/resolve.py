@@ -1,12 +1,8 @@
-"""NCT IDs from a URL, and from a page's HTML or text."""
+"""NCT IDs from a URL or from plain text; `htmlreader` reads them from HTML."""
 
-import bisect
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
-
-from bs4 import BeautifulSoup, ParserRejectedMarkup
-from bs4.element import NavigableString, PreformattedString, Tag
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import nctid
 from .errors import InvalidUrl
@@ -49,21 +45,6 @@ _REGISTRATION = re.compile(
     re.IGNORECASE,
 )
 
-_HIDDEN = frozenset({"script", "style", "template", "noscript"})
-_BLOCKS = frozenset(
-    "address article aside blockquote br dd details div dl dt fieldset figcaption figure footer "
-    "form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody td tfoot "
-    "th thead title tr ul".split()
-)
-_BLOCK_END = object()  # yielded by _walk after the content of a block element
-_LABEL_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "dt", "th", "label"})
-_ISRCTN_LABEL = re.compile(r"\s*ClinicalTrials\.gov\s+number\s*:?\s*", re.IGNORECASE)
-_EUCTR_LABEL = re.compile(
-    r"\s*(?:A\.5\.2\.?\s*)?US\s+NCT\s+\(ClinicalTrials\.gov\s+registry\)\s+number\s*:?\s*",
-    re.IGNORECASE,
-)
-_LABEL_MAX = 120
-
 
 @dataclass(frozen=True)
 class UrlIds:
@@ -71,6 +52,8 @@ class UrlIds:
 
     nct_ids: list[str]
     primary: str | None = None
+    # False when a page was only read in part (a size or time budget stopped the reading).
+    complete: bool = True
 
 
 def ids_from_url(url):
@@ -86,64 +69,14 @@ def needs_page(url):
     return not ids.nct_ids and host not in REGISTRY_HOSTS
 
 
-def ids_from_html(html, base_url=None):
-    """Return the NCT IDs in an HTML page, in document order, and the study the page is about."""
-    html = _as_text(html)
-    try:
-        soup = BeautifulSoup(html, "html.parser")
-    except ParserRejectedMarkup:
-        return ids_from_text(re.sub(r"<[^>]*>", " ", html))
-    # The classic error page echoes the bad request; nothing on it identifies a study.
-    if soup.find("meta", attrs={"name": "ncbi_pdid", "content": "bad_url"}):
-        return UrlIds([], None)
-
-    found, identity = [], []  # (document position, ID)
-    positions, starts, pieces, offset, block = [], [], [], 0, False
-    for position, node in enumerate(_walk(soup)):
-        if node is _BLOCK_END:
-            block = True
-        elif isinstance(node, Tag):
-            block = block or node.name in _BLOCKS
-            for nct, is_identity in _tag_ids(node, base_url):
-                found.append((position, nct))
-                if is_identity:
-                    identity.append((position, nct))
-        elif _is_visible_string(node) and not node.isspace():
-            # Never glue neighbouring strings into one token; a block boundary becomes a line
-            # break and source whitespace a space, as a browser would lay the text out.
-            pieces.append("\n" if block and pieces else " ")
-            offset += 1
-            positions.append(position)
-            starts.append(offset)
-            pieces.append(" ".join(node.split()))
-            offset += len(pieces[-1])
-            block = False
-    text = "".join(pieces)
-
-    def position_of(text_offset):
-        return positions[bisect.bisect_right(starts, text_offset) - 1]
-
-    for text_offset, nct in _registrations(text):
-        identity.append((position_of(text_offset), nct))
-    for text_offset, nct in _scan(text):
-        found.append((position_of(text_offset), nct))
-
-    ids = nctid.unique(nct for _, nct in sorted(found, key=lambda item: item[0]))
-    if identity:
-        primary = min(identity, key=lambda item: item[0])[1]
-    else:
-        primary = ids[0] if len(ids) == 1 else None
-    return UrlIds(ids, primary)
-
-
 def ids_from_text(text):
     """Return the NCT IDs in plain text and the study a registration line or a lone ID names."""
-    text = _as_text(text)
-    ids = nctid.unique(nct for _, nct in _scan(text))
-    registered = next(_registrations(text), None)
-    if registered:
-        return UrlIds(ids, registered[1])
-    return UrlIds(ids, ids[0] if len(ids) == 1 else None)
+    complete = not is_cut(text)
+    text = as_text(text)
+    ids = nctid.unique(nct for _, nct in scan(text))
+    registered = next(registrations(text), None)
+    primary = registered[1] if registered else ids[0] if len(ids) == 1 else None
+    return UrlIds(ids, primary, complete)
 
 
 # --- URLs -----------------------------------------------------------------------------------
@@ -168,7 +101,7 @@ def _from_url(url):
         primary = _identifiers_primary(path, params)
     # The host is left out on purpose: a subdomain such as nct04280705.example.org names no trial.
     named = [nct for part in (path, unquote(parts.query), unquote(parts.fragment))
-             for _, nct in _scan(part)]
+             for _, nct in scan(part)]
     ids = nctid.unique([primary, *named] if primary else named)
     return host, UrlIds(ids, primary)
 
@@ -215,10 +148,10 @@ def _identifiers_primary(path, params):
     return None
 
 
-# --- text and HTML ---------------------------------------------------------------------------
+# --- text -----------------------------------------------------------------------------------
 
 
-def _as_text(value):
+def as_text(value):
     """Return `value` as a string cut to MAX_SCAN_CHARS; bytes are decoded, anything else is ''."""
     if isinstance(value, (bytes, bytearray)):
         value = bytes(value[: MAX_SCAN_CHARS * 4]).decode("utf-8", errors="replace")
@@ -227,111 +160,23 @@ def _as_text(value):
     return value[:MAX_SCAN_CHARS]
 
 
-def _scan(text):
+def is_cut(value):
+    """Whether as_text(value) leaves part of `value` unread."""
+    if isinstance(value, (bytes, bytearray)):
+        return len(value) > MAX_SCAN_CHARS and (
+            len(value) > MAX_SCAN_CHARS * 4
+            or len(bytes(value).decode("utf-8", errors="replace")) > MAX_SCAN_CHARS)
+    return isinstance(value, str) and len(value) > MAX_SCAN_CHARS
+
+
+def scan(text):
     """Yield (offset, ID) for every well-formed NCT ID in `text`."""
     yield from nctid.scan(text)
 
 
-def _registrations(text):
+def registrations(text):
     """Yield (offset, ID) for every trial registration line in `text`."""
     for match in _REGISTRATION.finditer(text):
         nct = nctid.normalize(match.group("id"))
         if nct:
             yield match.start("id"), nct
-
-
-def _walk(root):
-    """Yield `root` and the nodes under it in document order, skipping what a reader never sees."""
-    # Scripts, styles, templates and noscript are left out whole, markup included, as a browser
-    # running scripts renders none of them. Iterative because hostile pages nest very deep.
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, Tag) and node.name not in _HIDDEN:
-            if node.name in _BLOCKS:
-                stack.append(_BLOCK_END)
-            stack.extend(reversed(node.contents))
-
-
-def _is_visible_string(node):
-    # PreformattedString covers comments, CDATA, doctypes, declarations and processing
-    # instructions; none of them is text a reader sees.
-    return isinstance(node, NavigableString) and not isinstance(node, PreformattedString)
-
-
-def _visible_text(node, limit=None):
-    """Return the visible text under `node`, stopping once it exceeds `limit` characters."""
-    pieces, size = [], 0
-    for child in _walk(node):
-        if _is_visible_string(child):
-            pieces.append(str(child))
-            size += len(pieces[-1])
-            if limit is not None and size > limit:
-                break
-    return " ".join(pieces)
-
-
-def _is_label(tag, pattern):
-    text = _visible_text(tag, limit=_LABEL_MAX)
-    return len(text) <= _LABEL_MAX and pattern.fullmatch(text) is not None
-
-
-def _tag_ids(tag, base_url):
-    """Return [(ID, is_identity)] that the markup of `tag` itself gives."""
-    name = tag.name
-    if name == "link" and "canonical" in [rel.lower() for rel in tag.get_attribute_list("rel")]:
-        return _page_url_ids(tag.get("href"), base_url)
-    if name == "meta":
-        key = (tag.get("property") or tag.get("name") or "").strip().lower()
-        if key == "og:url":
-            return _page_url_ids(tag.get("content"), base_url)
-        if key == "ncbi_pcid":
-            nct = nctid.normalize(tag.get("content"))
-            return [(nct, True)] if nct else []
-        return []
-    if name == "a":
-        ids = _link_ids(tag.get("href"), base_url)
-        # A link is a pointer to another page, not a statement of what this page is about.
-        return [(ids.primary, False)] if ids and ids.primary else []
-    if name in _LABEL_TAGS and _is_label(tag, _ISRCTN_LABEL):
-        return _value_ids(_value_after(tag))
-    if name in ("td", "th") and _is_label(tag, _EUCTR_LABEL):
-        cell = tag.find_next_sibling(["td", "th"])
-        return _value_ids(_visible_text(cell)) if cell else []
-    return []
-
-
-def _page_url_ids(href, base_url):
-    """IDs of the page's own URL (canonical or og:url): its primary is the page's identity."""
-    ids = _link_ids(href, base_url)
-    if ids is None:
-        return []
-    return [(nct, nct == ids.primary) for nct in ids.nct_ids]
-
-
-def _link_ids(href, base_url):
-    """Return UrlIds for `href` made absolute against `base_url`, or None when unusable."""
-    if not isinstance(href, str) or not href.strip():
-        return None
-    try:
-        absolute = urljoin(base_url, href.strip()) if isinstance(base_url, str) else href.strip()
-        return ids_from_url(absolute)
-    except (InvalidUrl, ValueError):
-        return None
-
-
-def _value_after(label):
-    """Return the text after a label: loose text up to the next element, then that element."""
-    pieces = []
-    for sibling in label.next_siblings:
-        if isinstance(sibling, Tag):
-            pieces.append(_visible_text(sibling))
-            break
-        if _is_visible_string(sibling):
-            pieces.append(str(sibling))
-    return " ".join(pieces)
-
-
-def _value_ids(text):
-    return [(nct, True) for _, nct in _scan(text)]

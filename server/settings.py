@@ -24,6 +24,10 @@ DEFAULTS = {
     "FETCH_TOTAL_TIMEOUT": 10.0,
     "FETCH_MAX_BYTES": 2 * 1024 * 1024,
     "FETCH_MAX_REDIRECTS": 5,
+    # Page resolutions at once (more are told to retry), and pages read at once: together they
+    # keep server threads free for other routes however many pages clients ask to resolve.
+    "PAGES_IN_FLIGHT": 8,
+    "PAGE_READERS": 2,
     # Upstream HTTP behaviour.
     "UPSTREAM_CONNECT_TIMEOUT": 5.0,
     "UPSTREAM_READ_TIMEOUT": 15.0,
@@ -78,7 +82,7 @@ FLOAT_SETTINGS = (
     "UPSTREAM_READ_TIMEOUT", "UPSTREAM_BACKOFF", "UPSTREAM_MAX_RETRY_AFTER",
 )
 INT_SETTINGS = ("UPSTREAM_MAX_BYTES", "TRUSTED_PROXIES", "HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
-                "UPSTREAM_RETRIES")
+                "UPSTREAM_RETRIES", "PAGES_IN_FLIGHT", "PAGE_READERS")
 
 
 def _as_list(value):

@@ -8,6 +8,7 @@ from .ctgov import CtGovClient
 from .db import get_db
 from .fetch import PageFetcher
 from .harvest import Harvester
+from .pagework import PageWork
 from .trials import TrialService
 from .upstream import Upstream, user_agent
 
@@ -34,6 +35,8 @@ class AppState:
             max_redirects=settings["FETCH_MAX_REDIRECTS"],
             user_agent=user_agent(settings["CONTACT"]),
         )
+        self.page_work = PageWork(settings["PAGES_IN_FLIGHT"], settings["PAGE_READERS"],
+                                  wait=settings["FETCH_TOTAL_TIMEOUT"])
 
 
 def init_app(app):

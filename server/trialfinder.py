@@ -1,15 +1,22 @@
 """Find the trials a page is about: from its URL, else from the page itself, fetched safely."""
 
-from . import resolve
+from contextlib import nullcontext
+
+from . import htmlreader, resolve
 
 
-def find_trials(url, fetcher):
-    """Return `{"url", "nct_ids", "primary"}` for `url`, fetching the page only when needed."""
+def find_trials(url, fetcher, work=None):
+    """Return `{"url", "nct_ids", "primary"}` for `url`, fetching the page only when needed.
+
+    `work` (a PageWork) bounds how many pages are fetched and read at once.
+    """
     found = resolve.ids_from_url(url)
     if not found.nct_ids and resolve.needs_page(url):
-        page = fetcher.fetch(url)
-        if page.content_type == "text/plain":
-            found = resolve.ids_from_text(page.text)
-        else:
-            found = resolve.ids_from_html(page.text, base_url=page.url)
+        with work.slot() if work else nullcontext():
+            page = fetcher.fetch(url)
+            with work.reading() if work else nullcontext():
+                if page.content_type == "text/plain":
+                    found = resolve.ids_from_text(page.text)
+                else:
+                    found = htmlreader.ids_from_html(page.text, base_url=page.url)
     return {"url": url, "nct_ids": list(found.nct_ids), "primary": found.primary}
