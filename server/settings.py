@@ -60,6 +60,9 @@ DEFAULTS = {
     # Seconds an assembled document is kept in memory (it is dropped at once when a refresh
     # in this process changes it; the limit bounds how long other processes' refreshes hide).
     "DOCUMENT_CACHE_SECONDS": 30.0,
+    # Bounds of that cache: documents held, and their approximate size in memory in all.
+    "DOCUMENT_CACHE_ENTRIES": 2048,
+    "DOCUMENT_CACHE_BYTES": 64 * 1024 * 1024,
     # Seconds one source may take within a refresh before it is reported as timed out.
     "SOURCE_DEADLINE": 20.0,
     # Per-source pace overrides, e.g. {"pubmed": "10/second"}; "*" applies to every source.
@@ -77,7 +80,7 @@ FLOAT_SETTINGS = (
     "COLD_WAIT", "DOCUMENT_CACHE_SECONDS", "SOURCE_DEADLINE", "FETCH_CONNECT_TIMEOUT", "FETCH_TOTAL_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT",
     "UPSTREAM_READ_TIMEOUT", "UPSTREAM_BACKOFF", "UPSTREAM_MAX_RETRY_AFTER",
 )
-INT_SETTINGS = ("UPSTREAM_MAX_BYTES", "TRUSTED_PROXIES", "HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
+INT_SETTINGS = ("UPSTREAM_MAX_BYTES", "DOCUMENT_CACHE_ENTRIES", "DOCUMENT_CACHE_BYTES", "TRUSTED_PROXIES", "HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
                 "UPSTREAM_RETRIES")
 
 
