@@ -67,6 +67,17 @@ class RateLimited(TrialbuzzError):
     code = "rate_limited"
 
 
+class Busy(TrialbuzzError):
+    """Too many lookups are under way; try again in a minute."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, message=None, **options):
+        options.setdefault("retry_after", 60)
+        super().__init__(message, **options)
+
+
 class UpstreamError(TrialbuzzError):
     """An upstream service answered with an error."""
 
