@@ -46,9 +46,10 @@ DEFAULTS = {
     "ALTMETRIC_URL": "https://api.altmetric.com/v1",
     "ALTMETRIC_KEY": "",
     "NCBI_API_KEY": "",
-    # Requests per client that may reach upstream services (cold lookups, forced refreshes,
-    # page fetches); a `limits` string, or empty to turn our own limits off.
-    "CLIENT_UPSTREAM_LIMIT": "30/minute;300/hour",
+    # Upstream lookups per client (a trial not yet harvested, a forced refresh, a page fetch;
+    # a batch counts each of its new trials); a `limits` string, or empty to turn them off.
+    # The minute's budget admits the largest request, an embed batch of 50 new trials.
+    "CLIENT_UPSTREAM_LIMIT": "60/minute;600/hour",
     # Where those limits are counted: memory (one process) or a Redis URL (several).
     "RATE_LIMIT_STORAGE_URL": "memory://",
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted.
