@@ -1,19 +1,22 @@
 """Assembled trial documents kept in memory until what they were built from changes."""
 
-import sys
 import threading
 import time
 from collections import OrderedDict
+from sys import getsizeof
 
 
 def approximate_size(value):
-    """Roughly the bytes `value` holds: sys.getsizeof summed over its contents (shared parts
-    counted each time they appear, so it errs on the large side)."""
-    size = sys.getsizeof(value)
+    """Roughly the bytes `value` holds: sys.getsizeof summed over its containers and values.
+    Dictionary keys are left out: a document's keys are the same few strings, shared."""
+    size = getsizeof(value)
     if isinstance(value, dict):
-        return size + sum(approximate_size(k) + approximate_size(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return size + sum(approximate_size(item) for item in value)
+        value = value.values()
+    elif not isinstance(value, (list, tuple)):
+        return size
+    for item in value:
+        size += approximate_size(item) if isinstance(item, (dict, list, tuple)) else \
+            getsizeof(item)
     return size
 
 
