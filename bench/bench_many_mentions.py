@@ -2,6 +2,7 @@
 
 import argparse
 import gc
+import itertools
 import random
 import statistics
 import sys
@@ -118,7 +119,7 @@ def main():
             first_store = {big: seed(app, big, args.mentions, rng),
                            small: seed(app, small, args.small, rng)}
             client = app.test_client()
-            rows, pauses, listing = {}, {}, {}
+            rows, pauses, listing, hosts, full = {}, {}, {}, {}, {}
             for nct_id in (big, small):
                 document = state.attention.document(nct_id, BASE_URL)
                 assert not document["stale"] and document["mentions_total"] > 0, document
@@ -133,11 +134,23 @@ def main():
                 pauses[nct_id] = []
                 http = time_calls(lambda: client.get(f"/api/v1/trials/{nct_id}"),
                                   args.repetitions, pauses[nct_id])
+                # Every request naming another Host: links differ, the cached document must not.
+                ports = itertools.count(10_000)
+                hosts[nct_id] = summary_ms(time_calls(
+                    lambda: client.get(f"/api/v1/trials/{nct_id}",
+                                       headers={"Host": f"localhost:{next(ports)}"}),
+                    args.repetitions))
+                # Every listed mention (the details page's document), served from the cache.
+                full[nct_id] = summary_ms(time_calls(
+                    lambda: state.attention.document(nct_id, BASE_URL,
+                                                     page=Page(limit=args.mentions)),
+                    args.repetitions))
                 with state.db.session() as session:
                     listing[nct_id] = summary_ms(time_calls(
                         lambda: _mentions(session, nct_id, Page()), args.repetitions))[0]
                 rows[nct_id] = (summary_ms(direct), summary_ms(http), document,
                                 summary_ms(uncached))
+            cached = (len(state.attention.cache), state.attention.cache.nbytes)
             stores = {nct_id: time_calls(lambda: state.harvester.store(
                 nct_id, [Outcome(s.id, "ok") for s in state.harvester.sources]),
                 args.summaries) for nct_id in (big, small)}
@@ -169,6 +182,13 @@ def main():
           f"uncached build p99 {up99_big:.2f} ms "
           f"({'met' if up99_big <= 10 else 'MISSED'}), {u_big / u_small:.2f}x the 10-mention "
           f"trial's")
+    print(f"served from the cache (ms): {'trial':<12} {'new Host each GET':>18} {'p99':>7} "
+          f"{'all mentions, direct':>21} {'p99':>7}")
+    for nct_id in (big, small):
+        (n_mean, _, n_p99), (f_mean, _, f_p99) = hosts[nct_id], full[nct_id]
+        print(f"{'':<27}{nct_id:<12} {n_mean:>18.2f} {n_p99:>7.2f} {f_mean:>21.2f} {f_p99:>7.2f}")
+    print(f"document cache after {2 * args.repetitions} distinct Host headers: {cached[0]} "
+          f"entries, about {cached[1] / 2**20:.1f} MiB")
     print("harvest-side summary (Harvester.store, no new mentions), ms:")
     for nct_id, count in ((big, args.mentions), (small, args.small)):
         print(f"  {count:>6} mentions: first (sets duplicate_of) {first_store[nct_id] * 1000:.1f}, "

@@ -2,13 +2,12 @@
 
 from flask import Blueprint, jsonify, request
 
-from . import nctid, resolve
+from . import lookup, nctid, resolve
 from .attention import MAX_TRIALS_PER_BADGE, Page
 from .errors import BadRequest
 from .ratelimits import reaching_upstream
 from .sources.base import KINDS
 from .state import base_url, state
-from .trialfinder import find_trials
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -54,15 +53,28 @@ def _cached(payload, stale):
     return response.make_conditional(request)
 
 
-def _resolving_needs_a_page():
-    """Whether this resolve request will fetch the page."""
-    url = _url_param()
-    return not resolve.ids_from_url(url).nct_ids and resolve.needs_page(url)
+def _resolve_work():
+    """Upstream work this resolve request will do: the page to fetch, if any."""
+    asked = lookup.read(_url_param())
+    if asked.nct_id:
+        return 0
+    return int(not resolve.ids_from_url(asked.url).nct_ids and resolve.needs_page(asked.url))
 
 
-def _trial_needs_upstream():
-    """Whether this trial request will call upstream: forced, or a trial not yet harvested."""
-    return _flag("refresh") or state().attention.is_cold(request.view_args["nct_id"])
+def _page():
+    """Which mentions a trial request lists: limit, offset and kind, checked."""
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in (*KINDS, "link"):
+        raise BadRequest(f"kind must be one of {', '.join(KINDS)}, link.",
+                         code="invalid_parameter")
+    return Page(limit=_int_arg("limit", 20, 0, MAX_PAGE),
+                offset=_int_arg("offset", 0, 0, 10_000_000), kind=kind)
+
+
+def _trial_work():
+    """Upstream work this trial request will do: a forced refresh or a trial not yet harvested."""
+    _page()
+    return int(_flag("refresh") or state().attention.is_cold(request.view_args["nct_id"]))
 
 
 def _badge_request():
@@ -77,36 +89,32 @@ def _badge_request():
     return url, from_url, ids
 
 
-def _badge_needs_upstream():
-    """Whether any trial this badge request will show is not yet harvested."""
+def _badge_work():
+    """Upstream work this badge request will do: one unit per trial not yet harvested."""
     _, _, ids = _badge_request()
-    return any(state().attention.is_cold(nct_id) for nct_id in ids)
+    return sum(state().attention.is_cold(nct_id) for nct_id in ids)
 
 
 @bp.get("/resolve")
-@reaching_upstream(_resolving_needs_a_page)
+@reaching_upstream(_resolve_work)
 def resolve_url():
-    """The NCT IDs of a page, and the study it is about."""
-    return jsonify(find_trials(_url_param(), state().fetcher, state().page_work))
+    """The NCT IDs of a page, and the study it is about; a bare NCT ID is read as itself."""
+    raw = _url_param()
+    found = lookup.find(lookup.read(raw), state().fetcher, state().page_work)
+    return jsonify({**found, "url": found["url"] or raw})
 
 
 @bp.get("/trials/<nct_id>")
-@reaching_upstream(_trial_needs_upstream)
+@reaching_upstream(_trial_work)
 def trial(nct_id):
     """The trial document, mentions newest first, paged with limit and offset."""
-    kind = request.args.get("kind") or None
-    if kind is not None and kind not in (*KINDS, "link"):
-        raise BadRequest(f"kind must be one of {', '.join(KINDS)}, link.",
-                         code="invalid_parameter")
-    page = Page(limit=_int_arg("limit", 20, 0, MAX_PAGE),
-                offset=_int_arg("offset", 0, 0, 10_000_000), kind=kind)
     document = state().attention.document(nct_id, base_url(), refresh=_flag("refresh"),
-                                          page=page)
+                                          page=_page())
     return _cached(document, document["stale"])
 
 
 @bp.get("/badge")
-@reaching_upstream(_badge_needs_upstream)
+@reaching_upstream(_badge_work)
 def badge():
     """The bookmarklet payload: the page's primary trial and a compact document per trial."""
     url, from_url, ids = _badge_request()

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from . import nctid
 from . import sources as source_registry
 from .clock import aware, utcnow
-from .doccache import DocumentCache
+from .doccache import DocumentCache, approximate_size
 from .document import links, trial_fields
 from .errors import TrialbuzzError
 from .models import Mention, SourceCheck, Trial
@@ -38,7 +38,9 @@ class AttentionService:
         self.freshness = timedelta(seconds=settings["FRESHNESS"])
         self.cold_wait = settings["COLD_WAIT"]
         self.clock = clock
-        self.cache = DocumentCache(ttl=settings["DOCUMENT_CACHE_SECONDS"])
+        self.cache = DocumentCache(size=settings["DOCUMENT_CACHE_ENTRIES"],
+                                   ttl=settings["DOCUMENT_CACHE_SECONDS"],
+                                   max_bytes=settings["DOCUMENT_CACHE_BYTES"])
         harvester.listeners.append(self.cache.invalidate)
         trials.listeners.append(self.cache.invalidate)
 
@@ -62,19 +64,21 @@ class AttentionService:
         return trial is None or trial.harvested_at is None
 
     def document(self, nct_id, base_url, refresh=False, page=Page()):
-        """The full trial document of the public API."""
-        key = (nctid.require(nct_id), base_url, page)
+        """The full trial document of the public API, its links on `base_url`."""
+        # Cached without links: one copy per trial and page, whatever Host the request named.
+        key = (nctid.require(nct_id), page)
         if not refresh:
-            cached = self._from_cache(key)
+            cached = self._from_cache(key, base_url)
             if cached is not None:
                 return cached
         trial = self.ensure(nct_id, refresh=refresh)
         generation = self.cache.generation(trial.nct_id)
-        document, harvested = self._document(trial, base_url, page)
+        document, harvested = self._document(trial, page)
         if not trial.stale and harvested is not None:
-            self.cache.put(key, trial.nct_id, (document, trial, harvested), generation)
+            self.cache.put(key, trial.nct_id, (document, trial, harvested), generation,
+                           size=approximate_size((document, trial.record)))
             self.cache.put(("warm", key[0]), trial.nct_id, True, generation)
-        return document
+        return {**document, **links(trial.nct_id, base_url)}
 
     def compact(self, nct_id, base_url, wait=True):
         """The short document the bookmarklet and embeds show; None while a cold refresh runs."""
@@ -87,8 +91,9 @@ class AttentionService:
                 "sources", "altmetric", "updated_at", "stale", "details_url", "badge_url")
         return {name: full[name] for name in keep if name in full}
 
-    def _from_cache(self, key):
-        """A cached document with its freshness worked out now, or None to build it anew."""
+    def _from_cache(self, key, base_url):
+        """A cached document with its freshness worked out and its links filled in now, or
+        None to build it anew."""
         hit = self.cache.get(key)
         if hit is None:
             return None
@@ -98,7 +103,9 @@ class AttentionService:
             return None
         if now - harvested > self.freshness:
             self.harvester.refresh(trial, wait_for_it=False)
-        return {**document, "stale": self._stale(trial, harvested)}
+        # A shallow copy: the mentions list is shared, never copied per request.
+        return {**document, "stale": self._stale(trial, harvested),
+                **links(trial.nct_id, base_url)}
 
     def _stale(self, trial, harvested):
         """Whether a document shows old figures: old registry copy or attention, or a refresh on."""
@@ -120,8 +127,9 @@ class AttentionService:
             trials.append(compact)
         return {"primary": primary, "nct_ids": nct_ids[:MAX_TRIALS_PER_BADGE], "trials": trials}
 
-    def _document(self, trial, base_url, page):
-        """Assemble the document from the store; with the time of the harvest it shows."""
+    def _document(self, trial, page):
+        """Assemble the document from the store, without links; with the time of the harvest
+        it shows."""
         with self.db.session() as session:
             row = session.get(Trial, trial.nct_id)
             summary = row.summary or {}
@@ -146,7 +154,6 @@ class AttentionService:
             "updated_at": (harvested_at or trial.fetched_at).isoformat(),
             "stale": self._stale(trial, harvested_at),
         })
-        document.update(links(trial.nct_id, base_url))
         return document, harvested_at
 
     def _sources(self, checks, counts):

@@ -45,8 +45,18 @@ def allow_compatible_clients(response):
 
 
 def _cold():
-    """Whether the trial of this request has never been harvested (answering it calls upstream)."""
-    return state().attention.is_cold(request.view_args["nct_id"])
+    """Upstream work answering this request does: the first harvest of a trial, if it is new."""
+    return int(state().attention.is_cold(request.view_args["nct_id"]))
+
+
+def _svg_work():
+    """As `_cold`, but a malformed ID or option costs nothing: the view answers it with an
+    error image, before any work."""
+    try:
+        badges.options_from(request.args)
+        return _cold()
+    except TrialbuzzError:
+        return 0
 
 
 def _batch_ids():
@@ -62,9 +72,9 @@ def _batch_ids():
     return ids
 
 
-def _batch_cold():
-    """Whether any trial of this embed batch has never been harvested."""
-    return any(state().attention.is_cold(nct_id) for nct_id in _batch_ids())
+def _batch_work():
+    """Upstream work of an embed batch: one unit per trial never harvested."""
+    return sum(state().attention.is_cold(nct_id) for nct_id in _batch_ids())
 
 
 @bp.errorhandler(429)
@@ -104,7 +114,7 @@ def _svg(body, status, cache_control):
 
 
 @bp.get("/badge/<nct_id>.svg")
-@ratelimits.reaching_upstream(_cold)
+@ratelimits.reaching_upstream(_svg_work)
 def badge_svg(nct_id):
     """The SVG badge; a new trial's first harvest is awaited for up to COLD_WAIT seconds."""
     try:
@@ -133,7 +143,7 @@ def shields(nct_id):
 
 
 @bp.get("/api/v1/badges")
-@ratelimits.reaching_upstream(_batch_cold)
+@ratelimits.reaching_upstream(_batch_work)
 def embed_batch():
     """Every badge of a page in one answer: a short document per ID, in the order asked."""
     ids = _batch_ids()

@@ -60,13 +60,13 @@ def popup():
     return response
 
 
-def _demo_needs_upstream():
-    """Whether the demo page must fetch its trial from the registry."""
-    return state().trials.stored(request.view_args["nct_id"]) is None
+def _demo_work():
+    """Upstream work of the demo page: fetching its trial from the registry, if not stored."""
+    return int(state().trials.stored(request.view_args["nct_id"]) is None)
 
 
 @bp.get("/demo/study/<nct_id>")
-@reaching_upstream(_demo_needs_upstream)
+@reaching_upstream(_demo_work)
 def demo_study(nct_id):
     """A page shaped like a study page on ClinicalTrials.gov, marked as a demo, to try it on."""
     nct_id = nctid.require(nct_id)

@@ -5,13 +5,12 @@ import sys
 
 import click
 
-from . import create_app
+from . import create_app, lookup as lookups
 from .db import get_db
 from .attention import Page
 from .errors import TrialbuzzError
 from .labels import code_label, phase_label
 from .nctid import find_all, normalize, unique
-from .trialfinder import find_trials
 
 
 LOCAL_URL = "http://127.0.0.1:5000"
@@ -55,9 +54,13 @@ def lookup(target, as_json, limit):
     app = create_app()
     state = app.extensions["trialbuzz"]
     try:
-        nct_id = normalize(target)
+        asked = lookups.read(target)
+    except TrialbuzzError as exc:
+        raise click.BadParameter(exc.message, param_hint="TARGET") from exc
+    try:
+        nct_id = asked.nct_id
         if nct_id is None:
-            found = find_trials(target, state.fetcher)
+            found = lookups.find(asked, state.fetcher)
             nct_id = found["primary"] or (found["nct_ids"][0] if found["nct_ids"] else None)
             if nct_id is None:
                 raise click.ClickException(f"no NCT ID found for {target}")

@@ -21,8 +21,8 @@ PAGE_CACHE = "public, max-age=60"
 
 
 def _cold():
-    """Whether the trial of this request has never been harvested (showing it calls upstream)."""
-    return state().attention.is_cold(request.view_args["nct_id"])
+    """Upstream work showing this trial does: its first harvest, if it is new."""
+    return int(state().attention.is_cold(request.view_args["nct_id"]))
 
 
 def _document(nct_id):

@@ -68,10 +68,14 @@ class RateLimited(TrialbuzzError):
 
 
 class Busy(TrialbuzzError):
-    """The server is busy with work of this kind; try again in a moment."""
+    """The server has too much work of this kind under way; try again shortly."""
 
     status = 503
     code = "busy"
+
+    def __init__(self, message=None, **options):
+        options.setdefault("retry_after", 60)
+        super().__init__(message, **options)
 
 
 class UpstreamError(TrialbuzzError):

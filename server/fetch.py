@@ -202,8 +202,9 @@ class PageFetcher:
             try:
                 infos = self.resolver(target.host, target.port, type=socket.SOCK_STREAM)
                 addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
-            except (OSError, UnicodeError, ValueError) as exc:
-                raise PageFetchError(f"could not resolve {target.host}: {exc}") from None
+            except (OSError, UnicodeError, ValueError):
+                # The resolver's own words (errno texts) mean nothing to a reader.
+                raise PageFetchError(f"could not resolve {target.host}") from None
             if not addresses:
                 raise PageFetchError(f"{target.host} has no address")
         if not allowed:

@@ -1,28 +1,35 @@
 """HTML pages: the home page with its lookup box."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, g, render_template, request
 
-from . import nctid, resolve, sources
+from . import lookup, resolve, sources
 from .ratelimits import reaching_upstream
 from .errors import TrialbuzzError
 from .state import base_url, state
-from .trialfinder import find_trials
 
 bp = Blueprint("pages", __name__)
 
+# A page lookup fetches the page and, most often, harvests the new trial it names.
+PAGE_LOOKUP_UNITS = 2
 
-def _lookup(query):
-    """Resolve what a visitor typed (an NCT ID or a URL) into trials to show."""
-    nct_id = nctid.normalize(query)
-    if nct_id:
-        found = {"url": None, "nct_ids": [nct_id], "primary": nct_id}
-    else:
-        url = query if "://" in query else "https://" + query
-        found = find_trials(url, state().fetcher, state().page_work)
-    trial = None
-    shown = found["primary"] or (found["nct_ids"][0] if len(found["nct_ids"]) == 1 else None)
-    if shown:
-        trial = state().attention.compact(shown, base_url())
+
+def _asked():
+    """The lookup box's input, read once per request; raises when it is neither ID nor address."""
+    if "lookup" not in g:
+        try:
+            g.lookup = lookup.read(request.args.get("q", ""))
+        except TrialbuzzError as exc:
+            g.lookup = exc
+    if isinstance(g.lookup, TrialbuzzError):
+        raise g.lookup
+    return g.lookup
+
+
+def _lookup():
+    """Resolve what a visitor typed (an NCT ID or a page address) into trials to show."""
+    found = lookup.find(_asked(), state().fetcher, state().page_work)
+    shown = lookup.shown(found)
+    trial = state().attention.compact(shown, base_url()) if shown else None
     return found, trial
 
 
@@ -40,32 +47,34 @@ def about_score():
                            freshness_hours=round(settings["FRESHNESS"] / 3600, 1))
 
 
-def _lookup_needs_upstream():
-    """Whether the home page's lookup will call upstream (a cold trial or a page to fetch)."""
-    query = request.args.get("q", "").strip()
-    if not query:
-        return False
-    nct_id = nctid.normalize(query)
-    if nct_id:
-        return state().attention.is_cold(nct_id)
-    url = query if "://" in query else "https://" + query
-    found = resolve.ids_from_url(url)
+def _lookup_work():
+    """Upstream work the home page's lookup will do: a cold trial, or a page to fetch."""
+    if not request.args.get("q", "").strip():
+        return 0
+    try:
+        asked = _asked()
+        if asked.nct_id:
+            return int(state().attention.is_cold(asked.nct_id))
+        found = resolve.ids_from_url(asked.url)
+    except TrialbuzzError:
+        return 0  # the view refuses the same input, before any work
     if not found.nct_ids:
-        return resolve.needs_page(url)
-    return any(state().attention.is_cold(i) for i in found.nct_ids[:1])
+        return PAGE_LOOKUP_UNITS if resolve.needs_page(asked.url) else 0
+    shown = lookup.shown({"nct_ids": found.nct_ids, "primary": found.primary})
+    return int(bool(shown) and state().attention.is_cold(shown))
 
 
 @bp.get("/")
-@reaching_upstream(_lookup_needs_upstream)
+@reaching_upstream(_lookup_work)
 def home():
     """What trialbuzz is, and a lookup box whose result shows on the page."""
-    query = request.args.get("q", "").strip()[:4096]
+    query = request.args.get("q", "").strip()
     found = trial = error = None
     status = 200
     if query:
         try:
-            found, trial = _lookup(query)
+            found, trial = _lookup()
         except TrialbuzzError as exc:
             error, status = exc.message, exc.status
-    return render_template("home.html", query=query, found=found, trial=trial,
-                           error=error), status
+    return render_template("home.html", query=query[:lookup.MAX_LENGTH], found=found,
+                           trial=trial, error=error), status

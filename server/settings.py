@@ -50,9 +50,10 @@ DEFAULTS = {
     "ALTMETRIC_URL": "https://api.altmetric.com/v1",
     "ALTMETRIC_KEY": "",
     "NCBI_API_KEY": "",
-    # Requests per client that may reach upstream services (cold lookups, forced refreshes,
-    # page fetches); a `limits` string, or empty to turn our own limits off.
-    "CLIENT_UPSTREAM_LIMIT": "30/minute;300/hour",
+    # Upstream lookups per client (a trial not yet harvested, a forced refresh, a page fetch;
+    # a batch counts each of its new trials); a `limits` string, or empty to turn them off.
+    # The minute's budget admits the largest request, an embed batch of 50 new trials.
+    "CLIENT_UPSTREAM_LIMIT": "60/minute;600/hour",
     # Where those limits are counted: memory (one process) or a Redis URL (several).
     "RATE_LIMIT_STORAGE_URL": "memory://",
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted.
@@ -64,6 +65,9 @@ DEFAULTS = {
     # Seconds an assembled document is kept in memory (it is dropped at once when a refresh
     # in this process changes it; the limit bounds how long other processes' refreshes hide).
     "DOCUMENT_CACHE_SECONDS": 30.0,
+    # Bounds of that cache: documents held, and their approximate size in memory in all.
+    "DOCUMENT_CACHE_ENTRIES": 2048,
+    "DOCUMENT_CACHE_BYTES": 64 * 1024 * 1024,
     # Seconds one source may take within a refresh before it is reported as timed out.
     "SOURCE_DEADLINE": 20.0,
     # Per-source pace overrides, e.g. {"pubmed": "10/second"}; "*" applies to every source.
@@ -81,7 +85,8 @@ FLOAT_SETTINGS = (
     "COLD_WAIT", "DOCUMENT_CACHE_SECONDS", "SOURCE_DEADLINE", "FETCH_CONNECT_TIMEOUT", "FETCH_TOTAL_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT",
     "UPSTREAM_READ_TIMEOUT", "UPSTREAM_BACKOFF", "UPSTREAM_MAX_RETRY_AFTER",
 )
-INT_SETTINGS = ("UPSTREAM_MAX_BYTES", "TRUSTED_PROXIES", "HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
+INT_SETTINGS = ("DOCUMENT_CACHE_ENTRIES", "DOCUMENT_CACHE_BYTES",
+                "UPSTREAM_MAX_BYTES", "TRUSTED_PROXIES", "HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
                 "UPSTREAM_RETRIES", "PAGES_IN_FLIGHT", "PAGE_READERS")
 
 

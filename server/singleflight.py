@@ -3,21 +3,32 @@
 import threading
 from concurrent.futures import Future
 
+from .errors import Busy
+
+# Queued work holds a Future and its arguments (a trial record of a few kilobytes) until it
+# runs; past this many keys at once, new work is turned away rather than queued.
+MAX_QUEUED = 1000
+
 
 class SingleFlight:
-    """Keyed de-duplication of concurrent work within one process."""
+    """Keyed de-duplication of concurrent work within one process, with a bounded queue."""
 
-    def __init__(self):
+    def __init__(self, limit=MAX_QUEUED):
+        self.limit = limit
         self._inflight = {}
         # Re-entrant: work that is already done when its callback is attached runs the callback
         # at once, in this thread, while the lock is still held.
         self._lock = threading.RLock()
 
     def submit(self, key, executor, fn, *args):
-        """Run `fn(*args)` on `executor` unless `key` is already in flight; return the Future."""
+        """Run `fn(*args)` on `executor` unless `key` is already in flight; return the Future,
+        failed with Busy when `limit` keys are in flight already."""
         with self._lock:
             future = self._inflight.get(key)
-            if future is None:
+            if future is None and len(self._inflight) >= self.limit:
+                future = Future()
+                future.set_exception(Busy())
+            elif future is None:
                 future = executor.submit(fn, *args)
                 self._track(key, future)
             return future

@@ -117,7 +117,7 @@ def test_a_slow_first_harvest_gives_a_pending_badge_for_a_minute(make_app, fake,
 
 def test_badge_route_over_the_client_limit_is_an_image(make_app, fake, ctgov):
     upstreams.install(fake)
-    client = make_app(CLIENT_UPSTREAM_LIMIT="1/minute").test_client()
+    client = make_app(CLIENT_UPSTREAM_LIMIT="1/day").test_client()
     client.get("/badge/NCT04280705.svg?style=donut")
     ctgov.add(study("NCT04368728", title="Another"))
     response = client.get("/badge/NCT04368728.svg")

@@ -6,6 +6,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
+from trialbuzz.errors import Busy
 from trialbuzz.singleflight import SingleFlight
 
 
@@ -57,3 +58,18 @@ def test_an_error_reaches_every_waiting_caller_and_the_next_call_runs_again():
     with pytest.raises(ZeroDivisionError):
         flights.call("k", lambda: 1 / 0)
     assert flights.call("k", lambda: "again") == "again"
+
+
+def test_new_work_is_turned_away_when_the_queue_is_full():
+    flights, gate = SingleFlight(limit=2), threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        first = flights.submit("a", pool, gate.wait)
+        flights.submit("b", pool, gate.wait)
+        refused = flights.submit("c", pool, lambda: "ran")
+        with pytest.raises(Busy):
+            refused.result(timeout=1)
+        assert not flights.in_flight("c")
+        # Work already in flight is still joined.
+        assert flights.submit("a", pool, lambda: "other") is first
+        gate.set()
+    assert flights.submit("c", DoneAtOnce(), lambda: "ran").result() == "ran"
