@@ -31,12 +31,14 @@ _CHARSET_PARAM = re.compile(r"charset\s*=\s*\"?\s*([A-Za-z0-9_.:-]+)", re.I)
 
 @dataclass(frozen=True)
 class Page:
-    """A fetched page: the final URL after redirects, its status, media type and decoded text."""
+    """A fetched page: the final URL after redirects, its status, media type and decoded text;
+    `truncated` when only its first `max_bytes` were read."""
 
     url: str
     status: int
     content_type: str
     text: str
+    truncated: bool = False
 
 
 class _Deadline:
@@ -134,14 +136,6 @@ def _decode(body, charset):
     return body.decode("utf-8", errors="replace")
 
 
-def _size(count):
-    """Show a byte count the way limits are talked about: 2 MB, 64 KB, 1000 bytes."""
-    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
-        if count >= factor and count % factor == 0:
-            return f"{count // factor} {unit}"
-    return f"{count} bytes"
-
-
 def _root_cause(exc):
     """Return the innermost exception behind a urllib3 or http.client error (often an OSError)."""
     while exc.__cause__ is not None or exc.__context__ is not None:
@@ -178,7 +172,7 @@ class PageFetcher:
                     response = conn.getresponse()
                     location = self._redirect_location(target, response)
                     if location is None:
-                        return self._read_page(target, response)
+                        return self._read_page(target, response, deadline)
                 finally:
                     # With "Connection: close" the response owns the socket, so close both.
                     if response is not None:
@@ -281,8 +275,9 @@ class PageFetcher:
             shown = url if len(url) <= 200 else url[:200] + "…"
             raise UrlRefused(f"refused to follow the redirect to {shown}: {exc.message}") from None
 
-    def _read_page(self, target, response):
-        """Check status, type and size, then read the body within the limits and decode it."""
+    def _read_page(self, target, response, deadline):
+        """Check status and type, then read at most `max_bytes` of the body within the time
+        limit and decode it; a longer page is cut there and marked truncated."""
         if response.status >= 400:
             raise PageFetchError(
                 f"{target.url} answered HTTP {response.status} {response.reason or ''}".rstrip())
@@ -291,16 +286,17 @@ class PageFetcher:
         media_type, charset = _content_type(response.headers.get("Content-Type"))
         if media_type not in PAGE_TYPES:
             raise UrlRefused(f"not an HTML or text page ({media_type or 'no Content-Type'})")
-        too_large = UrlRefused(f"page larger than {_size(self.max_bytes)}")
-        length = response.headers.get("Content-Length", "").strip()
-        if length.isascii() and length.isdigit() and int(length) > self.max_bytes:
-            raise too_large
         body = bytearray()
         for chunk in response.stream(_CHUNK, decode_content=True):
             body += chunk
             if len(body) > self.max_bytes:
-                raise too_large
-        return Page(target.url, response.status, media_type, _decode(bytes(body), charset))
+                break
+        if deadline.expired:
+            # Cutting the socket at the deadline looks like the end of a body without a length.
+            raise UpstreamTimeout(f"{target.url} took longer than {deadline.seconds:g} s")
+        truncated = len(body) > self.max_bytes
+        return Page(target.url, response.status, media_type,
+                    _decode(bytes(body[:self.max_bytes]), charset), truncated)
 
     def _failure(self, exc, target, deadline):
         """Turn a network-level error into the trialbuzz error a caller can report."""
@@ -317,4 +313,6 @@ class PageFetcher:
             return PageFetchError(f"TLS with {where} failed: {cause}")
         if isinstance(cause, ConnectionResetError):
             return PageFetchError(f"{where} reset the connection")
+        if isinstance(cause, http.client.IncompleteRead):
+            return PageFetchError(f"{where} closed the connection before the whole page arrived")
         return PageFetchError(f"could not fetch {target.url}: {str(cause) or type(cause).__name__}")

@@ -37,10 +37,13 @@ SCHEMAS = {
                                        "additionalProperties": False,
                                        "properties": {"code": {"type": "string"},
                                                       "message": {"type": "string"}}}}},
-    "Resolution": {"type": "object", "required": ["url", "nct_ids", "primary"],
+    "Resolution": {"type": "object", "required": ["url", "nct_ids", "primary", "truncated"],
                    "properties": {"url": {"type": "string"},
                                   "nct_ids": {"type": "array", "items": {"type": "string"}},
-                                  "primary": NULLABLE_STRING}},
+                                  "primary": NULLABLE_STRING,
+                                  "truncated": {"type": "boolean", "description":
+                                                "The page was longer than FETCH_MAX_BYTES; "
+                                                "only its first part was read"}}},
     "Mention": {"type": "object", "required": ["source", "kind", "title", "url", "author",
                                                "published_at", "snippet"],
                 "properties": {"source": {"type": "string"}, "kind": {"type": "string"},

@@ -2,7 +2,6 @@
 
 import logging
 import re
-import socket
 import threading
 import time
 from urllib.parse import urljoin, urlsplit
@@ -225,6 +224,9 @@ class Upstream:
                     raise UpstreamBadResponse(f"{self.name} sent more than "
                                               f"{self.max_bytes // (1024 * 1024)} MB")
                 chunks.append(chunk)
+            if deadline is not None and time.monotonic() >= deadline:
+                # The watchdog's cut looks like the end of a body sent without a length.
+                raise UpstreamTimeout(f"{self.name} did not finish answering in time")
             response._content = b"".join(chunks)
         except (requests.RequestException, OSError, AttributeError, ValueError) as exc:
             if deadline is not None and time.monotonic() >= deadline - 0.05:
@@ -268,14 +270,12 @@ def _retry_after(response):
 
 
 def _abort(response):
-    """Shut the connection under a response, waking a read blocked on it."""
-    connection = getattr(response.raw, "connection", None)
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    """Shut the socket under a response, waking a read blocked on it (even when the response
+    reads until the connection closes and owns the socket alone)."""
+    try:
+        response.raw.shutdown()
+    except (AttributeError, ValueError, RuntimeError, OSError):
+        pass  # already closed or released: nothing left to wake
 
 
 def _timed_out(exc):

@@ -96,7 +96,7 @@ def test_malformed_ids_are_refused_without_calling_upstream(client, fake, ctgov,
 ])
 def test_resolve_from_the_url(client, fake, url, ids, primary):
     body = client.get("/api/v1/resolve?url=" + quote(url, safe="")).get_json()
-    assert body == {"url": url, "nct_ids": ids, "primary": primary}
+    assert body == {"url": url, "nct_ids": ids, "primary": primary, "truncated": False}
     assert fake.requests == []
 
 
@@ -115,6 +115,44 @@ def test_resolve_scrapes_the_page_when_the_url_names_no_id(make_app, fake):
     body = page_app(make_app, fake).get("/api/v1/resolve?url=" + quote(url, safe="")).get_json()
     assert body["nct_ids"] == ["NCT04280705", "NCT04292899"]
     assert body["url"] == url
+
+
+def resolve_page(client, fake, path):
+    """Ask the API to resolve the fake's page at `path`."""
+    return client.get("/api/v1/resolve?url=" + quote(fake.url + path, safe=""))
+
+
+def test_resolve_reads_the_first_part_of_a_page_over_the_size_limit_and_says_so(make_app,
+                                                                                fake):
+    fake.route("/long", Reply.text("<p>NCT04280705</p>" + "<p>filler</p>" * 10_000 +
+                                   "<p>NCT04292899</p>", content_type="text/html"))
+    client = make_app(FETCH_ALLOW_HOSTS=[urlsplit(fake.url).netloc],
+                      FETCH_MAX_BYTES=64 * 1024).test_client()
+    response = resolve_page(client, fake, "/long")
+    assert response.status_code == 200
+    assert response.get_json()["nct_ids"] == ["NCT04280705"]
+    assert response.get_json()["truncated"] is True
+
+
+@pytest.mark.parametrize("reply", [
+    Reply.text("<p>NCT04280705</p>" + "x" * 100, content_type="text/html", drip=0.02),
+    Reply.text("<p>NCT04280705</p>" + "x" * 100, content_type="text/html", drip=0.02,
+               sized=False),
+], ids=["sized", "unsized"])
+def test_resolve_of_a_page_still_arriving_at_the_time_limit_is_a_504(make_app, fake, reply):
+    fake.route("/slow", reply)
+    client = make_app(FETCH_ALLOW_HOSTS=[urlsplit(fake.url).netloc],
+                      FETCH_TOTAL_TIMEOUT=0.5).test_client()
+    response = resolve_page(client, fake, "/slow")
+    assert response.status_code == 504
+    assert response.get_json()["error"]["code"] == "upstream_timeout"
+
+
+def test_resolve_of_a_page_cut_short_by_its_server_is_an_error(make_app, fake):
+    fake.route("/short", Reply.text("<p>NCT04280705</p>", content_type="text/html", length=5000))
+    response = resolve_page(page_app(make_app, fake), fake, "/short")
+    assert response.status_code == 502
+    assert response.get_json()["error"]["code"] == "page_fetch_failed"
 
 
 def test_resolve_refuses_private_addresses_not_allowed(client, fake):
@@ -142,3 +180,4 @@ def test_resolve_refuses_over_long_urls(client):
 def test_healthz_reports_database(client):
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["database"] == "ok"
+

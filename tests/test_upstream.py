@@ -18,10 +18,12 @@ def upstream(fake, **overrides):
     return Upstream("Fake", fake.url, config)
 
 
-def test_a_dripping_server_is_cut_off_at_the_deadline(fake):
+@pytest.mark.parametrize("sized", [True, False])
+def test_a_dripping_server_is_cut_off_at_the_deadline(fake, sized):
     # 400 bytes at one byte every 50 ms would take 20 s; each byte arrives well within the
-    # read timeout, so only the deadline can stop it.
-    fake.route("/drip", Reply.json({"x": "y" * 390}, drip=0.05))
+    # read timeout, so only the deadline can stop it. Without a length, the cut must not
+    # pass for the end of the body.
+    fake.route("/drip", Reply.json({"x": "y" * 390}, drip=0.05, sized=sized))
     started = time.monotonic()
     with pytest.raises(UpstreamTimeout):
         upstream(fake).get("/drip", deadline=time.monotonic() + 1.0)
