@@ -12,6 +12,7 @@ from urllib.parse import urljoin
 
 import certifi
 import urllib3
+import webencodings
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.util.ssl_match_hostname import CertificateError
 
@@ -27,6 +28,9 @@ _CHUNK = 16 * 1024
 _SNIFF_BYTES = 2048
 _META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
 _CHARSET_PARAM = re.compile(r"charset\s*=\s*\"?\s*([A-Za-z0-9_.:-]+)", re.I)
+# Pages lie about their charset. Without a byte-order mark a UTF-16 label names an ASCII page
+# (HTML ignores it in <meta>), and "replacement" would blank a page whose IDs are harmless.
+_IGNORED_ENCODINGS = frozenset({"utf-16be", "utf-16le", "replacement"})
 
 
 @dataclass(frozen=True)
@@ -125,15 +129,16 @@ def _content_type(value):
 
 
 def _decode(body, charset):
-    """Decode with the header charset, else a <meta> charset near the top, else UTF-8."""
+    """Decode the way a browser would: by byte-order mark, else the header charset, else a
+    <meta> charset near the top, else UTF-8; a charset is a WHATWG Encoding Standard label."""
     meta = _META_CHARSET.search(body[:_SNIFF_BYTES])
-    for name in (charset, meta.group(1).decode("ascii") if meta else None):
-        if name:
-            try:
-                return body.decode(name, errors="replace")
-            except LookupError:
-                pass  # unknown or not a text codec: pages lie about their charset
-    return body.decode("utf-8", errors="replace")
+    encoding = webencodings.UTF8
+    for label in (charset, meta.group(1).decode("ascii") if meta else None):
+        declared = webencodings.lookup(label) if label else None
+        if declared is not None and declared.name not in _IGNORED_ENCODINGS:
+            encoding = declared
+            break
+    return webencodings.decode(body, encoding, errors="replace")[0]
 
 
 def _root_cause(exc):

@@ -1,8 +1,10 @@
 """The JSON API: trial documents and URL resolution, every status path."""
 
-from urllib.parse import quote, urlsplit
+import encodings.aliases
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
+import webencodings
 
 from fakeupstream import Reply
 from records import study
@@ -181,3 +183,48 @@ def test_healthz_reports_database(client):
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["database"] == "ok"
 
+
+# Every charset a page may declare: the standard library's codec names, the WHATWG labels
+# browsers know, and names that are neither.
+CHARSETS = sorted({*encodings.aliases.aliases.values(), *webencodings.LABELS,
+                   "no-such-codec", "x" * 300, "utf-8:evil", "..", "-", "_", "0", "utf_8.",
+                   "idna", "punycode", "undefined", "utf-7", "mbcs", "rot13", "base64", "zlib",
+                   "unicode_escape", "raw_unicode_escape", "aliases", "__init__"})
+# An ASCII page whose ID comes first, then bytes many codecs trip over.
+CHARSET_PAGE = (b"<html><head>%s<title>Trial</title></head><body><p>NCT04280705</p>"
+                b"<p>\xff\xfe\x00\x80\xe9\x1b$)C\x0e~{\\u12 +AGEA- xn--\xc3</p></body></html>")
+
+
+@pytest.fixture(scope="module")
+def charset_site(tmp_path_factory):
+    """One fake page server and one app reading it, shared by the charset table."""
+    from conftest import app_config
+    from fakeupstream import FakeUpstream
+    from trialbuzz import create_app
+    from trialbuzz.db import get_db
+
+    fake = FakeUpstream().start()
+
+    def page(request):
+        label = request.arg("label")
+        if request.arg("where") == "header":
+            return Reply(200, CHARSET_PAGE % b"", {"Content-Type": "text/html; charset=" + label})
+        return Reply(200, CHARSET_PAGE % b'<meta charset="%s">' % label.encode(),
+                     {"Content-Type": "text/html"})
+
+    fake.route("/page", page)
+    app = create_app(app_config(tmp_path_factory.mktemp("charsets"), fake.url,
+                                FETCH_ALLOW_HOSTS=[urlsplit(fake.url).netloc]))
+    get_db(app).migrate()
+    yield fake, app.test_client()
+    get_db(app).dispose()
+    fake.stop()
+
+
+@pytest.mark.parametrize("where", ["header", "meta"])
+@pytest.mark.parametrize("label", CHARSETS)
+def test_any_declared_charset_still_finds_the_id_of_an_ascii_page(charset_site, label, where):
+    fake, client = charset_site
+    response = resolve_page(client, fake, "/page?" + urlencode({"label": label, "where": where}))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["nct_ids"] == ["NCT04280705"]

@@ -27,6 +27,9 @@ SIMPLE = {
     "/http-equiv": ("text/html", b'<meta http-equiv="Content-Type" content="text/html; '
                                  b'charset=koi8-r">\xd0\xd2\xc9\xd7\xc5\xd4'),
     "/bogus-charset": ("text/html; charset=no-such-codec", "café".encode()),
+    "/bom": ("text/html; charset=windows-1252", "\ufeffcafé".encode("utf-16-le")),
+    "/utf16-label": ("text/html; charset=utf-16", "café".encode()),
+    "/ebcdic-label": ("text/html; charset=cp037", "café".encode()),
     "/bad-bytes": ("text/html", b"caf\xc3\xa9 \xff"),
     "/text": ("text/plain", b"NCT04280705 in plain text"),
     "/xhtml": ("application/xhtml+xml; charset=utf-8", b"<html>x</html>"),
@@ -292,9 +295,10 @@ def test_name_is_resolved_once_and_the_checked_address_is_used(fetcher, server, 
 
 @pytest.mark.parametrize("path, text", [
     ("/latin1", "café"), ("/meta", "€ 5"), ("/http-equiv", "привет"),
-    ("/bogus-charset", "café"), ("/bad-bytes", "café \ufffd"),
+    ("/bogus-charset", "café"), ("/bad-bytes", "café \ufffd"), ("/bom", "café"),
+    ("/utf16-label", "café"), ("/ebcdic-label", "café"),
 ])
-def test_text_is_decoded_with_header_then_meta_then_utf8(fetcher, server, path, text):
+def test_text_is_decoded_by_bom_then_header_then_meta_then_utf8(fetcher, server, path, text):
     assert text in fetcher.fetch(f"http://127.0.0.1:{server.port}{path}").text
 
 
