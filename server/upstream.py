@@ -115,7 +115,7 @@ class RateLimit:
 
 
 def origin(url):
-    """The (scheme, host, port) of `url` with the default port filled in; None if it has no host."""
+    """The (scheme, host, port) of `url`, default port filled in; None if it has no host."""
     try:
         parts = urlsplit(url)
         port = parts.port
