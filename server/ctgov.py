@@ -1,9 +1,22 @@
 """ClinicalTrials.gov API v2: fetch one study and turn its record into trial fields."""
 
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
 from .errors import TrialNotFound, UpstreamBadResponse
 from .nctid import normalize, require
+from .upstream import origin
 
 STUDY_PAGE = "https://clinicaltrials.gov/study/{nct_id}"
+STUDY_PATH = "/api/v2/studies/{nct_id}"
+
+
+@dataclass(frozen=True)
+class Study:
+    """A v2 record as the registry answered it, and the ID it redirected the asked one to."""
+
+    record: dict
+    redirected_to: str | None = None
 
 
 class CtGovClient:
@@ -13,20 +26,36 @@ class CtGovClient:
         self.upstream = upstream
 
     def fetch_study(self, nct_id, deadline=None):
-        """Return the raw v2 record of `nct_id`, following an alias's 301 to the real study."""
+        """Return the Study answered for `nct_id`, following an alias's 301 to the real study;
+        a record naming any other study than the one asked or redirected to is refused."""
         nct_id = require(nct_id)
-        response = self.upstream.get(f"/api/v2/studies/{nct_id}", deadline=deadline)
+        response = self.upstream.get(STUDY_PATH.format(nct_id=nct_id), deadline=deadline)
         if response.status_code == 404:
             raise TrialNotFound(f"ClinicalTrials.gov has no study {nct_id}.")
         if response.status_code == 400:
             # The grammar was checked before the call, so a 400 means upstream changed its rules.
             raise UpstreamBadResponse(f"ClinicalTrials.gov refused {nct_id} as malformed.")
         record = self.upstream.json(response)
-        if not isinstance(record, dict) or normalize(_get(record, "protocolSection",
-                                                          "identificationModule",
-                                                          "nctId")) is None:
+        named = normalize(_get(record, "protocolSection", "identificationModule", "nctId"))
+        if named is None:
             raise UpstreamBadResponse("ClinicalTrials.gov answered without a study record.")
-        return record
+        redirected_to = self._redirect_target(nct_id, response) if response.history else None
+        if named != (redirected_to or nct_id):
+            # Only the registry's redirect may say that one ID stands for another study.
+            raise UpstreamBadResponse(f"ClinicalTrials.gov answered {redirected_to or nct_id} "
+                                      f"with the record of {named}.")
+        return Study(record, redirected_to if redirected_to != nct_id else None)
+
+    def _redirect_target(self, nct_id, response):
+        """The study ID a redirect for `nct_id` ended at; anything but a study path is refused."""
+        prefix = urlsplit(self.upstream.base_url).path + STUDY_PATH.format(nct_id="")
+        path, target = urlsplit(response.url).path, None
+        if origin(response.url) == origin(self.upstream.base_url) and path.startswith(prefix):
+            target = normalize(path[len(prefix):])
+        if target is None:
+            raise UpstreamBadResponse(f"ClinicalTrials.gov redirected {nct_id} somewhere that is "
+                                      "not a study.")
+        return target
 
 
 def _get(mapping, *path, default=None):

@@ -12,6 +12,7 @@ from urllib.parse import urljoin
 
 import certifi
 import urllib3
+import webencodings
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.util.ssl_match_hostname import CertificateError
 
@@ -27,16 +28,21 @@ _CHUNK = 16 * 1024
 _SNIFF_BYTES = 2048
 _META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
 _CHARSET_PARAM = re.compile(r"charset\s*=\s*\"?\s*([A-Za-z0-9_.:-]+)", re.I)
+# Pages lie about their charset. Without a byte-order mark a UTF-16 label names an ASCII page
+# (HTML ignores it in <meta>), and "replacement" would blank a page whose IDs are harmless.
+_IGNORED_ENCODINGS = frozenset({"utf-16be", "utf-16le", "replacement"})
 
 
 @dataclass(frozen=True)
 class Page:
-    """A fetched page: the final URL after redirects, its status, media type and decoded text."""
+    """A fetched page: the final URL after redirects, its status, media type and decoded text;
+    `truncated` when only its first `max_bytes` were read."""
 
     url: str
     status: int
     content_type: str
     text: str
+    truncated: bool = False
 
 
 class _Deadline:
@@ -123,23 +129,16 @@ def _content_type(value):
 
 
 def _decode(body, charset):
-    """Decode with the header charset, else a <meta> charset near the top, else UTF-8."""
+    """Decode the way a browser would: by byte-order mark, else the header charset, else a
+    <meta> charset near the top, else UTF-8; a charset is a WHATWG Encoding Standard label."""
     meta = _META_CHARSET.search(body[:_SNIFF_BYTES])
-    for name in (charset, meta.group(1).decode("ascii") if meta else None):
-        if name:
-            try:
-                return body.decode(name, errors="replace")
-            except LookupError:
-                pass  # unknown or not a text codec: pages lie about their charset
-    return body.decode("utf-8", errors="replace")
-
-
-def _size(count):
-    """Show a byte count the way limits are talked about: 2 MB, 64 KB, 1000 bytes."""
-    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
-        if count >= factor and count % factor == 0:
-            return f"{count // factor} {unit}"
-    return f"{count} bytes"
+    encoding = webencodings.UTF8
+    for label in (charset, meta.group(1).decode("ascii") if meta else None):
+        declared = webencodings.lookup(label) if label else None
+        if declared is not None and declared.name not in _IGNORED_ENCODINGS:
+            encoding = declared
+            break
+    return webencodings.decode(body, encoding, errors="replace")[0]
 
 
 def _root_cause(exc):
@@ -178,7 +177,7 @@ class PageFetcher:
                     response = conn.getresponse()
                     location = self._redirect_location(target, response)
                     if location is None:
-                        return self._read_page(target, response)
+                        return self._read_page(target, response, deadline)
                 finally:
                     # With "Connection: close" the response owns the socket, so close both.
                     if response is not None:
@@ -282,8 +281,9 @@ class PageFetcher:
             shown = url if len(url) <= 200 else url[:200] + "…"
             raise UrlRefused(f"refused to follow the redirect to {shown}: {exc.message}") from None
 
-    def _read_page(self, target, response):
-        """Check status, type and size, then read the body within the limits and decode it."""
+    def _read_page(self, target, response, deadline):
+        """Check status and type, then read at most `max_bytes` of the body within the time
+        limit and decode it; a longer page is cut there and marked truncated."""
         if response.status >= 400:
             raise PageFetchError(
                 f"{target.url} answered HTTP {response.status} {response.reason or ''}".rstrip())
@@ -292,16 +292,17 @@ class PageFetcher:
         media_type, charset = _content_type(response.headers.get("Content-Type"))
         if media_type not in PAGE_TYPES:
             raise UrlRefused(f"not an HTML or text page ({media_type or 'no Content-Type'})")
-        too_large = UrlRefused(f"page larger than {_size(self.max_bytes)}")
-        length = response.headers.get("Content-Length", "").strip()
-        if length.isascii() and length.isdigit() and int(length) > self.max_bytes:
-            raise too_large
         body = bytearray()
         for chunk in response.stream(_CHUNK, decode_content=True):
             body += chunk
             if len(body) > self.max_bytes:
-                raise too_large
-        return Page(target.url, response.status, media_type, _decode(bytes(body), charset))
+                break
+        if deadline.expired:
+            # Cutting the socket at the deadline looks like the end of a body without a length.
+            raise UpstreamTimeout(f"{target.url} took longer than {deadline.seconds:g} s")
+        truncated = len(body) > self.max_bytes
+        return Page(target.url, response.status, media_type,
+                    _decode(bytes(body[:self.max_bytes]), charset), truncated)
 
     def _failure(self, exc, target, deadline):
         """Turn a network-level error into the trialbuzz error a caller can report."""
@@ -318,4 +319,6 @@ class PageFetcher:
             return PageFetchError(f"TLS with {where} failed: {cause}")
         if isinstance(cause, ConnectionResetError):
             return PageFetchError(f"{where} reset the connection")
+        if isinstance(cause, http.client.IncompleteRead):
+            return PageFetchError(f"{where} closed the connection before the whole page arrived")
         return PageFetchError(f"could not fetch {target.url}: {str(cause) or type(cause).__name__}")

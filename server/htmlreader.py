@@ -46,8 +46,10 @@ _MAX_OPEN_LABELS = 32
 _BATCH = 1024
 
 
-def ids_from_html(html, base_url=None, budget=READ_BUDGET):
-    """Return the NCT IDs in an HTML page, in document order, and the study the page is about."""
+def ids_from_html(html, base_url=None, budget=None):
+    """Return the NCT IDs in an HTML page, in document order, and the study the page is about;
+    reading stops after `budget` seconds of CPU (READ_BUDGET by default)."""
+    budget = READ_BUDGET if budget is None else budget
     cut = isinstance(html, str) and len(html) > MAX_PAGE_CHARS
     text = html[:MAX_PAGE_CHARS] if isinstance(html, str) else as_text(html)
     reader = _Reader(base_url)

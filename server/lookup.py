@@ -54,7 +54,8 @@ def read(text):
 def find(asked, fetcher, work=None):
     """`{"url", "nct_ids", "primary"}` for a read lookup, fetching its page only when needed."""
     if asked.nct_id:
-        return {"url": None, "nct_ids": [asked.nct_id], "primary": asked.nct_id}
+        return {"url": None, "nct_ids": [asked.nct_id], "primary": asked.nct_id,
+                "truncated": False}
     return find_trials(asked.url, fetcher, work)
 
 

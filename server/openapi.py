@@ -37,10 +37,14 @@ SCHEMAS = {
                                        "additionalProperties": False,
                                        "properties": {"code": {"type": "string"},
                                                       "message": {"type": "string"}}}}},
-    "Resolution": {"type": "object", "required": ["url", "nct_ids", "primary"],
+    "Resolution": {"type": "object", "required": ["url", "nct_ids", "primary", "truncated"],
                    "properties": {"url": {"type": "string"},
                                   "nct_ids": {"type": "array", "items": {"type": "string"}},
-                                  "primary": NULLABLE_STRING}},
+                                  "primary": NULLABLE_STRING,
+                                  "truncated": {"type": "boolean", "description":
+                                                "Only the first part of the page was read: it "
+                                                "was longer than FETCH_MAX_BYTES, or used up "
+                                                "the reader's CPU budget"}}},
     "Mention": {"type": "object", "required": ["source", "kind", "title", "url", "author",
                                                "published_at", "snippet"],
                 "properties": {"source": {"type": "string"}, "kind": {"type": "string"},

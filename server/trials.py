@@ -5,12 +5,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .clock import aware, utcnow
 from .ctgov import parse_study
-from .errors import TrialNotFound, UpstreamError
+from .errors import TrialNotFound, UpstreamBadResponse, UpstreamError
 from .models import Trial, TrialAlias
 from .nctid import require
 from .singleflight import SingleFlight
@@ -101,14 +100,15 @@ class TrialService:
         return self._fetch(requested, deadline)
 
     def _fetch(self, requested, deadline):
-        """Fetch and store one record."""
-        record = parse_study(self.client.fetch_study(requested, deadline=deadline))
+        """Fetch one record and store it under the ID the registry names; only the registry's
+        redirect for the ID asked makes that ID an alias (IDs listed inside a record never do)."""
+        study = self.client.fetch_study(requested, deadline=deadline)
+        record = parse_study(study.record)
         canonical = record["nct_id"]
+        if canonical != (study.redirected_to or requested):
+            raise UpstreamBadResponse(f"ClinicalTrials.gov answered {requested} with the "
+                                      f"record of {canonical}.")
         now = self.clock()
-        aliases = set(record["aliases"])
-        if requested != canonical:
-            aliases.add(requested)
-        aliases.discard(canonical)
         for attempt in range(2):
             try:
                 with self.db.session() as session:
@@ -120,18 +120,26 @@ class TrialService:
                         row.record = record
                         row.fetched_at = now
                     session.flush()
-                    known = set(session.scalars(select(TrialAlias.alias).where(
-                        TrialAlias.alias.in_(aliases))))
-                    for alias in aliases - known:
-                        session.add(TrialAlias(alias=alias, nct_id=canonical))
+                    link = session.get(TrialAlias, requested)
+                    # Documents cached under the asked ID were built for whatever it named before.
+                    changed = {canonical, requested, *([link.nct_id] if link else [])}
+                    if study.redirected_to is None:
+                        # The registry answered the ID as a study of its own: no longer an alias.
+                        if link is not None:
+                            session.delete(link)
+                    elif link is None:
+                        session.add(TrialAlias(alias=requested, nct_id=canonical))
+                    else:
+                        link.nct_id = canonical
                     harvested_at = aware(row.harvested_at)
                 break
             except IntegrityError:
-                # Another thread stored the same trial first; the second pass updates it.
+                # Another thread stored the same trial or alias first; the second pass updates it.
                 if attempt:
                     raise
         for listener in self.listeners:
-            listener(canonical)
+            for nct_id in sorted(changed):
+                listener(nct_id)
         return TrialRecord(canonical, record, now, harvested_at, requested)
 
 

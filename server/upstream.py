@@ -2,9 +2,9 @@
 
 import logging
 import re
-import socket
 import threading
 import time
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from limits import parse as parse_rate
@@ -18,6 +18,8 @@ from . import __version__
 from .errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+MAX_REDIRECTS = 5
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _SECRET_PARAMS = re.compile(r"((?:api_)?key=)[^&\s'\"]+", re.IGNORECASE)
 
 
@@ -112,6 +114,42 @@ class RateLimit:
         return True
 
 
+def origin(url):
+    """The (scheme, host, port) of `url`, default port filled in; None if it has no host."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname, port or _DEFAULT_PORTS.get(parts.scheme)
+
+
+class SameOriginSession(requests.Session):
+    """A Session that follows a redirect only within the origin of the request it answers."""
+
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+        self.max_redirects = MAX_REDIRECTS
+
+    def get_redirect_target(self, resp):
+        """The absolute URL a redirect leads to, refused when it leaves the origin."""
+        location = super().get_redirect_target(resp)
+        if location is None:
+            return None
+        target = urljoin(resp.url, location)
+        if origin(target) is None or origin(target) != origin(resp.url):
+            resp.close()
+            raise UpstreamBadResponse(f"{self.name} redirected outside its origin")
+        # A redirect's body is never used: requests would read it whole, past the size cap and
+        # the deadline, so the connection is closed unread instead.
+        resp.raw.close()
+        resp._content = b""
+        return target
+
+
 class Upstream:
     """One upstream service: a base URL, one Session with retries, and its own rate limit."""
 
@@ -130,7 +168,7 @@ class Upstream:
             respect_retry_after_header=True, raise_on_status=False,
         )
         retry.max_retry_after = settings["UPSTREAM_MAX_RETRY_AFTER"]
-        self.session = requests.Session()
+        self.session = SameOriginSession(name)
         adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -186,6 +224,9 @@ class Upstream:
                     raise UpstreamBadResponse(f"{self.name} sent more than "
                                               f"{self.max_bytes // (1024 * 1024)} MB")
                 chunks.append(chunk)
+            if deadline is not None and time.monotonic() >= deadline:
+                # The watchdog's cut looks like the end of a body sent without a length.
+                raise UpstreamTimeout(f"{self.name} did not finish answering in time")
             response._content = b"".join(chunks)
         except (requests.RequestException, OSError, AttributeError, ValueError) as exc:
             if deadline is not None and time.monotonic() >= deadline - 0.05:
@@ -229,14 +270,12 @@ def _retry_after(response):
 
 
 def _abort(response):
-    """Shut the connection under a response, waking a read blocked on it."""
-    connection = getattr(response.raw, "connection", None)
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    """Shut the socket under a response, waking a read blocked on it (even when the response
+    reads until the connection closes and owns the socket alone)."""
+    try:
+        response.raw.shutdown()
+    except (AttributeError, ValueError, RuntimeError, OSError):
+        pass  # already closed or released: nothing left to wake
 
 
 def _timed_out(exc):

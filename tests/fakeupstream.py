@@ -21,6 +21,8 @@ class Reply:
     delay: float = 0.0          # seconds before the status line
     drip: float = 0.0           # seconds between body bytes (a server that drips)
     reset: bool = False         # drop the connection without answering
+    sized: bool = True          # False: no Content-Length, the body ends when the connection does
+    length: int | None = None   # a Content-Length other than the body's; the server then closes
 
     @classmethod
     def json(cls, data, status=200, **kwargs):
@@ -134,7 +136,13 @@ class FakeUpstream:
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
+                if reply.sized:
+                    self.send_header("Content-Length", str(len(body) if reply.length is None
+                                                           else reply.length))
+                else:
+                    self.send_header("Connection", "close")
+                if not reply.sized or reply.length is not None:
+                    self.close_connection = True
                 self.end_headers()
                 try:
                     if reply.drip:

@@ -1,8 +1,10 @@
 """The JSON API: trial documents and URL resolution, every status path."""
 
-from urllib.parse import quote, urlsplit
+import encodings.aliases
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
+import webencodings
 
 from fakeupstream import Reply
 from records import study
@@ -96,7 +98,7 @@ def test_malformed_ids_are_refused_without_calling_upstream(client, fake, ctgov,
 ])
 def test_resolve_from_the_url(client, fake, url, ids, primary):
     body = client.get("/api/v1/resolve?url=" + quote(url, safe="")).get_json()
-    assert body == {"url": url, "nct_ids": ids, "primary": primary}
+    assert body == {"url": url, "nct_ids": ids, "primary": primary, "truncated": False}
     assert fake.requests == []
 
 
@@ -115,6 +117,56 @@ def test_resolve_scrapes_the_page_when_the_url_names_no_id(make_app, fake):
     body = page_app(make_app, fake).get("/api/v1/resolve?url=" + quote(url, safe="")).get_json()
     assert body["nct_ids"] == ["NCT04280705", "NCT04292899"]
     assert body["url"] == url
+
+
+def resolve_page(client, fake, path):
+    """Ask the API to resolve the fake's page at `path`."""
+    return client.get("/api/v1/resolve?url=" + quote(fake.url + path, safe=""))
+
+
+def test_resolve_reads_the_first_part_of_a_page_over_the_size_limit_and_says_so(make_app,
+                                                                                fake):
+    fake.route("/long", Reply.text("<p>NCT04280705</p>" + "<p>filler</p>" * 10_000 +
+                                   "<p>NCT04292899</p>", content_type="text/html"))
+    client = make_app(FETCH_ALLOW_HOSTS=[urlsplit(fake.url).netloc],
+                      FETCH_MAX_BYTES=64 * 1024).test_client()
+    response = resolve_page(client, fake, "/long")
+    assert response.status_code == 200
+    assert response.get_json()["nct_ids"] == ["NCT04280705"]
+    assert response.get_json()["truncated"] is True
+
+
+def test_resolve_of_a_page_that_uses_up_the_reading_budget_says_so(make_app, fake,
+                                                                   monkeypatch):
+    monkeypatch.setattr("trialbuzz.htmlreader.READ_BUDGET", 0)
+    fake.route("/deep", Reply.text("<p>NCT04280705</p>" + "<dt>" * 200_000 + "NCT04292899",
+                                   content_type="text/html"))
+    client = make_app(FETCH_ALLOW_HOSTS=[urlsplit(fake.url).netloc]).test_client()
+    response = resolve_page(client, fake, "/deep")
+    assert response.status_code == 200
+    assert response.get_json() == {"url": f"{fake.url}/deep", "nct_ids": ["NCT04280705"],
+                                   "primary": "NCT04280705", "truncated": True}
+
+
+@pytest.mark.parametrize("reply", [
+    Reply.text("<p>NCT04280705</p>" + "x" * 100, content_type="text/html", drip=0.02),
+    Reply.text("<p>NCT04280705</p>" + "x" * 100, content_type="text/html", drip=0.02,
+               sized=False),
+], ids=["sized", "unsized"])
+def test_resolve_of_a_page_still_arriving_at_the_time_limit_is_a_504(make_app, fake, reply):
+    fake.route("/slow", reply)
+    client = make_app(FETCH_ALLOW_HOSTS=[urlsplit(fake.url).netloc],
+                      FETCH_TOTAL_TIMEOUT=0.5).test_client()
+    response = resolve_page(client, fake, "/slow")
+    assert response.status_code == 504
+    assert response.get_json()["error"]["code"] == "upstream_timeout"
+
+
+def test_resolve_of_a_page_cut_short_by_its_server_is_an_error(make_app, fake):
+    fake.route("/short", Reply.text("<p>NCT04280705</p>", content_type="text/html", length=5000))
+    response = resolve_page(page_app(make_app, fake), fake, "/short")
+    assert response.status_code == 502
+    assert response.get_json()["error"]["code"] == "page_fetch_failed"
 
 
 def test_resolve_refuses_private_addresses_not_allowed(client, fake):
@@ -142,3 +194,49 @@ def test_resolve_refuses_over_long_urls(client):
 def test_healthz_reports_database(client):
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["database"] == "ok"
+
+
+# Every charset a page may declare: the standard library's codec names, the WHATWG labels
+# browsers know, and names that are neither.
+CHARSETS = sorted({*encodings.aliases.aliases.values(), *webencodings.LABELS,
+                   "no-such-codec", "x" * 300, "utf-8:evil", "..", "-", "_", "0", "utf_8.",
+                   "idna", "punycode", "undefined", "utf-7", "mbcs", "rot13", "base64", "zlib",
+                   "unicode_escape", "raw_unicode_escape", "aliases", "__init__"})
+# An ASCII page whose ID comes first, then bytes many codecs trip over.
+CHARSET_PAGE = (b"<html><head>%s<title>Trial</title></head><body><p>NCT04280705</p>"
+                b"<p>\xff\xfe\x00\x80\xe9\x1b$)C\x0e~{\\u12 +AGEA- xn--\xc3</p></body></html>")
+
+
+@pytest.fixture(scope="module")
+def charset_site(tmp_path_factory):
+    """One fake page server and one app reading it, shared by the charset table."""
+    from conftest import app_config
+    from fakeupstream import FakeUpstream
+    from trialbuzz import create_app
+    from trialbuzz.db import get_db
+
+    fake = FakeUpstream().start()
+
+    def page(request):
+        label = request.arg("label")
+        if request.arg("where") == "header":
+            return Reply(200, CHARSET_PAGE % b"", {"Content-Type": "text/html; charset=" + label})
+        return Reply(200, CHARSET_PAGE % b'<meta charset="%s">' % label.encode(),
+                     {"Content-Type": "text/html"})
+
+    fake.route("/page", page)
+    app = create_app(app_config(tmp_path_factory.mktemp("charsets"), fake.url,
+                                FETCH_ALLOW_HOSTS=[urlsplit(fake.url).netloc]))
+    get_db(app).migrate()
+    yield fake, app.test_client()
+    get_db(app).dispose()
+    fake.stop()
+
+
+@pytest.mark.parametrize("where", ["header", "meta"])
+@pytest.mark.parametrize("label", CHARSETS)
+def test_any_declared_charset_still_finds_the_id_of_an_ascii_page(charset_site, label, where):
+    fake, client = charset_site
+    response = resolve_page(client, fake, "/page?" + urlencode({"label": label, "where": where}))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["nct_ids"] == ["NCT04280705"]

@@ -68,16 +68,45 @@ def test_parse_keeps_year_month_dates_and_tolerates_missing_modules():
 
 
 def test_fetch_returns_record(fake, ctgov):
-    record = client_for(fake).fetch_study("nct04280705")
-    assert record["protocolSection"]["identificationModule"]["nctId"] == "NCT04280705"
+    answer = client_for(fake).fetch_study("nct04280705")
+    assert answer.record["protocolSection"]["identificationModule"]["nctId"] == "NCT04280705"
+    assert answer.redirected_to is None
     assert fake.requests[-1].path == "/api/v2/studies/NCT04280705"
 
 
-def test_fetch_follows_alias_redirect_to_canonical_record(fake, ctgov):
+def test_fetch_follows_alias_redirect_to_canonical_record_and_says_so(fake, ctgov):
     ctgov.add(study("NCT00010647", aliases=["NCT00009113"], title="Canonical"))
-    record = parse_study(client_for(fake).fetch_study("NCT00009113"))
-    assert record["nct_id"] == "NCT00010647"
+    answer = client_for(fake).fetch_study("NCT00009113")
+    record = parse_study(answer.record)
+    assert answer.redirected_to == record["nct_id"] == "NCT00010647"
     assert record["aliases"] == ["NCT00009113"]
+
+
+def test_a_record_of_another_study_without_a_redirect_is_a_mismatch(fake):
+    fake.route("/api/v2/studies/{nct_id}", Reply.json(study("NCT00010647")))
+    with pytest.raises(UpstreamBadResponse, match="answered NCT04280705 with the record of "
+                                                  "NCT00010647"):
+        client_for(fake).fetch_study("NCT04280705")
+
+
+def test_a_redirect_to_one_study_answered_with_another_is_a_mismatch(fake):
+    fake.route("/api/v2/studies/NCT00009113",
+               Reply(301, headers={"Location": "/api/v2/studies/NCT00010647"}))
+    fake.route("/api/v2/studies/NCT00010647", Reply.json(study("NCT04280705")))
+    with pytest.raises(UpstreamBadResponse, match="with the record of NCT04280705"):
+        client_for(fake).fetch_study("NCT00009113")
+
+
+@pytest.mark.parametrize("location", ["/elsewhere/NCT00010647", "/api/v2/studies/NCT0001064",
+                                      "/api/v2/studies/NCT00010647/extra"])
+def test_a_redirect_that_does_not_end_at_a_study_is_refused(fake, location):
+    fake.route("/api/v2/studies/NCT00009113", Reply(301, headers={"Location": location}))
+    fake.route("/elsewhere/{x}", Reply.json(study("NCT00010647")))
+    fake.route("/api/v2/studies/{x}/extra", Reply.json(study("NCT00010647")))
+    fake.route("/api/v2/studies/NCT0001064", Reply.json(study("NCT00010647")))
+    with pytest.raises(UpstreamBadResponse, match="redirected NCT00009113 somewhere that is not "
+                                                  "a study"):
+        client_for(fake).fetch_study("NCT00009113")
 
 
 def test_unknown_study_is_trial_not_found(fake, ctgov):
@@ -96,7 +125,7 @@ def test_malformed_id_never_reaches_upstream(fake, ctgov, bad):
 def test_server_errors_are_retried_then_succeed(fake):
     fake.route("/api/v2/studies/{nct_id}", [Reply.text("oops", 500), Reply.text("oops", 502),
                                             Reply.json(study())])
-    record = client_for(fake).fetch_study("NCT04280705")
+    record = client_for(fake).fetch_study("NCT04280705").record
     assert record["hasResults"] is True
     assert fake.count("/api/v2/studies/{nct_id}") == 3
 

@@ -27,6 +27,9 @@ SIMPLE = {
     "/http-equiv": ("text/html", b'<meta http-equiv="Content-Type" content="text/html; '
                                  b'charset=koi8-r">\xd0\xd2\xc9\xd7\xc5\xd4'),
     "/bogus-charset": ("text/html; charset=no-such-codec", "café".encode()),
+    "/bom": ("text/html; charset=windows-1252", "\ufeffcafé".encode("utf-16-le")),
+    "/utf16-label": ("text/html; charset=utf-16", "café".encode()),
+    "/ebcdic-label": ("text/html; charset=cp037", "café".encode()),
     "/bad-bytes": ("text/html", b"caf\xc3\xa9 \xff"),
     "/text": ("text/plain", b"NCT04280705 in plain text"),
     "/xhtml": ("application/xhtml+xml; charset=utf-8", b"<html>x</html>"),
@@ -72,6 +75,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.stream(b"<p>" + b"x" * 16 * 1024, count=10**6, delay=0)  # 16 GB
         if url.path == "/drip":
             return self.stream(b"x", count=200, delay=0.05, length=200)
+        if url.path == "/drip-unsized":  # no length: only the closed connection ends the body
+            return self.stream(b"x", count=200, delay=0.05)
+        if url.path == "/short":
+            return self.reply(200, "text/html", b"NCT04280705 and then", length=1000)
+        if url.path == "/over-limit":
+            return self.reply(200, "text/html", b"NCT04280705 " + b"x" * 70_000 + b" NCT04292899")
         if url.path == "/drip-headers":
             for byte in b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nX-Slow: " + b"y" * 200:
                 self.wfile.write(bytes([byte]))
@@ -286,9 +295,10 @@ def test_name_is_resolved_once_and_the_checked_address_is_used(fetcher, server, 
 
 @pytest.mark.parametrize("path, text", [
     ("/latin1", "café"), ("/meta", "€ 5"), ("/http-equiv", "привет"),
-    ("/bogus-charset", "café"), ("/bad-bytes", "café \ufffd"),
+    ("/bogus-charset", "café"), ("/bad-bytes", "café \ufffd"), ("/bom", "café"),
+    ("/utf16-label", "café"), ("/ebcdic-label", "café"),
 ])
-def test_text_is_decoded_with_header_then_meta_then_utf8(fetcher, server, path, text):
+def test_text_is_decoded_by_bom_then_header_then_meta_then_utf8(fetcher, server, path, text):
     assert text in fetcher.fetch(f"http://127.0.0.1:{server.port}{path}").text
 
 
@@ -320,21 +330,32 @@ def test_other_content_types_are_refused(fetcher, server, path, shown):
     assert info.value.message.endswith(shown)
 
 
-@pytest.mark.parametrize("path", ["/huge-declared", "/huge-stream"])
-def test_pages_over_the_size_limit_are_cut(fetcher, server, path):
+@pytest.mark.parametrize("path", ["/huge-stream", "/over-limit"])
+def test_pages_over_the_size_limit_are_cut_there_and_say_so(fetcher, server, path):
     start = time.monotonic()
-    with pytest.raises(UrlRefused, match="page larger than 64 KB"):
-        fetcher.fetch(f"http://127.0.0.1:{server.port}{path}")
+    page = fetcher.fetch(f"http://127.0.0.1:{server.port}{path}")
     assert time.monotonic() - start < 1
+    assert page.truncated is True and len(page.text) == 64 * 1024
+    assert page.text.startswith(("<p>x", "NCT04280705 x"))
+
+
+def test_a_page_of_exactly_the_limit_is_whole(fetcher, server):
+    assert fetcher.fetch(f"http://127.0.0.1:{server.port}/exact-limit").truncated is False
 
 
 def test_default_limit_is_two_megabytes(server):
     fetcher = PageFetcher(allow_hosts=[f"127.0.0.1:{server.port}"])
-    with pytest.raises(UrlRefused, match="page larger than 2 MB"):
-        fetcher.fetch(f"http://127.0.0.1:{server.port}/huge-declared")
+    page = fetcher.fetch(f"http://127.0.0.1:{server.port}/huge-stream")
+    assert page.truncated is True and len(page.text) == 2 * 1024 * 1024
 
 
-@pytest.mark.parametrize("path", ["/drip", "/drip-headers"])
+@pytest.mark.parametrize("path", ["/short", "/huge-declared"])
+def test_a_body_shorter_than_its_content_length_is_an_error(fetcher, server, path):
+    with pytest.raises(PageFetchError, match="closed the connection before the whole page"):
+        fetcher.fetch(f"http://127.0.0.1:{server.port}{path}")
+
+
+@pytest.mark.parametrize("path", ["/drip", "/drip-unsized", "/drip-headers"])
 def test_slow_drip_is_cut_at_the_deadline(server, path):
     fetcher = PageFetcher(allow_hosts=[f"127.0.0.1:{server.port}"], total_timeout=0.5)
     start = time.monotonic()

@@ -105,7 +105,7 @@ def test_the_api_gives_the_same_messages(client, resolver, text, message):
 def test_the_api_reads_a_bare_id_as_itself(client):
     body = client.get("/api/v1/resolve?url=nct04280705").get_json()
     assert body == {"url": "nct04280705", "nct_ids": ["NCT04280705"],
-                    "primary": "NCT04280705"}
+                    "primary": "NCT04280705", "truncated": False}
 
 
 def test_a_page_whose_name_does_not_resolve_is_reported_without_the_resolvers_words(

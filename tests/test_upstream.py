@@ -1,12 +1,14 @@
 """Upstream HTTP: deadlines hold against dripping servers, size caps, resets, Retry-After caps."""
 
+import socket
 import time
 
 import pytest
 
 from fakeupstream import Reply
 from trialbuzz import settings
-from trialbuzz.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable
+from trialbuzz.errors import (UpstreamBadResponse, UpstreamError, UpstreamTimeout,
+                              UpstreamUnavailable)
 from trialbuzz.upstream import Upstream, user_agent
 
 
@@ -16,10 +18,12 @@ def upstream(fake, **overrides):
     return Upstream("Fake", fake.url, config)
 
 
-def test_a_dripping_server_is_cut_off_at_the_deadline(fake):
+@pytest.mark.parametrize("sized", [True, False])
+def test_a_dripping_server_is_cut_off_at_the_deadline(fake, sized):
     # 400 bytes at one byte every 50 ms would take 20 s; each byte arrives well within the
-    # read timeout, so only the deadline can stop it.
-    fake.route("/drip", Reply.json({"x": "y" * 390}, drip=0.05))
+    # read timeout, so only the deadline can stop it. Without a length, the cut must not
+    # pass for the end of the body.
+    fake.route("/drip", Reply.json({"x": "y" * 390}, drip=0.05, sized=sized))
     started = time.monotonic()
     with pytest.raises(UpstreamTimeout):
         upstream(fake).get("/drip", deadline=time.monotonic() + 1.0)
@@ -101,3 +105,80 @@ def test_the_retry_after_cap_survives_from_one_attempt_to_the_next(fake):
         client.raise_for_status(client.get("/slow"))
     assert time.monotonic() - started < 1.0
     assert fake.count("/slow") == 2
+
+
+class Canary:
+    """A listening socket on another loopback port that counts the connections made to it."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.setblocking(False)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def connections(self):
+        """Connections made so far; the kernel queues them even when nobody accepts."""
+        count = 0
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except BlockingIOError:
+                return count
+            conn.close()
+            count += 1
+
+
+@pytest.fixture
+def canary():
+    """A loopback server no redirect may reach."""
+    trap = Canary()
+    yield trap
+    trap.sock.close()
+
+
+@pytest.mark.parametrize("location", [
+    "{canary}/data", "//127.0.0.1:{canary_port}/data", "https://{fake_host}/data",
+    "http://localhost:{fake_port}/data", "http://127.0.0.1:{fake_port}@127.0.0.1:{canary_port}/",
+])
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_outside_the_upstream_origin_is_refused_before_connecting(fake, canary,
+                                                                             location, status):
+    fake_host = fake.url.split("://")[1]
+    target = location.format(canary=canary.url, canary_port=canary.port,
+                             fake_host=fake_host, fake_port=fake_host.split(":")[1])
+    fake.route("/moved", Reply(status, headers={"Location": target}))
+    with pytest.raises(UpstreamBadResponse, match="Fake redirected outside its origin"):
+        upstream(fake).get("/moved")
+    assert canary.connections() == 0
+    assert fake.count("/moved") == 1 and len(fake.requests) == 1
+
+
+def test_a_redirect_within_the_origin_is_followed_without_waiting_for_its_body(fake):
+    # The redirect's body drips for 5 s: it is never wanted, so it is not read.
+    fake.route("/moved", Reply(301, "x" * 100, {"Location": "/data"}, drip=0.05))
+    fake.route("/data", Reply.json({"ok": True}))
+    client = upstream(fake)
+    started = time.monotonic()
+    assert client.json(client.get("/moved")) == {"ok": True}
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_templated_upstream_follows_redirects_within_the_address_it_called(fake, canary):
+    config = settings.resolve(environ={}, overrides={"UPSTREAM_RETRIES": 0})
+    client = Upstream("Wikipedia", fake.url + "/{lang}/w/api.php", config)
+    fake.route("/en/w/api.php", Reply(302, headers={"Location": "/en/w/api2.php"}))
+    fake.route("/en/w/api2.php", Reply.json({"ok": True}))
+    fake.route("/de/w/api.php", Reply(302, headers={"Location": canary.url + "/de/w/api.php"}))
+    assert client.json(client.get(fake.url + "/en/w/api.php")) == {"ok": True}
+    with pytest.raises(UpstreamBadResponse, match="outside its origin"):
+        client.get(fake.url + "/de/w/api.php")
+    assert canary.connections() == 0
+
+
+def test_a_chain_of_redirects_within_the_origin_is_bounded(fake):
+    fake.route("/loop", Reply(302, headers={"Location": "/loop"}))
+    with pytest.raises(UpstreamError, match="redirects"):
+        upstream(fake).get("/loop")
+    assert fake.count("/loop") == 6
