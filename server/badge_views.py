@@ -1,6 +1,5 @@
 """Badges where readers are: SVG, embed.js and its batch API, shields, Altmetric-compatible API."""
 
-import json
 import re
 import textwrap
 import time
