@@ -13,10 +13,11 @@ log = logging.getLogger(__name__)
 def create_app(config=None):
     """Build the app: defaults, then TRIALBUZZ_* environment, then `config`."""
     from . import (api, assets, badge_views, bookmarklet_views, db, details_views, handlers,
-                   labels, meta, pages, ratelimits, settings, state, upstream)
+                   labels, meta, pages, ratelimits, settings, state, strictjson, upstream)
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(settings.resolve(overrides=config))
+    app.json = strictjson.StrictJSONProvider(app)
     app.json.sort_keys = False
     if not app.config["CONTACT"]:
         log.warning("TRIALBUZZ_CONTACT is empty: Wikimedia and NCBI ask API clients for an "

@@ -166,7 +166,8 @@ class AttentionService:
                      "status": "disabled" if idle else (check.status if check else "pending"),
                      "count": counts.get(source_class.id, 0),
                      "checked_at": aware(check.checked_at).isoformat() if check else None,
-                     "error": idle or (check.error if check else None)}
+                     "error": idle or (check.error if check else None),
+                     "skipped": check.skipped if check and not idle else 0}
             if source_class.experimental:
                 entry["experimental"] = True
             listed.append(entry)

@@ -129,7 +129,11 @@ def _account(mention):
     url = mention.get("url") or ""
     if mention.get("kind") == "wikipedia":
         return (mention.get("source"), url)
-    return (mention.get("source"), urlsplit(url).hostname or url)
+    try:
+        return (mention.get("source"), urlsplit(url).hostname or url)
+    except ValueError:
+        # A stored link that does not parse ("http://[x/") still stands for one account.
+        return (mention.get("source"), url)
 
 
 def _unix(moment):
@@ -138,5 +142,5 @@ def _unix(moment):
         return None
     try:
         return int(datetime.fromisoformat(moment).timestamp())
-    except ValueError:
+    except (TypeError, ValueError, OverflowError):
         return None

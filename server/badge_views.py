@@ -1,6 +1,5 @@
 """Badges where readers are: SVG, embed.js and its batch API, shields, Altmetric-compatible API."""
 
-import json
 import re
 import textwrap
 import time
@@ -9,7 +8,7 @@ from importlib import resources
 
 from flask import Blueprint, Response, jsonify, request
 
-from . import badge_data, badges, nctid, ratelimits
+from . import badge_data, badges, nctid, ratelimits, strictjson
 from .attention import Page
 from .errors import BadRequest, TrialbuzzError, TrialNotFound
 from .handlers import error_response
@@ -193,7 +192,7 @@ def _embed_source():
 
 def _script_json(value):
     """JSON that stays inert inside a script, whatever the strings in it."""
-    text = json.dumps(value, ensure_ascii=True)
+    text = strictjson.dumps(value, ensure_ascii=True)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

@@ -5,10 +5,13 @@ from urllib.parse import urlsplit
 
 from .errors import TrialNotFound, UpstreamBadResponse
 from .nctid import normalize, require
+from .text import clean
 from .upstream import origin
 
 STUDY_PAGE = "https://clinicaltrials.gov/study/{nct_id}"
 STUDY_PATH = "/api/v2/studies/{nct_id}"
+# No trial enrols more people than there are.
+MAX_ENROLLMENT = 10 ** 10
 
 
 @dataclass(frozen=True)
@@ -67,51 +70,70 @@ def _get(mapping, *path, default=None):
     return mapping
 
 
+def _section(mapping, key):
+    """A part of the record that must be an object; {} when it is missing or anything else."""
+    value = _get(mapping, key)
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value):
+    """A string field, cleaned; None when the record holds anything else (a number, a list)."""
+    return clean(value) or None
+
+
 def _date(struct):
     """The date string of a v2 `*DateStruct`, kept as given (it may be year-month only)."""
-    return struct.get("date") if isinstance(struct, dict) else None
+    return _text(struct.get("date")) if isinstance(struct, dict) else None
 
 
 def _strings(values):
-    """Only the string items of a list (upstream lists are not to be trusted)."""
-    return [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
+    """Only the string items of a list, cleaned (upstream lists are not to be trusted)."""
+    return [text for text in map(_text, values) if text] if isinstance(values, list) else []
+
+
+def _dicts(values):
+    """Only the dict items of a list."""
+    return [value for value in values if isinstance(value, dict)] if isinstance(values,
+                                                                                list) else []
+
+
+def _enrollment(value):
+    """A head count: a whole number (not a float, not a boolean) of plausible size, else None."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < MAX_ENROLLMENT:
+        return None
+    return value
 
 
 def parse_study(record):
-    """The trial fields trialbuzz keeps from a v2 record; optional fields may be None or empty."""
-    protocol = _get(record, "protocolSection", default={})
-    ident = _get(protocol, "identificationModule", default={})
-    status = _get(protocol, "statusModule", default={})
-    design = _get(protocol, "designModule", default={})
+    """The trial fields trialbuzz keeps from a v2 record; a field of the wrong type is left
+    empty (None or []), so that the fields kept are always strings, whole numbers or lists."""
+    protocol = _section(record, "protocolSection")
+    ident = _section(protocol, "identificationModule")
+    status = _section(protocol, "statusModule")
+    design = _section(protocol, "designModule")
     nct_id = normalize(ident.get("nctId"))
-    enrollment = _get(design, "enrollmentInfo", "count")
-    references = []
-    for ref in _get(protocol, "referencesModule", "references", default=[]) or []:
-        if isinstance(ref, dict):
-            references.append({"pmid": ref.get("pmid") if isinstance(ref.get("pmid"), str)
-                               else None,
-                               "type": ref.get("type"), "citation": ref.get("citation")})
-    see_also = [
-        {"label": link.get("label"), "url": link.get("url")}
-        for link in _get(protocol, "referencesModule", "seeAlsoLinks", default=[]) or []
-        if isinstance(link, dict) and isinstance(link.get("url"), str)
-    ]
+    references = [{"pmid": _text(ref.get("pmid")), "type": _text(ref.get("type")),
+                   "citation": _text(ref.get("citation"))}
+                  for ref in _dicts(_get(protocol, "referencesModule", "references"))]
+    see_also = [{"label": _text(link.get("label")), "url": _text(link.get("url"))}
+                for link in _dicts(_get(protocol, "referencesModule", "seeAlsoLinks"))
+                if _text(link.get("url"))]
     return {
         "nct_id": nct_id,
         "aliases": [a for a in map(normalize, _strings(ident.get("nctIdAliases"))) if a],
-        "title": ident.get("briefTitle"),
-        "official_title": ident.get("officialTitle"),
-        "acronym": ident.get("acronym"),
-        "status": status.get("overallStatus"),
+        "title": _text(ident.get("briefTitle")),
+        "official_title": _text(ident.get("officialTitle")),
+        "acronym": _text(ident.get("acronym")),
+        "status": _text(status.get("overallStatus")),
         "phases": _strings(design.get("phases")),
-        "study_type": design.get("studyType"),
-        "sponsor": _get(protocol, "sponsorCollaboratorsModule", "leadSponsor", "name"),
-        "enrollment": enrollment if isinstance(enrollment, int) else None,
+        "study_type": _text(design.get("studyType")),
+        "sponsor": _text(_get(protocol, "sponsorCollaboratorsModule", "leadSponsor", "name")),
+        "enrollment": _enrollment(_get(design, "enrollmentInfo", "count")),
         "start_date": _date(status.get("startDateStruct")),
         "completion_date": _date(status.get("completionDateStruct")),
         "first_posted": _date(status.get("studyFirstPostDateStruct")),
         "last_updated": _date(status.get("lastUpdatePostDateStruct")),
-        "has_results": bool(record.get("hasResults")),
+        "has_results": _get(record, "hasResults") is True,
         "conditions": _strings(_get(protocol, "conditionsModule", "conditions")),
         "url": STUDY_PAGE.format(nct_id=nct_id),
         "references": references,

@@ -9,6 +9,8 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker
 
+from . import strictjson
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 EXTENSION = "trialbuzz.db"
 
@@ -18,7 +20,10 @@ class Database:
 
     def __init__(self, url):
         self.url = url
-        kwargs = {"future": True, "pool_pre_ping": True}
+        # Strict JSON both ways, as PostgreSQL's json type wants; a stored value nested past
+        # what we ever write reads as empty rather than blowing the decoder's recursion.
+        kwargs = {"future": True, "pool_pre_ping": True, "json_serializer": strictjson.dumps,
+                  "json_deserializer": _stored_json}
         if url.startswith("sqlite"):
             # The thread pool of a running app shares connections across threads; SQLite
             # must allow that, and wait for the writer rather than fail with "locked".
@@ -52,6 +57,14 @@ class Database:
     def dispose(self):
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _stored_json(text):
+    """A stored JSON value; one nested too deep to read safely is read as an empty object."""
+    try:
+        return strictjson.loads(text)
+    except ValueError:
+        return {}
 
 
 def _sqlite_pragmas(dbapi_connection, _record):

@@ -1,24 +1,36 @@
 """The trial document of the public API, built from stored records."""
 
 
+def _text(value):
+    """A string field, or None: a record stored by an older release may hold anything."""
+    return value if isinstance(value, str) else None
+
+
+def _texts(values):
+    """The string items of a list field."""
+    return [value for value in values if isinstance(value, str)] if isinstance(values,
+                                                                                list) else []
+
+
 def trial_fields(trial):
     """The registry fields of the trial document for a TrialRecord."""
-    record = trial.record
+    record = trial.record if isinstance(trial.record, dict) else {}
+    enrollment = record.get("enrollment")
     fields = {
         "nct_id": trial.nct_id,
-        "title": record.get("title"),
-        "official_title": record.get("official_title"),
-        "acronym": record.get("acronym"),
-        "status": record.get("status"),
-        "phases": record.get("phases") or [],
-        "study_type": record.get("study_type"),
-        "sponsor": record.get("sponsor"),
-        "enrollment": record.get("enrollment"),
-        "start_date": record.get("start_date"),
-        "completion_date": record.get("completion_date"),
-        "has_results": bool(record.get("has_results")),
-        "conditions": record.get("conditions") or [],
-        "url": record.get("url"),
+        "title": _text(record.get("title")),
+        "official_title": _text(record.get("official_title")),
+        "acronym": _text(record.get("acronym")),
+        "status": _text(record.get("status")),
+        "phases": _texts(record.get("phases")),
+        "study_type": _text(record.get("study_type")),
+        "sponsor": _text(record.get("sponsor")),
+        "enrollment": enrollment if type(enrollment) is int else None,
+        "start_date": _text(record.get("start_date")),
+        "completion_date": _text(record.get("completion_date")),
+        "has_results": record.get("has_results") is True,
+        "conditions": _texts(record.get("conditions")),
+        "url": _text(record.get("url")) or f"https://clinicaltrials.gov/study/{trial.nct_id}",
     }
     if trial.requested_id != trial.nct_id:
         fields["requested_id"] = trial.requested_id

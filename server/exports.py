@@ -2,7 +2,8 @@
 
 import csv
 import io
-import json
+
+from . import strictjson
 
 COLUMNS = ("nct_id", "kind", "source", "title", "url", "author", "published_at", "snippet")
 # A cell starting with one of these is read as a formula by Excel, LibreOffice and Sheets.
@@ -41,7 +42,7 @@ def to_csv(document):
 
 def to_json(document):
     """The mentions as a JSON text: the trial's ID, title, score, when, and every mention."""
-    return json.dumps({
+    return strictjson.dumps({
         "nct_id": document["nct_id"],
         "title": document.get("title"),
         "score": document.get("score"),

@@ -11,12 +11,14 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from . import strictjson
 from .clock import utcnow
 from .errors import TrialbuzzError, UpstreamTimeout
 from .models import Mention as MentionRow
 from .models import SourceCheck, Trial
 from .score import summarize
 from .singleflight import SingleFlight
+from .sources.base import storable
 
 log = logging.getLogger(__name__)
 RATE_LIMITED_CODES = {"upstream_rate_limited", "rate_limited"}
@@ -36,6 +38,8 @@ class Outcome:
     mentions: list = field(default_factory=list)
     error: str | None = None
     summary: dict | None = None
+    # Items of the answers the source could not read, and left out.
+    skipped: int = 0
 
 
 class Harvester:
@@ -121,10 +125,13 @@ class Harvester:
     def _call(self, source, trial, deadline):
         """One source's call, its failure turned into a status."""
         try:
-            mentions = source.find(trial, deadline=deadline)
+            found = source.find(trial, deadline=deadline)
             summary = source.summary(trial, deadline=deadline) if hasattr(source,
                                                                            "summary") else None
-            return Outcome(source.id, "ok", mentions=mentions, summary=summary)
+            mentions = [checked for checked in map(storable, found) if checked is not None]
+            skipped = getattr(found, "skipped", 0) + len(found) - len(mentions)
+            return Outcome(source.id, "ok", mentions=mentions, summary=_storable(summary),
+                           skipped=skipped)
         except UpstreamTimeout:
             return Outcome(source.id, "error", error="timed out")
         except TrialbuzzError as exc:
@@ -145,7 +152,8 @@ class Harvester:
                     _upsert(session, nct_id, found, now)
                 session.add(SourceCheck(nct_id=nct_id, source=outcome.source, checked_at=now,
                                         status=outcome.status, count=len(found),
-                                        error=outcome.error, summary=outcome.summary))
+                                        error=outcome.error, summary=outcome.summary,
+                                        skipped=outcome.skipped))
             session.flush()
             values = {"harvested_at": now} if finish else {}
             if summarize:
@@ -165,6 +173,14 @@ class Harvester:
             if row.duplicate_of != wanted:
                 row.duplicate_of = wanted
         return summary
+
+
+def _storable(summary):
+    """A source's summary as strict JSON can hold it; None when it cannot be."""
+    try:
+        return strictjson.loads(strictjson.dumps(summary))
+    except (TypeError, ValueError):
+        return None
 
 
 def _log_failure(future):

@@ -103,6 +103,9 @@ class SourceCheck(Base):
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Items of the source's answers it could not read, and left out.
+    skipped: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
+                                         server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     # What a source reports beside mentions (Altmetric's score and counts).
     summary: Mapped[dict | None] = mapped_column(JSON)

@@ -14,7 +14,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
-from . import __version__
+from . import __version__, strictjson
 from .errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -258,9 +258,22 @@ class Upstream:
             raise UpstreamBadResponse(f"{self.name} answered {content_type} where JSON was "
                                       "expected")
         try:
-            return response.json()
+            return strictjson.loads(_json_text(response))
         except ValueError as exc:
             raise UpstreamBadResponse(f"{self.name} answered with malformed JSON") from exc
+
+
+def _json_text(response):
+    """The body as text: its declared charset, else the UTF flavour JSON's first bytes show."""
+    content = response.content or b""
+    declared = "charset" in response.headers.get("Content-Type", "").lower()
+    encoding = (declared and response.encoding) or requests.utils.guess_json_utf(content) \
+        or "utf-8"
+    try:
+        return content.decode(encoding, errors="replace")
+    except LookupError:
+        # An unknown or non-text charset name: JSON is UTF-8 unless it says otherwise.
+        return content.decode("utf-8", errors="replace")
 
 
 def _retry_after(response):

@@ -93,3 +93,89 @@ def install(fake, ctgov):
     fake.route("/{lang}/w/api.php", _wikipedia)
     fake.route("/esearch.fcgi", Reply.json({"esearchresult": {"count": "0", "idlist": []}}))
     fake.route("/nct_id/{nct_id}", Reply.text("Not Found", 404))
+
+
+# Values of the wrong type or shape, each beside a good item of the same source.
+GOOD_TITLE = "Remdesivir trial discussed"
+BAD_URL = "http://[x/"
+
+
+def hostile_values_study(nct_id="NCT04280705"):
+    """A registry record with numbers, lists, dicts and lone surrogates where text belongs."""
+    record = study(nct_id, title=12345, acronym=["ACTT"], status={"deep": [1]})
+    protocol = record["protocolSection"]
+    protocol["identificationModule"]["officialTitle"] = "Official \ud800 title"
+    protocol["sponsorCollaboratorsModule"]["leadSponsor"]["name"] = "Sponsor \udfff"
+    protocol["designModule"]["enrollmentInfo"]["count"] = 1e999
+    protocol["designModule"]["phases"] = ["PHASE3", 7, None]
+    protocol["conditionsModule"]["conditions"] = "COVID-19"
+    protocol["statusModule"]["startDateStruct"] = {"date": ["2020"]}
+    protocol["referencesModule"] = {
+        "references": [{"pmid": "33052335", "type": "RESULT", "citation": "Good \ud800 paper"},
+                       {"pmid": 1, "type": ["RESULT"], "citation": {"a": 1}}, 5],
+        "seeAlsoLinks": [{"label": "bad", "url": BAD_URL}]}
+    return record
+
+
+def _hn_values(request):
+    hits = []
+    if "restrictSearchableAttributes" not in request.query:
+        hits = [{"objectID": "1", "title": GOOD_TITLE, "created_at_i": 1795168800,
+                 "_tags": ["story"]},
+                {"objectID": "2", "title": "\ud800", "author": {"a": 1}, "url": BAD_URL,
+                 "created_at_i": 1e20, "points": 1e999, "_tags": "story"},
+                {"objectID": "3", "title": 12345, "created_at": "9999-12-31T23:59:59-05:00",
+                 "comment_text": "<" * 20000},
+                {"objectID": {"a": 1}}, 5]
+    # A number too large for a float, which a lenient encoder would send back as Infinity.
+    body = json.dumps({"hits": hits, "nbPages": 1}).replace("Infinity", "1e999")
+    return Reply(200, body, {"Content-Type": "application/json"})
+
+
+def _gdelt_values(request):
+    return Reply.json({"articles": [
+        {"url": "https://news.example.org/good", "title": GOOD_TITLE,
+         "seendate": "20261122T080000Z", "domain": "news.example.org"},
+        {"url": "https://news.example.org/odd", "title": ["x"], "seendate": "0000-00-00",
+         "domain": "\ud800", "language": {"a": 1}},
+        {"url": BAD_URL, "title": "unparseable link"}]})
+
+
+def _europepmc_values(request):
+    if request.arg("cursorMark", "*") != "*" or "ACCESSION" in request.arg("query"):
+        return Reply.json({"hitCount": 0, "resultList": {"result": []}})
+    return Reply.json({"hitCount": 2, "resultList": {"result": [
+        {"id": "1", "source": "MED", "title": GOOD_TITLE, "pubYear": "2026",
+         "firstPublicationDate": "2026-11-01", "citedByCount": 3},
+        {"id": "2", "source": "MED", "title": 7, "authorString": "\ud800",
+         "firstPublicationDate": "9999-12-31T23:59:59-05:00", "pubYear": {"y": 1},
+         "citedByCount": float("nan")}]}})
+
+
+def _wikipedia_values(request, lang):
+    if request.arg("list") == "search":
+        return Reply.json({"query": {"search": [
+            {"pageid": 1, "title": GOOD_TITLE, "timestamp": "2026-11-01T00:00:00Z"},
+            {"pageid": 2, "title": "Bad \ud800 page", "snippet": ["x"], "timestamp": 1e20},
+            {"pageid": "x"}]}})
+    return Reply.json({"query": {"exturlusage": []}})
+
+
+# What each source skips of the answers above: the items without a usable identity.
+SKIPPED = {"ctgov": 1, "hackernews": 2, "gdelt": 1, "europepmc": 0, "wikipedia": 1,
+           "pubmed": 0}
+
+
+def install_values(fake, ctgov):
+    """Make the fake serve values of the wrong type or shape from the registry and every source;
+    Altmetric (when a key is set) scores the trial 1e999."""
+    ctgov.add(hostile_values_study())
+    fake.route("/hn/search", _hn_values)
+    fake.route("/gdelt/doc", _gdelt_values)
+    fake.route("/search", _europepmc_values)
+    fake.route("/{lang}/w/api.php", _wikipedia_values)
+    fake.route("/esearch.fcgi", Reply.json({"esearchresult": {"count": "0", "idlist": []}}))
+    fake.route("/nct_id/{nct_id}", Reply(
+        200, '{"score": 1e999, "cited_by_msm_count": NaN, "cited_by_posts_count": "3", '
+             '"details_url": "http://[x/", "altmetric_id": [1]}',
+        {"Content-Type": "application/json"}))

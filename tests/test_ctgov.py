@@ -1,6 +1,7 @@
 """ClinicalTrials.gov client and parser, against real samples and a fake upstream."""
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -200,3 +201,59 @@ def test_result_references_are_kept_with_their_type():
     assert record["references"][0] == {"pmid": "33052335", "type": "RESULT",
                                        "citation": record["references"][0]["citation"]}
     assert record["references"][1]["pmid"] is None
+
+
+WRONG_TYPES = [12345, 1.5, True, None, ["a", "b"], {"a": 1}, "\ud800", math.inf]
+
+
+@pytest.mark.parametrize("value", WRONG_TYPES, ids=repr)
+def test_a_record_with_wrong_types_everywhere_parses_to_empty_fields(value):
+    record = study(title=value, acronym=value, status=value, study_type=value,
+                   phases=None, references=[value, {"pmid": value, "type": value,
+                                                    "citation": value}])
+    protocol = record["protocolSection"]
+    protocol["identificationModule"]["officialTitle"] = value
+    protocol["identificationModule"]["nctIdAliases"] = value
+    protocol["sponsorCollaboratorsModule"]["leadSponsor"] = value
+    protocol["designModule"]["phases"] = [value, "PHASE2"]
+    protocol["designModule"]["enrollmentInfo"]["count"] = value
+    protocol["statusModule"]["startDateStruct"] = {"date": value}
+    protocol["statusModule"]["completionDateStruct"] = value
+    protocol["conditionsModule"]["conditions"] = value
+    protocol["referencesModule"]["seeAlsoLinks"] = [value, {"label": value, "url": value}]
+    record["hasResults"] = value
+    parsed = parse_study(record)
+    assert parsed["nct_id"] == "NCT04280705"
+    for name in ("title", "official_title", "acronym", "status", "study_type", "sponsor",
+                 "start_date", "completion_date"):
+        assert parsed[name] is None or parsed[name] == "\ufffd", name
+    assert parsed["enrollment"] == (value if value == 12345 else None)
+    assert parsed["phases"] in (["PHASE2"], ["\ufffd", "PHASE2"])
+    assert parsed["aliases"] == [] and parsed["has_results"] is (value is True)
+    assert parsed["conditions"] == (value if isinstance(value, list) else [])
+    assert all(set(ref) == {"pmid", "type", "citation"} for ref in parsed["references"])
+    json.dumps(parsed, allow_nan=False, ensure_ascii=False).encode("utf-8")
+
+
+@pytest.mark.parametrize("count", [1062.0, True, -1, 10 ** 30, "1062", [1062]], ids=repr)
+def test_enrollment_is_a_plausible_whole_number_or_nothing(count):
+    record = study()
+    record["protocolSection"]["designModule"]["enrollmentInfo"]["count"] = count
+    assert parse_study(record)["enrollment"] is None
+
+
+@pytest.mark.parametrize("module", ["identificationModule", "statusModule", "designModule",
+                                    "referencesModule", "conditionsModule"])
+def test_a_module_of_the_wrong_type_leaves_its_fields_empty(module):
+    record = study()
+    record["protocolSection"][module] = ["not", "an", "object"]
+    parsed = parse_study(record)
+    json.dumps(parsed, allow_nan=False)
+    assert parsed["references"] == [] and parsed["see_also"] == []
+
+
+def test_a_registry_answer_nested_absurdly_deep_is_a_bad_response(fake):
+    fake.route("/api/v2/studies/{nct_id}", Reply(200, "[" * 100_000,
+                                                  {"Content-Type": "application/json"}))
+    with pytest.raises(UpstreamBadResponse):
+        client_for(fake).fetch_study("NCT04280705")

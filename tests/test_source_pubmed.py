@@ -234,7 +234,7 @@ def test_hostile_title_becomes_plain_text_and_non_numeric_ids_are_skipped(fake,
               pubtype=["<i>News</i>"])}}))
     [mention] = find(source_settings)
     assert calls(fake, "/esummary.fcgi")[0].arg("id") == "7"
-    assert mention.title == "alert(1)"
+    assert mention.title is None  # a script holds no text for readers
     assert mention.snippet == "J & K"
     assert mention.extra["pubtype"] == ["News"]
     assert mention.url == "https://pubmed.ncbi.nlm.nih.gov/7/"

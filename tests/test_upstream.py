@@ -182,3 +182,27 @@ def test_a_chain_of_redirects_within_the_origin_is_bounded(fake):
     with pytest.raises(UpstreamError, match="redirects"):
         upstream(fake).get("/loop")
     assert fake.count("/loop") == 6
+
+
+@pytest.mark.parametrize("body", ["[" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000])
+def test_json_nested_absurdly_deep_is_a_bad_response_not_a_recursion_error(fake, body):
+    fake.route("/deep", Reply(200, body, {"Content-Type": "application/json"}))
+    client = upstream(fake)
+    with pytest.raises(UpstreamBadResponse, match="malformed JSON"):
+        client.json(client.get("/deep"))
+
+
+def test_json_numbers_that_are_not_finite_read_as_none(fake):
+    fake.route("/n", Reply(200, '{"score": 1e999, "low": -Infinity, "nan": NaN, "ok": 2}',
+                           {"Content-Type": "application/json"}))
+    client = upstream(fake)
+    assert client.json(client.get("/n")) == {"score": None, "low": None, "nan": None, "ok": 2}
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=rot13",
+                                          "application/json; charset=no-such-charset",
+                                          "text/plain"])
+def test_json_with_an_odd_or_missing_charset_is_read_as_utf8(fake, content_type):
+    fake.route("/c", Reply(200, '{"t": "caf\u00e9"}'.encode(), {"Content-Type": content_type}))
+    client = upstream(fake)
+    assert client.json(client.get("/c")) == {"t": "caf\u00e9"}

@@ -1,7 +1,7 @@
 """Altmetric Details Page API v1, opt-in with the operator's key: its score beside ours, never blended."""
 
 from ..errors import UpstreamError
-from .base import Source, safe_url
+from .base import Source, clean, count, finite, safe_url
 
 KEY_MESSAGE = "Altmetric needs a valid key (required since 10 November 2025)"
 COUNT_FIELDS = {
@@ -42,18 +42,20 @@ class Altmetric(Source):
         data = self.upstream.json(response)
         if not isinstance(data, dict):
             return None
-        score = data.get("score")
+        counts = {name: count(data.get(field)) for field, name in COUNT_FIELDS.items()}
         return {
-            "score": float(score) if isinstance(score, (int, float)) else None,
-            "counts": {name: int(data[field]) for field, name in COUNT_FIELDS.items()
-                       if _count(data.get(field))},
+            "score": finite(data.get("score")),
+            # Counts are sometimes sent as strings of digits.
+            "counts": {name: value for name, value in counts.items() if value is not None},
             "details_url": safe_url(data.get("details_url")),
-            "altmetric_id": data.get("altmetric_id"),
+            "altmetric_id": _identifier(data.get("altmetric_id")),
             "attribution": "Data from Altmetric",
         }
 
 
-def _count(value):
-    """Whether an Altmetric count is a whole number (it is sometimes sent as a string)."""
-    return isinstance(value, int) or (isinstance(value, str) and value.isascii()
-                                      and value.isdigit())
+def _identifier(value):
+    """Altmetric's ID of its record: a whole number or a short string; else None."""
+    if isinstance(value, str):
+        value = clean(value)
+        return value if value and len(value) <= 64 else None
+    return count(value)

@@ -1,16 +1,29 @@
 """What every attention source is: an id, a name, the kinds it yields, and `find(trial)`."""
 
-import html
+import dataclasses
+import logging
+import math
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .. import strictjson
+from ..text import clean, plain_text  # noqa: F401 - the adapters' text helpers live here
 from ..upstream import RETRY_STATUSES, Upstream
 
 from ..kinds import KINDS as _KIND_TABLE
 
 KINDS = tuple(_KIND_TABLE)
+log = logging.getLogger(__name__)
+# Upstream dates outside this span are errors (year 0, year 9999), and near the ends of
+# Python's calendar, moving them between time zones overflows.
+EARLIEST = datetime(1800, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
+MAX_URL_LENGTH = 8192
+EXTERNAL_ID_LENGTH = 512
+# What a malformed item raises while it is read: a data error, never a bug in our code.
+ITEM_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError)
 
 # Every generation of study page address, without scheme: what other sites link to.
 STUDY_URL_FORMS = (
@@ -40,6 +53,27 @@ class Mention:
     language: str | None = None
     # Source-specific facts: pmid, pmcid, doi, "result" (a results paper), "comment" (forum).
     extra: dict = field(default_factory=dict)
+
+
+class Found(list):
+    """The mentions a source found, and how many items of the answers it had to skip."""
+
+    def __init__(self, mentions=(), skipped=0):
+        super().__init__(mentions)
+        self.skipped = skipped
+
+    def read(self, read, *item):
+        """Append `read(*item)`; an item it cannot read (None, or a data error) is skipped."""
+        try:
+            mention = read(*item)
+        except ITEM_ERRORS as exc:
+            log.info("skipped an unreadable item (%s)", exc.__class__.__name__)
+            mention = None
+        if mention is None:
+            self.skipped += 1
+        else:
+            self.append(mention)
+        return mention
 
 
 class Source:
@@ -79,48 +113,100 @@ class Source:
         raise NotImplementedError
 
 
-_TAGS = re.compile(r"<[^>]+>")
-_SPACE = re.compile(r"\s+")
-
-
-def plain_text(value, limit=500):
-    """Upstream markup reduced to plain text: tags dropped, entities decoded, spaces folded."""
-    if not isinstance(value, str):
-        return None
-    text = _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", value))).strip()
-    if len(text) > limit:
-        text = text[:limit - 1].rstrip() + "…"
-    return text or None
-
-
 def safe_url(value):
-    """`value` if it is an absolute http(s) URL, else None (javascript:, data: and the like)."""
+    """`value` if it is an absolute http(s) URL with a host, else None (javascript:, data:,
+    an unparseable host such as `http://[x/`, characters no link may hold)."""
     if not isinstance(value, str):
         return None
     value = value.strip()
-    if re.match(r"^https?://[^\s/?#]+", value, re.IGNORECASE) and not re.search(r"[\s<>\"]",
-                                                                               value):
-        return value
-    return None
+    if (len(value) > MAX_URL_LENGTH or clean(value) != value
+            or not re.match(r"^https?://[^\s/?#]+", value, re.IGNORECASE)
+            or re.search(r"[\s<>\"]", value)):
+        return None
+    try:
+        parts = urlsplit(value)
+        # Reading the port validates it ("host:99999" and "host:x" raise ValueError).
+        if not parts.hostname or parts.port == 0:
+            return None
+    except ValueError:
+        return None
+    return value
+
+
+def bounded(moment):
+    """A datetime in UTC when it lies within the span of plausible upstream dates, else None."""
+    if not isinstance(moment, datetime):
+        return None
+    try:
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(
+            timezone.utc)
+    except (ValueError, OverflowError):
+        return None
+    return moment if EARLIEST <= moment < LATEST else None
 
 
 def parse_datetime(value):
-    """An upstream timestamp (ISO 8601, a date, year-month, year, or unix seconds) in UTC."""
-    if value is None or value == "":
+    """An upstream timestamp (ISO 8601, a date, year-month, year, or unix seconds) in UTC;
+    None when it is unreadable or outside the plausible span."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value == "":
         return None
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, timezone.utc)
-    text = str(value).strip()
+        try:
+            return bounded(datetime.fromtimestamp(value, timezone.utc))
+        except (ValueError, OverflowError, OSError):
+            return None
+    text = value.strip()
     for fmt in ("%Y%m%dT%H%M%SZ", "%Y-%m-%d", "%Y-%m", "%Y", "%Y %b %d", "%Y %b"):
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
+            return bounded(datetime.strptime(text, fmt))
         except ValueError:
             pass
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return bounded(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def count(value):
+    """A non-negative whole number from an answer (ints, or digits sent as a string), or None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 15:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10 ** 15:
+        return None
+    return value
+
+
+def finite(value):
+    """A finite number as a float, or None (NaN, infinities, strings, booleans)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def storable(mention):
+    """The mention with every field in a shape the store and every view take: strings clean,
+    URL safe, date plausible, extra strict JSON; None when it has no usable identity."""
+    external_id = clean(mention.external_id if isinstance(mention.external_id, str)
+                        else str(mention.external_id)
+                        if isinstance(mention.external_id, int) else None)
+    if not external_id or not isinstance(mention.kind, str) or not isinstance(mention.source,
+                                                                              str):
+        return None
+    try:
+        extra = strictjson.loads(strictjson.dumps(mention.extra))
+    except (TypeError, ValueError, RecursionError):
+        extra = {}
+    language = clean(mention.language)
+    return dataclasses.replace(
+        mention, external_id=external_id[:EXTERNAL_ID_LENGTH], url=safe_url(mention.url),
+        title=clean(mention.title), author=clean(mention.author), snippet=clean(mention.snippet),
+        language=language if language and len(language) <= 16 else None,
+        published_at=bounded(mention.published_at),
+        extra=extra if isinstance(extra, dict) else {})
 
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
@@ -128,7 +214,8 @@ _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNOREC
 
 def normalise_doi(value):
     """A DOI lower-cased and without its resolver or `doi:` prefix; None when absent."""
-    if not isinstance(value, str):
+    value = clean(value)
+    if value is None:
         return None
     doi = _DOI_PREFIX.sub("", value.strip()).strip().lower()
     return doi or None

@@ -3,8 +3,8 @@
 from urllib.parse import quote
 
 from ..errors import UpstreamBadResponse
-from .base import (Mention, Source, doi_url, normalise_doi, parse_datetime, plain_text,
-                   safe_url)
+from .base import (Found, Mention, Source, clean, count, doi_url, normalise_doi, parse_datetime,
+                   plain_text, safe_url)
 
 class EuropePmc(Source):
     """Europe PMC REST search: a quoted free-text query and a text-mined accession query."""
@@ -27,14 +27,16 @@ class EuropePmc(Source):
 
     def find(self, trial, deadline=None):
         """Return one publication mention per Europe PMC record found by either query."""
-        mentions, seen = [], set()
+        found, seen = Found(), set()
         for query in self.queries(trial.nct_id):
             for result in self.search(query, deadline):
-                mention = self.mention(result)
-                if mention and mention.external_id not in seen:
-                    seen.add(mention.external_id)
-                    mentions.append(mention)
-        return mentions
+                key = self.key(result) if isinstance(result, dict) else None
+                if key is None:
+                    found.skipped += 1
+                elif key not in seen:
+                    seen.add(key)
+                    found.read(self.mention, result)
+        return found
 
     def search(self, query, deadline=None):
         """Every result of one query, following cursorMark until the list runs out."""
@@ -53,7 +55,7 @@ class EuropePmc(Source):
             page = listing.get("result") or [] if isinstance(listing, dict) else None
             if not isinstance(page, list):
                 raise UpstreamBadResponse(f"{self.name} answered with a malformed result list")
-            results.extend(item for item in page if isinstance(item, dict))
+            results.extend(page)
             cursor = body.get("nextCursorMark")
             hits = body.get("hitCount")
             # Knowing the total saves the extra call that would only return an empty page.
@@ -62,22 +64,39 @@ class EuropePmc(Source):
                 break
         return results
 
+    @staticmethod
+    def _names(result):
+        """A result's source, id and DOI, each cleaned or empty."""
+        source = (clean(result.get("source")) or "").strip()
+        ident = result.get("id")
+        ident = ((clean(ident) or "").strip() if isinstance(ident, str)
+                 else str(ident) if isinstance(ident, int) and not isinstance(ident, bool)
+                 else "")
+        return source, ident, normalise_doi(result.get("doi"))
+
+    def key(self, result):
+        """What names a result: its source and id, else its DOI; None when it has neither."""
+        source, ident, doi = self._names(result)
+        if source and ident:
+            return f"{source}:{ident}"
+        return f"DOI:{doi}" if doi else None
+
     def mention(self, result):
         """One result as a Mention named by source and id, else by DOI; None if it has neither."""
-        source = result.get("source").strip() if isinstance(result.get("source"), str) else ""
-        ident = str(result.get("id")).strip() if isinstance(result.get("id"), (str, int)) else ""
-        doi = normalise_doi(result.get("doi"))
+        source, ident, doi = self._names(result)
+        key = self.key(result)
+        if key is None:
+            return None
         if source and ident:
-            key = f"{source}:{ident}"
             url = safe_url("https://europepmc.org/article/"
                            f"{quote(source, safe='')}/{quote(ident, safe='')}")
-        elif doi:
-            key, url = f"DOI:{doi}", doi_url(doi)
         else:
-            return None
+            url = doi_url(doi)
         published = (parse_datetime(result.get("firstPublicationDate"))
                      or parse_datetime(result.get("pubYear")))
-        year = plain_text(str(result.get("pubYear") or "")) or (
+        year = result.get("pubYear")
+        year = (plain_text(str(year), limit=10) if isinstance(year, (str, int))
+                and not isinstance(year, bool) else None) or (
             str(published.year) if published else None)
         journal = plain_text(result.get("journalTitle"), limit=200)
         if not journal and source == "PPR":
@@ -88,8 +107,8 @@ class EuropePmc(Source):
         extra = {key: value for key, value in extra.items() if value}
         if source == "PPR":
             extra["preprint"] = True
-        citations = result.get("citedByCount")
-        if isinstance(citations, int) and not isinstance(citations, bool):
+        citations = count(result.get("citedByCount"))
+        if citations is not None:
             extra["citations"] = citations
         return Mention(
             source=self.id, kind="publication", external_id=key, url=url,

@@ -3,7 +3,7 @@
 import hashlib
 
 from ..errors import UpstreamBadResponse
-from .base import Mention, Source, parse_datetime, plain_text, safe_url
+from .base import Found, Mention, Source, parse_datetime, plain_text, safe_url
 
 MAX_RECORDS = 250
 # The store keeps external IDs up to 512 characters; longer article URLs are keyed by a digest.
@@ -47,18 +47,21 @@ class Gdelt(Source):
         self.upstream.raise_for_status(response)
         # GDELT answers a query without matches with an empty body or `{}`.
         if not response.content.strip():
-            return []
+            return Found()
         # A bad query comes back as 200 text/html, which json() refuses as a bad response.
         data = self.upstream.json(response)
         articles = data.get("articles", []) if isinstance(data, dict) else None
         if not isinstance(articles, list):
             raise UpstreamBadResponse(f"{self.name} answered without an articles list")
-        mentions = {}
+        found, seen = Found(), set()
         for article in articles:
             url = safe_url(article.get("url")) if isinstance(article, dict) else None
-            if url and url not in mentions:
-                mentions[url] = self._mention(url, article)
-        return list(mentions.values())
+            if not url:
+                found.skipped += 1
+            elif url not in seen:
+                seen.add(url)
+                found.read(self._mention, url, article)
+        return found
 
     def _mention(self, url, article):
         """One article as a Mention."""

@@ -3,7 +3,7 @@
 import re
 
 from ..errors import UpstreamBadResponse
-from .base import Mention, Source, parse_datetime, plain_text, safe_url
+from .base import Found, Mention, Source, count, parse_datetime, plain_text, safe_url
 
 HITS_PER_PAGE = 100
 # Algolia serves at most 1,000 hits per query anyway; 500 per query is far beyond any trial.
@@ -31,15 +31,17 @@ class HackerNews(Source):
 
     def find(self, trial, deadline=None):
         """Every matching item once, however many searches found it."""
-        mentions = {}
+        found, seen = Found(), set()
         for query in self.queries(trial.nct_id):
             for hit in self._hits(query, deadline):
-                object_id = hit.get("objectID")
+                object_id = hit.get("objectID") if isinstance(hit, dict) else None
                 # The ID goes into our link, so only Hacker News's numeric item IDs are accepted.
-                if isinstance(object_id, str) and re.fullmatch(r"[0-9]+", object_id) and \
-                        object_id not in mentions:
-                    mentions[object_id] = self._mention(object_id, hit)
-        return list(mentions.values())
+                if not (isinstance(object_id, str) and re.fullmatch(r"[0-9]{1,20}", object_id)):
+                    found.skipped += 1
+                elif object_id not in seen:
+                    seen.add(object_id)
+                    found.read(self._mention, object_id, hit)
+        return found
 
     def _hits(self, query, deadline):
         """Yield the hits of one search, page by page, until the last page or the cap."""
@@ -50,7 +52,7 @@ class HackerNews(Source):
             hits = data.get("hits") if isinstance(data, dict) else None
             if not isinstance(hits, list):
                 raise UpstreamBadResponse(f"{self.name} answered without a hits list")
-            yield from (hit for hit in hits if isinstance(hit, dict))
+            yield from hits
             pages = data.get("nbPages")
             if not hits or not isinstance(pages, int) or page + 1 >= pages:
                 return
@@ -58,19 +60,19 @@ class HackerNews(Source):
     def _mention(self, object_id, hit):
         """One story or comment as a Mention."""
         tags = hit.get("_tags") if isinstance(hit.get("_tags"), list) else []
-        comment = "comment" in tags
+        comment = any(tag == "comment" for tag in tags)
         title = plain_text(hit.get("title"))
         if not title and plain_text(hit.get("story_title")):
             title = "Comment on " + plain_text(hit.get("story_title"))
         created = hit.get("created_at_i")
-        if isinstance(created, bool) or not isinstance(created, int):
-            created = hit.get("created_at") if isinstance(hit.get("created_at"), str) else None
+        published = parse_datetime(created) if isinstance(created, int) else None
+        published = published or parse_datetime(hit.get("created_at"))
         link = safe_url(hit.get("url")) or safe_url(hit.get("story_url"))
         return Mention(
             source=self.id, kind="forum", external_id=object_id,
             url=safe_url(f"https://news.ycombinator.com/item?id={object_id}"),
             title=title, author=plain_text(hit.get("author"), limit=100),
-            published_at=parse_datetime(created),
+            published_at=published,
             snippet=(plain_text(hit.get("comment_text")) or plain_text(hit.get("story_text"))
                      or safe_url(hit.get("url"))),
             extra={"comment": comment, "points": _count(hit.get("points")),
@@ -79,6 +81,5 @@ class HackerNews(Source):
 
 
 def _count(value):
-    """A non-negative whole number from the hit, or None."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 \
-        else None
+    """A non-negative whole number from the hit, or None (digits sent as a string are not)."""
+    return count(value) if isinstance(value, int) else None

@@ -4,7 +4,8 @@ import re
 from datetime import datetime, timezone
 
 from ..errors import UpstreamBadResponse, UpstreamError
-from .base import Mention, Source, normalise_doi, parse_datetime, plain_text, safe_url
+from .base import (Found, Mention, Source, bounded, normalise_doi, parse_datetime, plain_text,
+                   safe_url)
 
 _PMID = re.compile(r"^\d{1,10}$")
 _PMCID = re.compile(r"PMC\d+")
@@ -18,7 +19,7 @@ def pubmed_date(value):
     text = value.strip()
     for fmt in ("%Y/%m/%d %H:%M", "%Y/%m/%d"):
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
+            return bounded(datetime.strptime(text, fmt).replace(tzinfo=timezone.utc))
         except ValueError:
             pass
     moment = parse_datetime(text)
@@ -68,15 +69,17 @@ class PubMed(Source):
     def find(self, trial, deadline=None):
         """Return one publication mention per PubMed record naming the trial."""
         pmids = self.search(trial.nct_id, deadline)
-        mentions = []
+        found = Found()
         for start in range(0, len(pmids), self.summary_batch):
             batch = pmids[start:start + self.summary_batch]
             summaries = self.summaries(batch, deadline)
             for pmid in batch:
                 summary = summaries.get(pmid)
                 if isinstance(summary, dict) and "error" not in summary:
-                    mentions.append(self.mention(pmid, summary))
-        return mentions
+                    found.read(self.mention, pmid, summary)
+                elif summary is not None:
+                    found.skipped += 1
+        return found
 
     def search(self, nct_id, deadline=None):
         """The PMIDs matching the trial, in esearch order, without repeats."""
@@ -142,15 +145,19 @@ class PubMed(Source):
     def mention(self, pmid, summary):
         """One esummary record as a Mention."""
         ids = {}
-        for item in summary.get("articleids") or []:
-            if isinstance(item, dict) and isinstance(item.get("value"), str):
-                ids.setdefault(item.get("idtype"), item["value"])
+        articleids = summary.get("articleids")
+        for item in articleids if isinstance(articleids, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("value"), str) and \
+                    isinstance(item.get("idtype"), str):
+                ids.setdefault(item["idtype"], item["value"])
         # "pmc" holds the bare PMCID; "pmcid" wraps it as "pmc-id: PMC…;".
         pmcid = _PMCID.search(ids.get("pmc") or ids.get("pmcid") or "")
         extra = {"pmid": pmid, "pmcid": pmcid.group(0) if pmcid else None,
                  "doi": normalise_doi(ids.get("doi"))}
         extra = {key: value for key, value in extra.items() if value}
-        pubtypes = [plain_text(kind, limit=100) for kind in summary.get("pubtype") or []]
+        pubtypes = summary.get("pubtype")
+        pubtypes = [plain_text(kind, limit=100)
+                    for kind in (pubtypes if isinstance(pubtypes, list) else [])]
         extra["pubtype"] = [kind for kind in pubtypes if kind]
         published = pubmed_date(summary.get("sortpubdate")) or pubmed_date(summary.get("pubdate"))
         return Mention(
@@ -166,8 +173,10 @@ class PubMed(Source):
     @staticmethod
     def first_author(summary):
         """The first author, with "et al." when there are more."""
+        authors = summary.get("authors")
         authors = [plain_text(item.get("name"), limit=100)
-                   for item in summary.get("authors") or [] if isinstance(item, dict)]
+                   for item in (authors if isinstance(authors, list) else [])
+                   if isinstance(item, dict)]
         authors = [name for name in authors if name]
         first = plain_text(summary.get("sortfirstauthor"), limit=100) or (
             authors[0] if authors else None)

@@ -5,7 +5,8 @@ import re
 from urllib.parse import quote
 
 from ..errors import UpstreamBadResponse, UpstreamError, UpstreamUnavailable
-from .base import STUDY_URL_FORMS, Mention, Source, parse_datetime, plain_text, safe_url
+from .base import (ITEM_ERRORS, STUDY_URL_FORMS, Found, Mention, Source, parse_datetime,
+                   clean, plain_text, safe_url)
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +21,6 @@ SEARCH_PAGES = 4
 _LANG = re.compile(r"^[a-z][a-z0-9-]{0,24}$")
 # Characters MediaWiki itself leaves unescaped in article paths, so our links read like its own.
 _TITLE_SAFE = "/:(),;@!$*'"
-# Search snippets highlight matches inline; dropping the span keeps "(NCT…)" from turning
-# into "( NCT… )".
-_SEARCHMATCH = re.compile(r"</?span[^>]*>")
 
 
 class Wikipedia(Source):
@@ -53,13 +51,14 @@ class Wikipedia(Source):
 
     def find(self, trial, deadline=None):
         """Pages on every configured wiki that link to or quote the trial, one mention per page."""
-        mentions = []
+        found = Found()
         for lang in self.languages():
-            mentions.extend(self._find_on(lang, trial.nct_id, deadline))
-        return mentions
+            found.extend(self._find_on(lang, trial.nct_id, deadline, found))
+        return found
 
-    def _find_on(self, lang, nct_id, deadline):
-        """Linking pages first, then text matches; a page found both ways is counted once."""
+    def _find_on(self, lang, nct_id, deadline, found):
+        """Linking pages first, then text matches; a page found both ways is counted once.
+        Rows that cannot be read are counted as skipped in `found`."""
         api = self.api_url(lang)
         pages = {}
         for form in STUDY_URL_FORMS:
@@ -68,25 +67,34 @@ class Wikipedia(Source):
                       "eulimit": LINK_LIMIT, "euprop": "ids|title|url"}
             for row in self._rows(api, params, "exturlusage", "eucontinue", LINK_PAGES, deadline):
                 pageid = _page_id(row)
-                if pageid is not None and pageid not in pages:
-                    pages[pageid] = _mention(self.id, lang, pageid, row, linked=True,
-                                             snippet=safe_url(row.get("url")))
+                if pageid is None:
+                    found.skipped += 1
+                elif pageid not in pages:
+                    try:
+                        pages[pageid] = _mention(self.id, lang, pageid, row, linked=True,
+                                                 snippet=safe_url(row.get("url")))
+                    except ITEM_ERRORS:
+                        found.skipped += 1
         params = {"list": "search", "srsearch": f'insource:"{nct_id}"', "srnamespace": 0,
                   "srlimit": SEARCH_LIMIT, "srprop": "snippet|timestamp"}
         for hit in self._rows(api, params, "search", "sroffset", SEARCH_PAGES, deadline):
             pageid = _page_id(hit)
             if pageid is None:
+                found.skipped += 1
                 continue
-            snippet, edited = _text(hit.get("snippet")), _text(hit.get("timestamp"))
-            snippet = plain_text(_SEARCHMATCH.sub("", snippet)) if snippet else None
+            # Search snippets mark matches with inline spans, which plain text joins up.
+            snippet = plain_text(hit.get("snippet"))
             # The search reports the page's last edit: the best date the API gives for a page.
-            edited = parse_datetime(edited) if edited else None
+            edited = parse_datetime(_text(hit.get("timestamp")))
             if pageid in pages:
                 pages[pageid].published_at = edited
                 pages[pageid].snippet = snippet or pages[pageid].snippet
             else:
-                pages[pageid] = _mention(self.id, lang, pageid, hit, linked=False,
-                                         snippet=snippet, published_at=edited)
+                try:
+                    pages[pageid] = _mention(self.id, lang, pageid, hit, linked=False,
+                                             snippet=snippet, published_at=edited)
+                except ITEM_ERRORS:
+                    found.skipped += 1
         return list(pages.values())
 
     def _rows(self, api, params, key, continue_key, max_pages, deadline):
@@ -101,7 +109,7 @@ class Wikipedia(Source):
             rows = query.get(key, []) if isinstance(query, dict) else None
             if not isinstance(rows, list):
                 raise UpstreamBadResponse(f"{self.name} answered without a {key} list")
-            yield from (row for row in rows if isinstance(row, dict))
+            yield from rows
             more = data.get("continue")
             # Only the continuation keys go back: the answer must not rewrite our query.
             following = ({name: more[name] for name in (continue_key, "continue")
@@ -136,15 +144,18 @@ def _text(value):
 
 def _page_id(row):
     """A row's page ID as an int, or None when missing or not a positive whole number."""
+    if not isinstance(row, dict):
+        return None
     pageid = row.get("pageid")
     if isinstance(pageid, bool) or not isinstance(pageid, (int, str)):
         return None
-    return int(pageid) if re.fullmatch(r"[0-9]+", str(pageid)) and int(pageid) > 0 else None
+    return int(pageid) if re.fullmatch(r"[0-9]{1,15}", str(pageid)) and int(pageid) > 0 else None
 
 
 def article_url(lang, pageid, title):
     """The reader's address of a page; by page ID when the title is missing."""
-    if isinstance(title, str) and title.strip():
+    title = clean(title)
+    if title and title.strip():
         path = quote(title.strip().replace(" ", "_"), safe=_TITLE_SAFE)
         return safe_url(f"https://{lang}.wikipedia.org/wiki/{path}")
     return safe_url(f"https://{lang}.wikipedia.org/?curid={pageid}")
