@@ -139,7 +139,7 @@ def test_csv_export_keeps_every_row_and_no_cell_is_a_formula(listed, title):
 
 
 @fuzz
-@given(st.lists(mentions, max_size=6), json_values)
+@given(st.lists(mentions, max_size=6), st.one_of(st.none(), st.text(max_size=30)))
 def test_json_export_is_strict_json(listed, title):
     document = {"nct_id": A, "title": title, "mentions": listed}
 
@@ -148,3 +148,118 @@ def test_json_export_is_strict_json(listed, title):
 
     body = json.loads(exports.to_json(document), parse_constant=refuse)
     assert len(body["mentions"]) == len(listed)
+
+
+# --- upstream answers -----------------------------------------------------------------------
+
+HOSTILE_LEAVES = [None, True, 0, -1, 10 ** 30, 1e308, "", " ", "\ud800", "x\udfffy", "\x00",
+                  "<script>alert(1)</script>", "&lt;b&gt;", "http://[x/", "javascript:alert(1)",
+                  "9999-12-31", "0000-00-00", "NaN", "1e999", [], {}, [None], {"": None},
+                  "A" * 5000, "NCT04280705", "https://a.example:99999/"]
+
+
+def mutate(value, rng, rate):
+    """`value` with some of its leaves, lists and objects replaced by hostile ones."""
+    if rng.random() < rate:
+        return rng.choice(HOSTILE_LEAVES)
+    if isinstance(value, dict):
+        mutated = {key: mutate(item, rng, rate) for key, item in value.items()}
+        if rng.random() < rate / 2 and mutated:
+            mutated.pop(rng.choice(list(mutated)))
+        return mutated
+    if isinstance(value, list):
+        mutated = [mutate(item, rng, rate) for item in value]
+        if rng.random() < rate / 2:
+            mutated.append(rng.choice(HOSTILE_LEAVES))
+        return mutated
+    return value
+
+
+def _check_mention(mention):
+    from datetime import datetime
+
+    from trialbuzz.sources.base import KINDS, safe_url
+
+    assert mention.kind in KINDS
+    assert mention.url is None or safe_url(mention.url) == mention.url
+    for name in ("title", "author", "snippet", "language"):
+        value = getattr(mention, name)
+        assert value is None or isinstance(value, str)
+        if value is not None:
+            value.encode("utf-8")  # no lone surrogate can reach a page
+    assert mention.published_at is None or (
+        isinstance(mention.published_at, datetime) and 1800 <= mention.published_at.year <= 2200)
+
+
+@fuzz
+@given(seed=st.integers(0, 2 ** 32), rate=st.sampled_from([0.05, 0.2, 0.5]))
+def test_registry_records_of_any_shape_parse_to_clean_fields(seed, rate):
+    import random
+
+    from records import study
+    from trialbuzz.ctgov import parse_study
+
+    record = mutate(study(A, references=[
+        {"pmid": "33052335", "type": "RESULT", "citation": "Beigel JH. Remdesivir. 2020."}]),
+        random.Random(seed), rate)
+    fields = parse_study(record)
+    for name in ("title", "official_title", "acronym", "status", "study_type", "sponsor"):
+        assert fields[name] is None or isinstance(fields[name], str)
+    for name in ("phases", "conditions", "aliases"):
+        assert all(isinstance(item, str) for item in fields[name])
+    assert fields["enrollment"] is None or (isinstance(fields["enrollment"], int)
+                                            and not isinstance(fields["enrollment"], bool))
+    json.dumps(fields, allow_nan=False).encode("utf-8")
+
+
+def test_sources_read_mutated_answers_without_failing(make_app, fake):
+    """Every source, its upstream answers mutated at random: mentions or a clean error."""
+    import random
+
+    import upstreams
+    from fakeupstream import Reply
+    from records import trial_record
+    from trialbuzz.errors import TrialbuzzError
+
+    current = {"seed": 0, "rate": 0.0}
+
+    def mutating(handler):
+        def answer(request, **params):
+            reply = handler(request, **params)
+            body = json.loads(reply.body)
+            rng = random.Random(f"{current['seed']}:{request.path}:{sorted(request.query)}")
+            return Reply.json(mutate(body, rng, current["rate"]))
+        return answer
+
+    altmetric = {"score": 12.5, "cited_by_msm_count": 2, "cited_by_tweeters_count": 10,
+                 "details_url": "https://www.altmetric.com/details/1", "altmetric_id": 1}
+    for name, handler in (("europepmc", upstreams.europepmc),
+                          ("pubmed_search", upstreams.pubmed_search),
+                          ("pubmed_summary", upstreams.pubmed_summary),
+                          ("wikipedia", upstreams.wikipedia),
+                          ("hackernews", upstreams.hackernews), ("gdelt", upstreams.gdelt),
+                          ("altmetric", lambda request, **params: Reply.json(altmetric))):
+        fake.route(upstreams.ROUTES[name], mutating(handler))
+    app = make_app(ALTMETRIC_KEY="fuzz-key", UPSTREAM_RETRIES=0)
+    sources = app.extensions["trialbuzz"].harvester.sources
+    trial = trial_record(A)
+    kept = []
+
+    @settings(max_examples=max(20, EXAMPLES // 5), deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(seed=st.integers(0, 2 ** 32), rate=st.sampled_from([0.05, 0.2, 0.5]))
+    def run(seed, rate):
+        current.update(seed=seed, rate=rate)
+        for source in sources:
+            try:
+                mentions = source.find(trial)
+                summary = source.summary(trial) if hasattr(source, "summary") else None
+            except TrialbuzzError:
+                continue
+            for mention in mentions:
+                _check_mention(mention)
+            kept.extend(mentions)
+            json.dumps(summary, allow_nan=False, default=str).encode("utf-8")
+
+    run()
+    assert kept, "no mention survived any mutation: the fake is not reaching the parsers"
