@@ -66,6 +66,9 @@ def lookup(target, as_json, limit):
                 raise click.ClickException(f"no NCT ID found for {target}")
             if len(found["nct_ids"]) > 1 and not as_json:
                 click.echo("trials on that page: " + ", ".join(found["nct_ids"]))
+            if found.get("truncated") and not as_json:
+                click.echo("only the first part of that page was read; trials named further "
+                           "down may be missing", err=True)
         get_db(app).migrate()
         trial = state.trials.get(nct_id)
         if trial.harvested_at is None:
@@ -108,8 +111,12 @@ def _print_trial(document):
     click.echo()
     click.echo(f"  {'source':<32} {'status':<13} {'count':>5}  note")
     for source in document["sources"]:
+        note = [source["error"] or ""]
+        if source.get("skipped"):
+            note.append(f"{source['skipped']} item{'s' if source['skipped'] != 1 else ''} "
+                        "skipped")
         click.echo(f"  {source['name']:<32} {source['status']:<13} {source['count']:>5}  "
-                   f"{source['error'] or ''}")
+                   + "; ".join(part for part in note if part))
     if document["mentions"]:
         click.echo()
         click.echo(f"  latest of {document['mentions_total']} mentions:")

@@ -98,3 +98,13 @@ def test_lookup_of_a_new_trial_waits_for_every_source(env, fake, monkeypatch):
     gdelt = next(line for line in result.output.splitlines() if "GDELT news" in line)
     assert gdelt.split()[-2:] == ["ok", "1"]
     assert "score 13" in result.output
+
+
+def test_lookup_notes_items_a_source_skipped(env, fake):
+    fake.route("/gdelt/doc", Reply.json({"articles": [
+        {"url": "https://news.example.org/a", "title": "Good", "seendate": "20261122T080000Z"},
+        {"url": "http://[x/", "title": 5, "seendate": "99999999T999999Z"}, "not an article"]}))
+    result = CliRunner().invoke(main, ["lookup", "NCT04280705"])
+    assert result.exit_code == 0, result.output
+    gdelt = next(line for line in result.output.splitlines() if "GDELT" in line)
+    assert gdelt.rstrip().endswith("2 items skipped")

@@ -78,3 +78,17 @@ def test_score_page_shows_this_servers_weights_and_sources(make_app):
     assert "<td>Blog</td><td>5</td>" in html
     assert "off: not enabled (TRIALBUZZ_SOURCES)" in html
     assert "off: needs TRIALBUZZ_ALTMETRIC_KEY" in html
+
+
+def test_lookup_of_a_page_read_in_part_says_so(make_app, fake, ctgov):
+    from urllib.parse import urlsplit
+
+    from fakeupstream import Reply
+
+    fake.route("/long", Reply.text("<p>NCT04280705</p>" + "<p>filler</p>" * 10_000,
+                                   content_type="text/html"))
+    client = make_app(FETCH_ALLOW_HOSTS=[urlsplit(fake.url).netloc],
+                      FETCH_MAX_BYTES=64 * 1024).test_client()
+    html = client.get("/", query_string={"q": f"{fake.url}/long"}).get_data(as_text=True)
+    assert "only its first part was read" in html
+    assert "Adaptive COVID-19 Treatment Trial" in html
