@@ -12,7 +12,7 @@ from benchlib import FakeUpstream, app_config, nct_ids, serve_registry
 
 import upstreams  # noqa: E402 - found through benchlib's sys.path entry
 from trialbuzz import create_app  # noqa: E402
-from trialbuzz.db import get_db  # noqa: E402
+from trialbuzz.storage.db import get_db  # noqa: E402
 
 # The fake's routes of each source; PubMed's two E-utilities are one source making two calls.
 SOURCE_ROUTES = {

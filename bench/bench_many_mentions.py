@@ -17,13 +17,13 @@ from benchlib import FakeUpstream, app_config, nct_ids, serve_registry, study, s
 
 import upstreams  # noqa: E402 - found through benchlib's sys.path entry
 from trialbuzz import create_app  # noqa: E402
-from trialbuzz.attention import Page, _mentions  # noqa: E402
+from trialbuzz.attention.harvest import Outcome  # noqa: E402
+from trialbuzz.attention.score import summarize  # noqa: E402
+from trialbuzz.attention.service import Page, _mentions  # noqa: E402
 from trialbuzz.clock import utcnow  # noqa: E402
-from trialbuzz.ctgov import parse_study  # noqa: E402
-from trialbuzz.db import get_db  # noqa: E402
-from trialbuzz.harvest import Outcome  # noqa: E402
-from trialbuzz.models import Mention, Trial  # noqa: E402
-from trialbuzz.score import summarize  # noqa: E402
+from trialbuzz.registry.ctgov import parse_study  # noqa: E402
+from trialbuzz.storage.db import get_db  # noqa: E402
+from trialbuzz.storage.models import Mention, Trial  # noqa: E402
 
 BASE_URL = "http://127.0.0.1:5000"
 # Source, kind and share of the stored mentions; papers are often found by two sources.

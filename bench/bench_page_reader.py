@@ -54,7 +54,7 @@ def _status(field):
 
 def measure_one(name, size):
     """Child process: read one shape and print its figures as JSON."""
-    from trialbuzz.htmlreader import ids_from_html
+    from trialbuzz.resolution.htmlreader import ids_from_html
 
     page = shapes(size)[name]
     ids_from_html("<p>warm</p>")  # imports and first-call costs stay out of the figures

@@ -6,7 +6,7 @@ from flask import jsonify
 from waitress import serve
 
 from trialbuzz import create_app
-from trialbuzz.db import get_db
+from trialbuzz.storage.db import get_db
 
 BARE = {"ok": True, "bench": "bare"}
 

@@ -12,10 +12,23 @@ log = logging.getLogger(__name__)
 
 def create_app(config=None):
     """Build the app: defaults, then TRIALBUZZ_* environment, then `config`."""
-    from . import (api, assets, badge_views, bookmarklet_views, db, details_views, handlers,
-                   labels, meta, pages, ratelimits, settings, state, strictjson, upstream)
+    from trialbuzz import settings, state, strictjson, upstream
+    from trialbuzz.storage import db
+    from trialbuzz.web import (
+        api,
+        assets,
+        badge_views,
+        bookmarklet_views,
+        details_views,
+        handlers,
+        labels,
+        meta,
+        pages,
+        ratelimits,
+    )
 
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, template_folder="web/templates",
+                static_folder="web/static")
     app.config.update(settings.resolve(overrides=config))
     app.json = strictjson.StrictJSONProvider(app)
     app.json.sort_keys = False

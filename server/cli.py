@@ -5,13 +5,13 @@ import sys
 
 import click
 
-from . import create_app, lookup as lookups
-from .db import get_db
-from .attention import Page
-from .errors import TrialbuzzError
-from .labels import code_label, phase_label
-from .nctid import find_all, normalize, unique
-
+from trialbuzz import create_app
+from trialbuzz.attention.service import Page
+from trialbuzz.errors import TrialbuzzError
+from trialbuzz.nctid import find_all, normalize, unique
+from trialbuzz.resolution import lookup as lookups
+from trialbuzz.storage.db import get_db
+from trialbuzz.web.labels import code_label, phase_label
 
 LOCAL_URL = "http://127.0.0.1:5000"
 

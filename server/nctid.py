@@ -2,7 +2,7 @@
 
 import re
 
-from .errors import InvalidNctId
+from trialbuzz.errors import InvalidNctId
 
 # An ID inside longer text: not glued to letters or digits on either side, so NCT044375111
 # (nine digits) and XNCT04437511 are not IDs.

@@ -3,7 +3,7 @@
 import threading
 from concurrent.futures import Future
 
-from .errors import Busy
+from trialbuzz.errors import Busy
 
 # Queued work holds a Future and its arguments (a trial record of a few kilobytes) until it
 # runs; past this many keys at once, new work is turned away rather than queued.

@@ -2,15 +2,15 @@
 
 from flask import current_app, request
 
-from . import sources
-from .attention import AttentionService
-from .ctgov import CtGovClient
-from .db import get_db
-from .fetch import PageFetcher
-from .harvest import Harvester
-from .pagework import PageWork
-from .trials import TrialService
-from .upstream import Upstream, user_agent
+from trialbuzz.attention import sources
+from trialbuzz.attention.harvest import Harvester
+from trialbuzz.attention.service import AttentionService
+from trialbuzz.registry.ctgov import CtGovClient
+from trialbuzz.registry.trials import TrialService
+from trialbuzz.resolution.fetch import PageFetcher
+from trialbuzz.resolution.pagework import PageWork
+from trialbuzz.storage.db import get_db
+from trialbuzz.upstream import Upstream, user_agent
 
 EXTENSION = "trialbuzz"
 

@@ -8,7 +8,7 @@ import pytest
 from fakeupstream import FakeUpstream, Reply
 from records import study
 from trialbuzz import create_app, settings
-from trialbuzz.db import get_db
+from trialbuzz.storage.db import get_db
 
 UPSTREAM_SETTINGS = ("CTGOV_URL", "EUROPEPMC_URL", "PUBMED_URL", "ALTMETRIC_URL")
 

@@ -72,8 +72,8 @@ def trial_record(nct_id="NCT04280705", **study_kwargs):
     """A TrialRecord as the trial service hands it to the attention sources."""
     from datetime import datetime, timezone
 
-    from trialbuzz.ctgov import parse_study
-    from trialbuzz.trials import TrialRecord
+    from trialbuzz.registry.ctgov import parse_study
+    from trialbuzz.registry.trials import TrialRecord
 
     record = parse_study(study(nct_id, **study_kwargs))
     fetched = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

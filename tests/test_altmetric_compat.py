@@ -8,7 +8,7 @@ import requests
 import quiet
 from records import study
 from trialbuzz import settings
-from trialbuzz.sources.altmetric import Altmetric
+from trialbuzz.attention.sources.altmetric import Altmetric
 
 QUIET = "NCT04292899"
 HISTORY_KEYS = {"1d", "2d", "3d", "4d", "5d", "6d", "1w", "1m", "3m", "6m", "1y", "at"}

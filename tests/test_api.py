@@ -138,7 +138,7 @@ def test_resolve_reads_the_first_part_of_a_page_over_the_size_limit_and_says_so(
 
 def test_resolve_of_a_page_that_uses_up_the_reading_budget_says_so(make_app, fake,
                                                                    monkeypatch):
-    monkeypatch.setattr("trialbuzz.htmlreader.READ_BUDGET", 0)
+    monkeypatch.setattr("trialbuzz.resolution.htmlreader.READ_BUDGET", 0)
     fake.route("/deep", Reply.text("<p>NCT04280705</p>" + "<dt>" * 200_000 + "NCT04292899",
                                    content_type="text/html"))
     client = make_app(FETCH_ALLOW_HOSTS=[urlsplit(fake.url).netloc]).test_client()
@@ -213,7 +213,7 @@ def charset_site(tmp_path_factory):
     from conftest import app_config
     from fakeupstream import FakeUpstream
     from trialbuzz import create_app
-    from trialbuzz.db import get_db
+    from trialbuzz.storage.db import get_db
 
     fake = FakeUpstream().start()
 

@@ -12,7 +12,7 @@ import quiet
 import upstreams
 from fakeupstream import Reply
 from records import study
-from trialbuzz.kinds import KINDS
+from trialbuzz.attention.kinds import KINDS
 
 NS = "{http://www.w3.org/2000/svg}"
 QUIET = "NCT04292899"

@@ -4,10 +4,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from trialbuzz import badges
-from trialbuzz.badges import BadgeOptions, Figures
+from trialbuzz.attention.kinds import EMPTY_COLOR, KINDS
 from trialbuzz.errors import BadRequest
-from trialbuzz.kinds import EMPTY_COLOR, KINDS
+from trialbuzz.web import badges
+from trialbuzz.web.badges import BadgeOptions, Figures
 
 NS = "{http://www.w3.org/2000/svg}"
 KINDS_SEEN = {"news": 1, "blog": 0, "wikipedia": 1, "forum": 2, "publication": 3}

@@ -7,8 +7,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from trialbuzz import bookmarklet_code
-from trialbuzz.kinds import KINDS
+from trialbuzz.attention.kinds import KINDS
+from trialbuzz.web import bookmarklet_code
 
 BASES = [
     "http://127.0.0.1:5000",

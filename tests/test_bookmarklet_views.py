@@ -7,7 +7,7 @@ from urllib.parse import unquote
 import pytest
 
 from fakeupstream import Reply
-from trialbuzz import bookmarklet_code
+from trialbuzz.web import bookmarklet_code
 
 
 def installed_body(page):

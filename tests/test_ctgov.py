@@ -10,9 +10,14 @@ import pytest
 from fakeupstream import Reply
 from records import reference, study
 from trialbuzz import settings
-from trialbuzz.ctgov import CtGovClient, parse_study
-from trialbuzz.errors import (InvalidNctId, TrialNotFound, UpstreamBadResponse, UpstreamTimeout,
-                              UpstreamUnavailable)
+from trialbuzz.errors import (
+    InvalidNctId,
+    TrialNotFound,
+    UpstreamBadResponse,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from trialbuzz.registry.ctgov import CtGovClient, parse_study
 from trialbuzz.upstream import Upstream
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "samples"

@@ -2,7 +2,7 @@
 
 from sqlalchemy import inspect, text
 
-from trialbuzz.db import Database
+from trialbuzz.storage.db import Database
 
 
 def test_migrations_create_every_table_and_can_run_twice(tmp_path):
@@ -40,7 +40,7 @@ def test_session_rolls_back_on_error(tmp_path):
 
 
 def test_a_stored_value_nested_past_the_cap_reads_as_empty_not_a_recursion_error(tmp_path):
-    from trialbuzz.models import Trial
+    from trialbuzz.storage.models import Trial
 
     database = Database(f"sqlite:///{tmp_path / 'd.sqlite3'}")
     database.migrate()
@@ -60,7 +60,7 @@ def test_the_store_refuses_to_write_nan_as_postgresql_would(tmp_path):
     import pytest
     from sqlalchemy.exc import StatementError
 
-    from trialbuzz.models import Trial
+    from trialbuzz.storage.models import Trial
 
     database = Database(f"sqlite:///{tmp_path / 'n.sqlite3'}")
     database.migrate()

@@ -9,8 +9,8 @@ import pytest
 import quiet
 import upstreams
 from records import reference, study
-from trialbuzz.harvest import Outcome
-from trialbuzz.sources.base import Mention
+from trialbuzz.attention.harvest import Outcome
+from trialbuzz.attention.sources.base import Mention
 
 QUIET = "NCT04292899"
 

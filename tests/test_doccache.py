@@ -4,7 +4,7 @@ stay within their bounds whatever clients ask for."""
 import time
 
 import upstreams
-from trialbuzz.doccache import DocumentCache, approximate_size
+from trialbuzz.attention.doccache import DocumentCache, approximate_size
 
 
 def test_an_entry_is_served_until_its_trial_changes():

@@ -13,12 +13,12 @@ from datetime import datetime, timezone
 import requests
 
 import upstreams
+from concurrency import errors_of_workers
 from conftest import app_config
 from fakeupstream import Reply
 from liveserver import as_environment, free_port
-from concurrency import errors_of_workers
-from trialbuzz.harvest import Harvester, Outcome
-from trialbuzz.sources.base import Mention
+from trialbuzz.attention.harvest import Harvester, Outcome
+from trialbuzz.attention.sources.base import Mention
 
 
 def start(env):
@@ -78,8 +78,8 @@ def test_concurrent_writers_on_sqlite_do_not_fail(app):
     state = app.extensions["trialbuzz"]
     harvester = Harvester(state.db, [], app.config)
     from records import study
-    from trialbuzz.ctgov import parse_study
-    from trialbuzz.models import Trial
+    from trialbuzz.registry.ctgov import parse_study
+    from trialbuzz.storage.models import Trial
 
     ids = [f"NCT0000{n:04d}" for n in range(1, 9)]
     with state.db.session() as session:
@@ -98,7 +98,7 @@ def test_concurrent_writers_on_sqlite_do_not_fail(app):
     with state.db.session() as session:
         from sqlalchemy import func, select
 
-        from trialbuzz.models import Mention as Row
+        from trialbuzz.storage.models import Mention as Row
         assert session.scalar(select(func.count()).select_from(Row)) == 8 * 15 * 5
 
 
@@ -106,14 +106,14 @@ def test_two_processes_storing_the_same_mentions_at_once_do_not_collide(tmp_path
     """Two apps on one database stand for two server processes: single-flight cannot help."""
     from conftest import app_config as config_for
     from trialbuzz import create_app
-    from trialbuzz.db import get_db
+    from trialbuzz.storage.db import get_db
 
     database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     apps = [create_app(config_for(tmp_path, fake.url, DATABASE_URL=database)) for _ in range(2)]
     get_db(apps[0]).migrate()
     from records import study
-    from trialbuzz.ctgov import parse_study
-    from trialbuzz.models import Trial
+    from trialbuzz.registry.ctgov import parse_study
+    from trialbuzz.storage.models import Trial
 
     with get_db(apps[0]).session() as session:
         session.add(Trial(nct_id="NCT04280705", record=parse_study(study()),

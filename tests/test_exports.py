@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from trialbuzz import exports
+from trialbuzz.web import exports
 
 DOCUMENT = {
     "nct_id": "NCT04280705", "title": "ACTT", "score": 13, "mentions_total": 2,

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 
 from trialbuzz.errors import InvalidUrl, PageFetchError, UpstreamTimeout, UrlRefused
-from trialbuzz.fetch import ACCEPT, Page, PageFetcher
+from trialbuzz.resolution.fetch import ACCEPT, Page, PageFetcher
 
 HTML = "<html><head><title>Trial</title></head><body>NCT04280705 café</body></html>"
 SIMPLE = {

@@ -15,8 +15,9 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trialbuzz import exports, htmlreader, resolve
 from trialbuzz.errors import InvalidUrl
+from trialbuzz.resolution import htmlreader, resolve
+from trialbuzz.web import exports
 
 EXAMPLES = int(os.environ.get("TRIALBUZZ_FUZZ_EXAMPLES", "300"))
 fuzz = settings(max_examples=EXAMPLES, deadline=None,
@@ -178,7 +179,7 @@ def mutate(value, rng, rate):
 def _check_mention(mention):
     from datetime import datetime
 
-    from trialbuzz.sources.base import KINDS, safe_url
+    from trialbuzz.attention.sources.base import KINDS, safe_url
 
     assert mention.kind in KINDS
     assert mention.url is None or safe_url(mention.url) == mention.url
@@ -197,7 +198,7 @@ def test_registry_records_of_any_shape_parse_to_clean_fields(seed, rate):
     import random
 
     from records import study
-    from trialbuzz.ctgov import parse_study
+    from trialbuzz.registry.ctgov import parse_study
 
     record = mutate(study(A, references=[
         {"pmid": "33052335", "type": "RESULT", "citation": "Beigel JH. Remdesivir. 2020."}]),

@@ -12,7 +12,7 @@ import upstreams
 from fakeupstream import Reply
 from records import reference, study
 from trialbuzz.clock import utcnow
-from trialbuzz.models import Mention
+from trialbuzz.storage.models import Mention
 
 SOURCE_ROUTES = {
     "europepmc": [upstreams.ROUTES["europepmc"]],
@@ -166,7 +166,7 @@ def test_a_source_past_its_deadline_is_reported_and_the_rest_served(make_app, wo
 
 
 def test_source_checks_are_recorded_each_time(app, world):
-    from trialbuzz.models import SourceCheck
+    from trialbuzz.storage.models import SourceCheck
     client = app.test_client()
     client.get("/api/v1/trials/NCT04280705")
     client.get("/api/v1/trials/NCT04280705?refresh=1")

@@ -1,12 +1,12 @@
-"""Tests for trialbuzz.htmlreader: NCT IDs from HTML pages, read in one bounded pass."""
+"""Tests for trialbuzz.resolution.htmlreader: NCT IDs from HTML pages, read in one bounded pass."""
 
 import os
 from pathlib import Path
 
 import pytest
 
-from trialbuzz.htmlreader import MAX_PAGE_CHARS, ids_from_html
-from trialbuzz.resolve import MAX_SCAN_CHARS, UrlIds
+from trialbuzz.resolution.htmlreader import MAX_PAGE_CHARS, ids_from_html
+from trialbuzz.resolution.resolve import MAX_SCAN_CHARS, UrlIds
 
 # Real saved pages from the shared reference samples (the folder test_ctgov.py reads too);
 # TRIALBUZZ_SAMPLES points elsewhere when the repository is checked out on its own.
@@ -301,7 +301,7 @@ def test_a_deeply_nested_label_is_read():
 
 
 def test_text_split_across_feeds_is_one_node():
-    from trialbuzz.htmlreader import FEED_BYTES
+    from trialbuzz.resolution.htmlreader import FEED_BYTES
 
     html = "<p>" + "x" * (FEED_BYTES - 9) + f" {A} and more</p>"
     assert html.index(A) < FEED_BYTES < html.index(A) + len(A)

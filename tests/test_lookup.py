@@ -10,10 +10,10 @@ from click.testing import CliRunner
 import upstreams
 from conftest import app_config
 from liveserver import as_environment
-from trialbuzz import fetch
 from trialbuzz.cli import main
 from trialbuzz.errors import BadRequest
-from trialbuzz.lookup import Lookup, read
+from trialbuzz.resolution import fetch
+from trialbuzz.resolution.lookup import Lookup, read
 
 ID_MESSAGE = "expected NCT followed by exactly 8 digits"
 WORD_MESSAGE = "enter an NCT ID or a page address"

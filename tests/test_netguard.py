@@ -5,8 +5,11 @@ import ipaddress
 import pytest
 
 from trialbuzz.errors import InvalidUrl, UrlRefused
-from trialbuzz.netguard import (
-    is_allowed_host, is_public_address, parse_host_literal, refusal_reason,
+from trialbuzz.resolution.netguard import (
+    is_allowed_host,
+    is_public_address,
+    parse_host_literal,
+    refusal_reason,
 )
 
 PUBLIC = [

@@ -6,9 +6,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
+from schemathesis.checks import positive_data_acceptance
 
 import upstreams
-from schemathesis.checks import positive_data_acceptance
 
 EXAMPLES = int(os.environ.get("TRIALBUZZ_SCHEMATHESIS_EXAMPLES", "40"))
 
@@ -39,7 +39,7 @@ def api_app(make_app, fake, ctgov):
 
 def operations():
     """The API's operations, from the document itself (no app needed to list them)."""
-    from trialbuzz import openapi
+    from trialbuzz.web import openapi
     return [(path, method.upper()) for path, item in openapi.document()["paths"].items()
             for method in item]
 

@@ -1,4 +1,4 @@
-"""Tests for trialbuzz.pagework: page resolutions in flight are bounded, readers take turns."""
+"""Tests for trialbuzz.resolution.pagework: resolutions in flight are bounded, readers take turns."""
 
 import threading
 import time
@@ -9,7 +9,7 @@ import pytest
 
 from fakeupstream import Reply
 from trialbuzz.errors import Busy
-from trialbuzz.pagework import PageWork
+from trialbuzz.resolution.pagework import PageWork
 
 A = "NCT04280705"
 

@@ -58,7 +58,7 @@ def pg_app(postgres_url, tmp_path, fake, ctgov):
     from sqlalchemy import create_engine, text
 
     from trialbuzz import create_app
-    from trialbuzz.db import get_db
+    from trialbuzz.storage.db import get_db
 
     engine = create_engine(postgres_url)
     with engine.begin() as connection:
@@ -81,11 +81,11 @@ def test_a_cold_lookup_on_postgresql_gives_the_full_document(pg_app):
 
 def test_concurrent_upserts_on_postgresql_do_not_collide(pg_app):
     from records import study
-    from trialbuzz.ctgov import parse_study
-    from trialbuzz.db import get_db
-    from trialbuzz.harvest import Harvester, Outcome
-    from trialbuzz.models import Trial
-    from trialbuzz.sources.base import Mention
+    from trialbuzz.attention.harvest import Harvester, Outcome
+    from trialbuzz.attention.sources.base import Mention
+    from trialbuzz.registry.ctgov import parse_study
+    from trialbuzz.storage.db import get_db
+    from trialbuzz.storage.models import Trial
 
     db = get_db(pg_app)
     with db.session() as session:

@@ -8,7 +8,7 @@ import pytest
 import upstreams
 from fakeupstream import Reply
 from records import study
-from trialbuzz.ratelimits import BoundedMemoryStorage
+from trialbuzz.web.ratelimits import BoundedMemoryStorage
 
 # Limits per day: a sliding window weighs the previous one in, so a test that crossed a
 # minute's boundary could see one more request pass.

@@ -1,4 +1,4 @@
-"""Tests for trialbuzz.resolve: NCT IDs from URLs, HTML pages and plain text."""
+"""Tests for trialbuzz.resolution.resolve: NCT IDs from URLs, HTML pages and plain text."""
 
 import dataclasses
 import os
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from trialbuzz.errors import InvalidUrl
-from trialbuzz.resolve import (
+from trialbuzz.resolution.resolve import (
     MAX_SCAN_CHARS,
     MAX_URL_LENGTH,
     UrlIds,

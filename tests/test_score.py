@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from trialbuzz.score import score_of, summarize
+from trialbuzz.attention.score import score_of, summarize
 from trialbuzz.settings import DEFAULTS
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

@@ -5,9 +5,9 @@ import pytest
 import upstreams
 from fakeupstream import Reply
 from records import trial_record
+from trialbuzz.attention.sources import build
+from trialbuzz.attention.sources.altmetric import KEY_MESSAGE, Altmetric
 from trialbuzz.errors import UpstreamError, UpstreamUnavailable
-from trialbuzz.sources import build
-from trialbuzz.sources.altmetric import KEY_MESSAGE, Altmetric
 
 ROUTE = "/nct_id/{nct_id}"
 COUNTS = {"title": "ACTT", "type": "clinical_trial_study_record", "score": 412.5,

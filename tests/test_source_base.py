@@ -8,17 +8,17 @@ import pytest
 
 from fakeupstream import Reply
 from records import study, trial_record
-from trialbuzz.ctgov import parse_study
-from trialbuzz.sources.altmetric import Altmetric
-from trialbuzz.sources import base
-from trialbuzz.sources.base import Mention, parse_datetime, safe_url
-from trialbuzz.sources.ctgov import CtGovReferences
-from trialbuzz.sources.europepmc import EuropePmc
-from trialbuzz.sources.gdelt import Gdelt
-from trialbuzz.sources.hackernews import HackerNews
-from trialbuzz.sources.pubmed import PubMed
-from trialbuzz.sources.wikipedia import Wikipedia
-from trialbuzz.trials import TrialRecord
+from trialbuzz.attention.sources import base
+from trialbuzz.attention.sources.altmetric import Altmetric
+from trialbuzz.attention.sources.base import Mention, parse_datetime, safe_url
+from trialbuzz.attention.sources.ctgov import CtGovReferences
+from trialbuzz.attention.sources.europepmc import EuropePmc
+from trialbuzz.attention.sources.gdelt import Gdelt
+from trialbuzz.attention.sources.hackernews import HackerNews
+from trialbuzz.attention.sources.pubmed import PubMed
+from trialbuzz.attention.sources.wikipedia import Wikipedia
+from trialbuzz.registry.ctgov import parse_study
+from trialbuzz.registry.trials import TrialRecord
 
 NCT = "NCT04280705"
 GOOD_DATE = "2026-11-01T10:00:00Z"

@@ -1,7 +1,7 @@
 """Registry references: results and derived papers are attention, background references are not."""
 
 from records import reference, study, trial_record
-from trialbuzz.sources.ctgov import CtGovReferences
+from trialbuzz.attention.sources.ctgov import CtGovReferences
 
 
 def test_results_and_derived_papers_become_publications(source_settings):
@@ -30,8 +30,8 @@ def test_see_also_links_are_listed_as_links_and_hostile_ones_dropped(source_sett
         {"label": "Trial website", "url": "https://actt.example.org/"},
         {"label": "<b>evil</b>", "url": "javascript:alert(1)"},
     ]}
-    from trialbuzz.ctgov import parse_study
-    from trialbuzz.trials import TrialRecord
+    from trialbuzz.registry.ctgov import parse_study
+    from trialbuzz.registry.trials import TrialRecord
     parsed = parse_study(record)
     trial = TrialRecord("NCT04280705", parsed, None, None, "NCT04280705")
     mentions = CtGovReferences(source_settings).find(trial)

@@ -8,8 +8,8 @@ import pytest
 
 from fakeupstream import Reply
 from records import trial_record
+from trialbuzz.attention.sources.europepmc import EuropePmc
 from trialbuzz.errors import UpstreamBadResponse, UpstreamError
-from trialbuzz.sources.europepmc import EuropePmc
 
 FIXTURES = Path(__file__).parent / "fixtures" / "europepmc"
 TEXT_QUERY = '"NCT04280705"'

@@ -12,12 +12,12 @@ import pytest
 import upstreams
 from fakeupstream import Reply
 from records import trial_record
+from trialbuzz.attention.sources.europepmc import EuropePmc
+from trialbuzz.attention.sources.gdelt import Gdelt
+from trialbuzz.attention.sources.hackernews import HackerNews
+from trialbuzz.attention.sources.pubmed import PubMed
+from trialbuzz.attention.sources.wikipedia import Wikipedia
 from trialbuzz.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable
-from trialbuzz.sources.europepmc import EuropePmc
-from trialbuzz.sources.gdelt import Gdelt
-from trialbuzz.sources.hackernews import HackerNews
-from trialbuzz.sources.pubmed import PubMed
-from trialbuzz.sources.wikipedia import Wikipedia
 
 # Each source, and the route of the first call it makes.
 SOURCES = {

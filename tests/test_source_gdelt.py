@@ -8,8 +8,8 @@ from limits import parse as parse_rate
 
 from fakeupstream import Reply
 from records import trial_record
+from trialbuzz.attention.sources.gdelt import Gdelt
 from trialbuzz.errors import UpstreamBadResponse, UpstreamUnavailable
-from trialbuzz.sources.gdelt import Gdelt
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gdelt"
 NCT = "NCT04280705"

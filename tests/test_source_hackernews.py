@@ -9,8 +9,8 @@ from limits import parse as parse_rate
 
 from fakeupstream import Reply
 from records import trial_record
+from trialbuzz.attention.sources.hackernews import MAX_PAGES, HackerNews
 from trialbuzz.errors import UpstreamBadResponse
-from trialbuzz.sources.hackernews import MAX_PAGES, HackerNews
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hackernews"
 NCT = "NCT04280705"

@@ -9,9 +9,13 @@ import pytest
 
 from fakeupstream import Reply
 from records import trial_record
-from trialbuzz.errors import (UpstreamBadResponse, UpstreamError, UpstreamTimeout,
-                              UpstreamUnavailable)
-from trialbuzz.sources.pubmed import PubMed, pubmed_date
+from trialbuzz.attention.sources.pubmed import PubMed, pubmed_date
+from trialbuzz.errors import (
+    UpstreamBadResponse,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pubmed"
 TERM = "NCT04280705[si] OR NCT04280705[tiab]"

@@ -11,9 +11,9 @@ import pytest
 from fakeupstream import Reply
 from records import trial_record
 from trialbuzz import settings
+from trialbuzz.attention.sources.base import STUDY_URL_FORMS
+from trialbuzz.attention.sources.wikipedia import LINK_PAGES, SEARCH_PAGES, Wikipedia, article_url
 from trialbuzz.errors import UpstreamBadResponse, UpstreamError, UpstreamUnavailable
-from trialbuzz.sources.base import STUDY_URL_FORMS
-from trialbuzz.sources.wikipedia import LINK_PAGES, SEARCH_PAGES, Wikipedia, article_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wikipedia"
 NCT = "NCT04280705"

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from trialbuzz.sources.base import plain_text
+from trialbuzz.attention.sources.base import plain_text
 
 # Shapes that make regex or incremental tokenizers quadratic, and deep nesting of each kind.
 HOSTILE_SHAPES = {

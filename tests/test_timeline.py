@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from trialbuzz import timeline
-from trialbuzz.kinds import KINDS
+from trialbuzz.attention.kinds import KINDS
+from trialbuzz.web import timeline
 
 NS = "{http://www.w3.org/2000/svg}"
 TODAY = date(2026, 11, 23)

@@ -7,10 +7,10 @@ import pytest
 from concurrency import errors_of_workers
 from fakeupstream import Reply
 from records import study
-from trialbuzz.ctgov import Study
-from trialbuzz.db import get_db
 from trialbuzz.errors import TrialNotFound, UpstreamBadResponse, UpstreamUnavailable
-from trialbuzz.trials import TrialService
+from trialbuzz.registry.ctgov import Study
+from trialbuzz.registry.trials import TrialService
+from trialbuzz.storage.db import get_db
 
 ROUTE = "/api/v2/studies/{nct_id}"
 

@@ -1,0 +1,1 @@
+"""Attention: the sources, harvesting, scoring and the trial document."""

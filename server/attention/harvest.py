@@ -1,0 +1,221 @@
+"""Refreshing a trial's attention: sources run concurrently with a deadline, one refresh per trial at a time."""
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from trialbuzz import strictjson
+from trialbuzz.attention.score import summarize
+from trialbuzz.attention.sources.base import storable
+from trialbuzz.clock import utcnow
+from trialbuzz.errors import TrialbuzzError, UpstreamTimeout
+from trialbuzz.singleflight import SingleFlight
+from trialbuzz.storage.models import Mention as MentionRow
+from trialbuzz.storage.models import SourceCheck, Trial
+
+log = logging.getLogger(__name__)
+RATE_LIMITED_CODES = {"upstream_rate_limited", "rate_limited"}
+EXTERNAL_ID_LENGTH = 512
+# Rows per INSERT: 100 rows of 14 columns stay far below SQLite's limit on bound parameters.
+UPSERT_BATCH = 100
+UPSERTED_FIELDS = ("kind", "url", "title", "author", "published_at", "snippet", "language",
+                   "extra")
+
+
+@dataclass
+class Outcome:
+    """How one source did in one refresh."""
+
+    source: str
+    status: str
+    mentions: list = field(default_factory=list)
+    error: str | None = None
+    summary: dict | None = None
+    # Items of the answers the source could not read, and left out.
+    skipped: int = 0
+
+
+class Harvester:
+    """Runs the enabled sources for trials and stores what they find."""
+
+    def __init__(self, db, sources, settings, clock=utcnow):
+        self.db = db
+        self.sources = list(sources)
+        self.deadline = settings["SOURCE_DEADLINE"]
+        self.freshness = timedelta(seconds=settings["FRESHNESS"])
+        self.weights = settings["SCORE_WEIGHTS"]
+        self.clock = clock
+        self._calls = ThreadPoolExecutor(settings["HARVEST_THREADS"],
+                                         thread_name_prefix="trialbuzz-source")
+        # Refreshes wait on source calls, so they get threads of their own: sharing one pool
+        # could fill it with waiting refreshes and leave no thread to make the calls.
+        self._refreshes = ThreadPoolExecutor(max(2, settings["HARVEST_THREADS"] // 2),
+                                             thread_name_prefix="trialbuzz-refresh")
+        self._flights = SingleFlight()
+        # Called with a trial's ID whenever what is stored for it changes (caches listen).
+        self.listeners = []
+
+    def harvested_at(self, nct_id):
+        """When the trial's attention was last harvested, or None."""
+        with self.db.session() as session:
+            return session.scalar(select(Trial.harvested_at).where(Trial.nct_id == nct_id))
+
+    def is_fresh(self, nct_id):
+        """Whether the trial was harvested within the freshness window."""
+        harvested = self.harvested_at(nct_id)
+        return harvested is not None and self.clock() - harvested <= self.freshness
+
+    def refresh(self, trial, wait_for_it=True, force=False, timeout=None):
+        """Refresh `trial`, joining a refresh under way; wait at most `timeout` s if asked to."""
+        future = self._flights.submit(trial.nct_id, self._refreshes, self._run, trial, force)
+        future.add_done_callback(_log_failure)
+        if wait_for_it:
+            try:
+                future.result(timeout=timeout)
+            except FutureTimeout:
+                # The refresh goes on; what it stored so far is served meanwhile.
+                pass
+        return future
+
+    def in_flight(self, nct_id):
+        """Whether a refresh of `nct_id` is under way."""
+        return self._flights.in_flight(nct_id)
+
+    def _run(self, trial, force=False):
+        """Run every source for `trial` within the deadline, then store the outcomes."""
+        if not force and self.is_fresh(trial.nct_id):
+            # A refresh that finished just before this one was asked for did the work.
+            return []
+        deadline = time.monotonic() + self.deadline
+        futures = {self._calls.submit(self._call, source, trial, deadline): source
+                   for source in self.sources}
+        # A trial seen for the first time gets its summary after each source, so that a
+        # reader who stops waiting sees what the fast sources found.
+        progressive = self.harvested_at(trial.nct_id) is None
+        outcomes = []
+        try:
+            for future in as_completed(futures, timeout=self.deadline + 0.5):
+                outcomes.append(future.result())
+                self._store_safely(trial.nct_id, outcomes[-1:], finish=False,
+                                   summarize=progressive)
+        except FutureTimeout:
+            pass
+        late = [Outcome(source.id, "error", error="timed out")
+                for future, source in futures.items() if not future.done()]
+        for future in futures:
+            # A call still running goes on in its thread, but what it finds is not used.
+            future.cancel()
+        self.store(trial.nct_id, late, finish=True, summarize=True)
+        return outcomes + late
+
+    def _store_safely(self, nct_id, outcomes, **options):
+        """Store one source's outcome; a failure is logged and the other sources go on."""
+        try:
+            self.store(nct_id, outcomes, **options)
+        except Exception:  # noqa: BLE001 - the final store of the refresh still runs
+            log.exception("storing %s for %s failed", [o.source for o in outcomes], nct_id)
+
+    def _call(self, source, trial, deadline):
+        """One source's call, its failure turned into a status."""
+        try:
+            found = source.find(trial, deadline=deadline)
+            summary = source.summary(trial, deadline=deadline) if hasattr(source,
+                                                                           "summary") else None
+            mentions = [checked for checked in map(storable, found) if checked is not None]
+            skipped = getattr(found, "skipped", 0) + len(found) - len(mentions)
+            return Outcome(source.id, "ok", mentions=mentions, summary=_storable(summary),
+                           skipped=skipped)
+        except UpstreamTimeout:
+            return Outcome(source.id, "error", error="timed out")
+        except TrialbuzzError as exc:
+            status = "rate_limited" if exc.code in RATE_LIMITED_CODES else "error"
+            return Outcome(source.id, status, error=exc.message[:300])
+        except Exception as exc:  # noqa: BLE001 - a broken source must not break the others
+            log.exception("source %s failed for %s", source.id, trial.nct_id)
+            return Outcome(source.id, "error", error=f"internal error ({exc.__class__.__name__})")
+
+    def store(self, nct_id, outcomes, finish=True, summarize=True):
+        """Upsert the mentions found and record each source check; then re-compute the summary
+        (`summarize`) and mark the refresh done (`finish`)."""
+        now = self.clock()
+        with self.db.session() as session:
+            for outcome in outcomes:
+                found = _unique(outcome.mentions)
+                if outcome.status == "ok":
+                    _upsert(session, nct_id, found, now)
+                session.add(SourceCheck(nct_id=nct_id, source=outcome.source, checked_at=now,
+                                        status=outcome.status, count=len(found),
+                                        error=outcome.error, summary=outcome.summary,
+                                        skipped=outcome.skipped))
+            session.flush()
+            values = {"harvested_at": now} if finish else {}
+            if summarize:
+                values["summary"] = self._summarize(session, nct_id, now)
+            if values:
+                session.execute(update(Trial).where(Trial.nct_id == nct_id).values(**values))
+        for listener in self.listeners:
+            listener(nct_id)
+
+    def _summarize(self, session, nct_id, now):
+        """The trial's summary from all its stored mentions; marks duplicate publications."""
+        rows = session.scalars(select(MentionRow).where(MentionRow.nct_id == nct_id)).all()
+        summary = summarize(rows, self.weights, now)
+        duplicates = summary.pop("duplicates")
+        for row in rows:
+            wanted = duplicates.get(row.id)
+            if row.duplicate_of != wanted:
+                row.duplicate_of = wanted
+        return summary
+
+
+def _storable(summary):
+    """A source's summary as strict JSON can hold it; None when it cannot be."""
+    try:
+        return strictjson.loads(strictjson.dumps(summary))
+    except (TypeError, ValueError):
+        return None
+
+
+def _log_failure(future):
+    """A refresh nobody waits for still reports its failure, in the log (once)."""
+    if future.cancelled() or future.exception() is None or getattr(future, "logged", False):
+        return
+    future.logged = True
+    log.error("a refresh failed", exc_info=future.exception())
+
+
+def _unique(mentions):
+    """A source's mentions without repeats of the same external id (the last one wins)."""
+    unique = {}
+    for mention in mentions:
+        mention.external_id = str(mention.external_id)[:EXTERNAL_ID_LENGTH]
+        unique[mention.external_id] = mention
+    return list(unique.values())
+
+
+def _upsert(session, nct_id, mentions, now):
+    """Insert new mentions and update known ones in one statement per batch; never deletes.
+
+    ON CONFLICT keeps this safe when another process stores the same trial at the same time
+    (single-flight only covers one process)."""
+    if not mentions:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    rows = [{"nct_id": nct_id, "source": m.source, "external_id": m.external_id,
+             "first_seen_at": now, "last_seen_at": now,
+             **{name: getattr(m, name) for name in UPSERTED_FIELDS}} for m in mentions]
+    for start in range(0, len(rows), UPSERT_BATCH):
+        statement = insert(MentionRow).values(rows[start:start + UPSERT_BATCH])
+        statement = statement.on_conflict_do_update(
+            index_elements=["nct_id", "source", "external_id"],
+            set_={name: statement.excluded[name] for name in (*UPSERTED_FIELDS,
+                                                               "last_seen_at")})
+        session.execute(statement)

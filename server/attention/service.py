@@ -1,0 +1,217 @@
+"""Trial documents with their attention: served from the store, refreshed when cold or stale."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from trialbuzz import nctid
+from trialbuzz.attention import sources as source_registry
+from trialbuzz.attention.doccache import DocumentCache, approximate_size
+from trialbuzz.attention.document import links, trial_fields
+from trialbuzz.attention.sources.base import KINDS
+from trialbuzz.clock import aware, utcnow
+from trialbuzz.errors import TrialbuzzError
+from trialbuzz.storage.models import Mention, SourceCheck, Trial
+
+COMPACT_MENTIONS = 5
+MAX_TRIALS_PER_BADGE = 20
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which mentions of a document to list."""
+
+    limit: int = 20
+    offset: int = 0
+    kind: str | None = None
+
+
+class AttentionService:
+    """Builds trial documents, refreshing attention cold (waiting) or stale (in the background)."""
+
+    def __init__(self, db, trials, harvester, settings, clock=utcnow):
+        self.db = db
+        self.trials = trials
+        self.harvester = harvester
+        self.settings = settings
+        self.freshness = timedelta(seconds=settings["FRESHNESS"])
+        self.cold_wait = settings["COLD_WAIT"]
+        self.clock = clock
+        self.cache = DocumentCache(size=settings["DOCUMENT_CACHE_ENTRIES"],
+                                   ttl=settings["DOCUMENT_CACHE_SECONDS"],
+                                   max_bytes=settings["DOCUMENT_CACHE_BYTES"])
+        harvester.listeners.append(self.cache.invalidate)
+        trials.listeners.append(self.cache.invalidate)
+
+    def ensure(self, nct_id, refresh=False, wait=True):
+        """The trial record, with its attention harvested: now if cold (waiting at most
+        COLD_WAIT), in the background if stale."""
+        trial = self.trials.get(nct_id, refresh=refresh)
+        harvested = trial.harvested_at
+        if refresh or harvested is None:
+            self.harvester.refresh(trial, wait_for_it=wait, force=refresh,
+                                   timeout=self.cold_wait)
+        elif self.clock() - harvested > self.freshness:
+            self.harvester.refresh(trial, wait_for_it=False)
+        return trial
+
+    def is_cold(self, nct_id):
+        """Whether showing `nct_id` needs upstream calls now: never fetched or never harvested."""
+        if self.cache.get(("warm", nctid.require(nct_id))):
+            return False
+        trial = self.trials.stored(nct_id)
+        return trial is None or trial.harvested_at is None
+
+    def document(self, nct_id, base_url, refresh=False, page=Page()):
+        """The full trial document of the public API, its links on `base_url`."""
+        # Cached without links: one copy per trial and page, whatever Host the request named.
+        key = (nctid.require(nct_id), page)
+        if not refresh:
+            cached = self._from_cache(key, base_url)
+            if cached is not None:
+                return cached
+        trial = self.ensure(nct_id, refresh=refresh)
+        generation = self.cache.generation(trial.nct_id)
+        document, harvested = self._document(trial, page)
+        if not trial.stale and harvested is not None:
+            self.cache.put(key, trial.nct_id, (document, trial, harvested), generation,
+                           size=approximate_size((document, trial.record)))
+            self.cache.put(("warm", key[0]), trial.nct_id, True, generation)
+        return {**document, **links(trial.nct_id, base_url)}
+
+    def compact(self, nct_id, base_url, wait=True):
+        """The short document the bookmarklet and embeds show; None while a cold refresh runs."""
+        if not wait and self.is_cold(nct_id):
+            self.ensure(nct_id, wait=False)
+            return None
+        full = self.document(nct_id, base_url, page=Page(limit=COMPACT_MENTIONS))
+        keep = ("nct_id", "requested_id", "title", "acronym", "status", "phases", "has_results",
+                "url", "score", "counts", "kinds", "publications", "mentions", "mentions_total",
+                "sources", "altmetric", "updated_at", "stale", "details_url", "badge_url")
+        return {name: full[name] for name in keep if name in full}
+
+    def _from_cache(self, key, base_url):
+        """A cached document with its freshness worked out and its links filled in now, or
+        None to build it anew."""
+        hit = self.cache.get(key)
+        if hit is None:
+            return None
+        document, trial, harvested = hit
+        now = self.clock()
+        if now - trial.fetched_at > self.trials.freshness:
+            return None
+        if now - harvested > self.freshness:
+            self.harvester.refresh(trial, wait_for_it=False)
+        # A shallow copy: the mentions list is shared, never copied per request.
+        return {**document, "stale": self._stale(trial, harvested),
+                **links(trial.nct_id, base_url)}
+
+    def _stale(self, trial, harvested):
+        """Whether a document shows old figures: old registry copy or attention, or a refresh on."""
+        return (trial.stale or harvested is None or self.clock() - harvested > self.freshness
+                or self.harvester.in_flight(trial.nct_id))
+
+    def badge_payload(self, primary, nct_ids, base_url):
+        """The bookmarklet payload: the primary trial in full, others if already known."""
+        trials = []
+        for nct_id in nct_ids[:MAX_TRIALS_PER_BADGE]:
+            try:
+                compact = self.compact(nct_id, base_url, wait=nct_id == primary)
+            except TrialbuzzError as exc:
+                trials.append({"nct_id": nct_id, "error": {"code": exc.code,
+                                                           "message": exc.message}})
+                continue
+            if compact is None:
+                compact = {"nct_id": nct_id, "pending": True, **links(nct_id, base_url)}
+            trials.append(compact)
+        return {"primary": primary, "nct_ids": nct_ids[:MAX_TRIALS_PER_BADGE], "trials": trials}
+
+    def _document(self, trial, page):
+        """Assemble the document from the store, without links; with the time of the harvest
+        it shows."""
+        with self.db.session() as session:
+            row = session.get(Trial, trial.nct_id)
+            summary = row.summary or {}
+            harvested_at = aware(row.harvested_at)
+            checks = _latest_checks(session, trial.nct_id)
+            mentions, total = _mentions(session, trial.nct_id, page)
+        papers = summary.get("papers", {})
+        document = trial_fields(trial)
+        counts = {source.id: 0 for source in self.harvester.sources}
+        counts.update(summary.get("counts", {}))
+        document.update({
+            "score": summary.get("score", 0),
+            "counts": counts,
+            "kinds": summary.get("kinds", dict.fromkeys(KINDS, 0)),
+            "history": summary.get("history", {}),
+            "sources": self._sources(checks, counts),
+            "publications": summary.get("publications", {"total": 0, "results": 0,
+                                                         "preprints": 0}),
+            "mentions": [_mention(m, papers.get(str(m.id))) for m in mentions],
+            "mentions_total": total,
+            "altmetric": _altmetric(checks.get("altmetric")),
+            "updated_at": (harvested_at or trial.fetched_at).isoformat(),
+            "stale": self._stale(trial, harvested_at),
+        })
+        return document, harvested_at
+
+    def _sources(self, checks, counts):
+        """Every registered source with its status, count, last check and error."""
+        listed = []
+        for source_class in source_registry.REGISTRY:
+            check = checks.get(source_class.id)
+            idle = source_registry.status_of_idle(source_class, self.settings)
+            entry = {"id": source_class.id, "name": source_class.name,
+                     "status": "disabled" if idle else (check.status if check else "pending"),
+                     "count": counts.get(source_class.id, 0),
+                     "checked_at": aware(check.checked_at).isoformat() if check else None,
+                     "error": idle or (check.error if check else None),
+                     "skipped": check.skipped if check and not idle else 0}
+            if source_class.experimental:
+                entry["experimental"] = True
+            listed.append(entry)
+        return listed
+
+
+def _latest_checks(session, nct_id):
+    """The newest check of each source for a trial."""
+    newest = (select(func.max(SourceCheck.id)).where(SourceCheck.nct_id == nct_id)
+              .group_by(SourceCheck.source))
+    return {check.source: check for check in session.scalars(
+        select(SourceCheck).where(SourceCheck.id.in_(newest)))}
+
+
+def _mentions(session, nct_id, page):
+    """One page of listed mentions, newest first, undated last; and how many there are in all."""
+    where = [Mention.nct_id == nct_id, Mention.duplicate_of.is_(None)]
+    if page.kind:
+        where.append(Mention.kind == page.kind)
+    rows = session.scalars(
+        select(Mention).where(*where)
+        .order_by(Mention.published_at.desc().nulls_last(), Mention.id.desc())
+        .limit(page.limit).offset(page.offset)).all()
+    total = session.scalar(select(func.count()).select_from(Mention).where(*where))
+    return rows, total
+
+
+def _mention(row, paper=None):
+    """A stored mention as the document lists it."""
+    item = {"source": row.source, "kind": row.kind, "title": row.title, "url": row.url,
+            "author": row.author,
+            "published_at": aware(row.published_at).isoformat() if row.published_at else None,
+            "snippet": row.snippet}
+    if row.kind == "forum":
+        item["comment"] = bool((row.extra or {}).get("comment"))
+    if row.kind == "publication":
+        item["result"] = bool((paper or {}).get("result"))
+    if paper and paper.get("also_found_by"):
+        item["also_found_by"] = paper["also_found_by"]
+    return item
+
+
+def _altmetric(check):
+    """Altmetric's summary from its latest good check, or None."""
+    if check is None or check.status != "ok" or not check.summary:
+        return None
+    return check.summary

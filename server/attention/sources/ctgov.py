@@ -1,0 +1,84 @@
+"""ClinicalTrials.gov references: the results and derived papers of the record, and its see-also links."""
+
+import hashlib
+import re
+
+from trialbuzz.attention.sources.base import (
+    Found,
+    Mention,
+    Source,
+    doi_url,
+    normalise_doi,
+    plain_text,
+    safe_url,
+)
+
+# References that are attention: papers reporting the trial (RESULT) or indexed with its ID
+# (DERIVED). BACKGROUND references are prior work the trial cites, not work about the trial.
+ATTENTION_TYPES = {"RESULT", "DERIVED"}
+_DOI = re.compile(r"\bdoi:\s*(10\.\d{4,9}/[^\s;,]+?)\.?(?=\s|$)", re.IGNORECASE)
+_YEAR = re.compile(r"\.\s((?:19|20)\d{2})\b")
+
+
+class CtGovReferences(Source):
+    """Reads the references already in the registry record; it makes no upstream call."""
+
+    id = "ctgov"
+    name = "ClinicalTrials.gov references"
+    about = "Results and derived papers listed in the registry record, and its see-also links."
+    kinds = ("publication", "link")
+    rate = None
+
+    def find(self, trial, deadline=None):
+        """Results and derived papers as publications, see-also links as links."""
+        found = Found()
+        references = trial.record.get("references")
+        for ref in references if isinstance(references, list) else []:
+            if not isinstance(ref, dict):
+                found.skipped += 1
+            elif isinstance(ref.get("type"), str) and ref["type"] in ATTENTION_TYPES:
+                found.read(self._publication, ref)
+        links = trial.record.get("see_also")
+        for link in links if isinstance(links, list) else []:
+            if not isinstance(link, dict):
+                found.skipped += 1
+            elif link.get("url") is not None:
+                found.read(self._link, link)
+        return found
+
+    def _publication(self, ref):
+        """One results or derived reference as a publication mention."""
+        citation = plain_text(ref.get("citation"), limit=1000)
+        pmid = ref.get("pmid")
+        pmid = pmid if isinstance(pmid, str) and re.fullmatch(r"[0-9]{1,10}", pmid) else None
+        doi_match = _DOI.search(citation or "")
+        doi = normalise_doi(doi_match.group(1)) if doi_match else None
+        if pmid:
+            url, external_id = f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/", pmid
+        else:
+            url = doi_url(doi)
+            external_id = "citation:" + hashlib.sha256(
+                (citation or "").encode()).hexdigest()[:16]
+        year = _YEAR.search(citation or "")
+        return Mention(
+            source=self.id, kind="publication", external_id=external_id, url=url,
+            title=citation, published_at=None, snippet=_label(ref["type"]),
+            extra={"pmid": pmid, "doi": doi, "result": ref["type"] == "RESULT",
+                   "reference_type": ref["type"],
+                   "year": int(year.group(1)) if year else None},
+        )
+
+    def _link(self, link):
+        """One see-also link as a link mention; None when its URL is not a safe link."""
+        url = safe_url(link.get("url"))
+        if not url:
+            return None
+        return Mention(source=self.id, kind="link", external_id="link:" + url, url=url,
+                       title=plain_text(link.get("label")) or url,
+                       snippet="Link in the registry record")
+
+
+def _label(reference_type):
+    """What the registry says a reference is."""
+    return {"RESULT": "Results publication, listed in the registry record",
+            "DERIVED": "Publication indexed with this trial's ID"}.get(reference_type)

@@ -1,0 +1,131 @@
+"""Europe PMC: articles and preprints naming the trial in their text or as a mined accession."""
+
+from urllib.parse import quote
+
+from trialbuzz.attention.sources.base import (
+    Found,
+    Mention,
+    Source,
+    clean,
+    count,
+    doi_url,
+    normalise_doi,
+    parse_datetime,
+    plain_text,
+    safe_url,
+)
+from trialbuzz.errors import UpstreamBadResponse
+
+
+class EuropePmc(Source):
+    """Europe PMC REST search: a quoted free-text query and a text-mined accession query."""
+
+    id = "europepmc"
+    name = "Europe PMC"
+    about = "Articles and preprints naming the trial in their text, or as a mined accession."
+    kinds = ("publication",)
+    url_setting = "EUROPEPMC_URL"
+    # No published limit: stay at a few requests a second, as EBI asks of unknown clients.
+    rate = "3/second"
+
+    page_size = 1000
+    # A trial named in more than 10,000 records is beyond what one refresh should page through.
+    max_pages = 10
+
+    def queries(self, nct_id):
+        """The two searches: the ID as a phrase anywhere, and the ID as a mined NCT accession."""
+        return [f'"{nct_id}"', f"ACCESSION_TYPE:nct AND ACCESSION_ID:{nct_id}"]
+
+    def find(self, trial, deadline=None):
+        """Return one publication mention per Europe PMC record found by either query."""
+        found, seen = Found(), set()
+        for query in self.queries(trial.nct_id):
+            for result in self.search(query, deadline):
+                key = self.key(result) if isinstance(result, dict) else None
+                if key is None:
+                    found.skipped += 1
+                elif key not in seen:
+                    seen.add(key)
+                    found.read(self.mention, result)
+        return found
+
+    def search(self, query, deadline=None):
+        """Every result of one query, following cursorMark until the list runs out."""
+        results, cursor, used = [], "*", set()
+        for _ in range(self.max_pages):
+            used.add(cursor)
+            response = self.upstream.get("/search", params={
+                "query": query, "format": "json", "resultType": "lite",
+                "pageSize": self.page_size, "cursorMark": cursor,
+            }, deadline=deadline)
+            body = self.upstream.json(response)
+            if not isinstance(body, dict):
+                raise UpstreamBadResponse(f"{self.name} answered with something other than "
+                                          "a search result")
+            listing = body.get("resultList") or {}
+            page = listing.get("result") or [] if isinstance(listing, dict) else None
+            if not isinstance(page, list):
+                raise UpstreamBadResponse(f"{self.name} answered with a malformed result list")
+            results.extend(page)
+            cursor = body.get("nextCursorMark")
+            hits = body.get("hitCount")
+            # Knowing the total saves the extra call that would only return an empty page.
+            if (not page or not isinstance(cursor, str) or cursor in used
+                    or (isinstance(hits, int) and len(results) >= hits)):
+                break
+        return results
+
+    @staticmethod
+    def _names(result):
+        """A result's source, id and DOI, each cleaned or empty."""
+        source = (clean(result.get("source")) or "").strip()
+        ident = result.get("id")
+        ident = ((clean(ident) or "").strip() if isinstance(ident, str)
+                 else str(ident) if isinstance(ident, int) and not isinstance(ident, bool)
+                 else "")
+        return source, ident, normalise_doi(result.get("doi"))
+
+    def key(self, result):
+        """What names a result: its source and id, else its DOI; None when it has neither."""
+        source, ident, doi = self._names(result)
+        if source and ident:
+            return f"{source}:{ident}"
+        return f"DOI:{doi}" if doi else None
+
+    def mention(self, result):
+        """One result as a Mention named by source and id, else by DOI; None if it has neither."""
+        source, ident, doi = self._names(result)
+        key = self.key(result)
+        if key is None:
+            return None
+        if source and ident:
+            url = safe_url("https://europepmc.org/article/"
+                           f"{quote(source, safe='')}/{quote(ident, safe='')}")
+        else:
+            url = doi_url(doi)
+        published = (parse_datetime(result.get("firstPublicationDate"))
+                     or parse_datetime(result.get("pubYear")))
+        year = result.get("pubYear")
+        year = (plain_text(str(year), limit=10) if isinstance(year, (str, int))
+                and not isinstance(year, bool) else None) or (
+            str(published.year) if published else None)
+        journal = plain_text(result.get("journalTitle"), limit=200)
+        if not journal and source == "PPR":
+            journal = "Preprint"
+        extra = {"pmid": plain_text(result.get("pmid"), limit=20),
+                 "pmcid": plain_text(result.get("pmcid"), limit=20),
+                 "doi": doi}
+        extra = {key: value for key, value in extra.items() if value}
+        if source == "PPR":
+            extra["preprint"] = True
+        citations = count(result.get("citedByCount"))
+        if citations is not None:
+            extra["citations"] = citations
+        return Mention(
+            source=self.id, kind="publication", external_id=key, url=url,
+            title=plain_text(result.get("title")),
+            author=plain_text(result.get("authorString"), limit=200),
+            published_at=published,
+            snippet=", ".join(part for part in (journal, year) if part) or None,
+            extra=extra,
+        )

@@ -1,0 +1,178 @@
+"""Wikipedia: articles linking to a trial's study page or quoting its NCT ID, on each wiki."""
+
+import logging
+import re
+from urllib.parse import quote
+
+from trialbuzz.attention.sources.base import (
+    ITEM_ERRORS,
+    STUDY_URL_FORMS,
+    Found,
+    Mention,
+    Source,
+    clean,
+    parse_datetime,
+    plain_text,
+    safe_url,
+)
+from trialbuzz.errors import UpstreamBadResponse, UpstreamError, UpstreamUnavailable
+
+log = logging.getLogger(__name__)
+
+# Wikimedia's etiquette: ask the API to refuse us while its replicas lag more than this (seconds).
+MAXLAG = 5
+LINK_LIMIT = 500
+SEARCH_LIMIT = 50
+# Page caps: 5,000 links per study-URL form and 200 search hits per wiki are far beyond any trial.
+LINK_PAGES = 10
+SEARCH_PAGES = 4
+# Wiki subdomains such as en, ja, simple, zh-yue, be-tarask; anything else is a misconfiguration.
+_LANG = re.compile(r"^[a-z][a-z0-9-]{0,24}$")
+# Characters MediaWiki itself leaves unescaped in article paths, so our links read like its own.
+_TITLE_SAFE = "/:(),;@!$*'"
+
+
+class Wikipedia(Source):
+    """Pages on each configured wiki: `list=exturlusage` for links, `list=search` for text."""
+
+    id = "wikipedia"
+    name = "Wikipedia"
+    about = "Articles linking the study page or naming the ID in their source."
+    kinds = ("wikipedia",)
+    url_setting = "WIKIPEDIA_URL"
+    # Wikimedia asks for requests in series at a modest pace; 5/s keeps one trial within seconds.
+    rate = "5/second"
+
+    def languages(self):
+        """The wiki language codes to search, from WIKIPEDIA_LANGUAGES (default English)."""
+        codes = []
+        for code in self.settings.get("WIKIPEDIA_LANGUAGES") or ["en"]:
+            code = str(code).strip().lower()
+            if not _LANG.match(code):
+                log.warning("ignoring WIKIPEDIA_LANGUAGES entry %r: not a wiki language code", code)
+            elif code not in codes:
+                codes.append(code)
+        return codes
+
+    def api_url(self, lang):
+        """The Action API address of one language wiki (WIKIPEDIA_URL is a `{lang}` template)."""
+        return self.settings[self.url_setting].format(lang=lang)
+
+    def find(self, trial, deadline=None):
+        """Pages on every configured wiki that link to or quote the trial, one mention per page."""
+        found = Found()
+        for lang in self.languages():
+            found.extend(self._find_on(lang, trial.nct_id, deadline, found))
+        return found
+
+    def _find_on(self, lang, nct_id, deadline, found):
+        """Linking pages first, then text matches; a page found both ways is counted once.
+        Rows that cannot be read are counted as skipped in `found`."""
+        api = self.api_url(lang)
+        pages = {}
+        for form in STUDY_URL_FORMS:
+            # No euprotocol: MediaWiki then matches both http:// and https:// links.
+            params = {"list": "exturlusage", "euquery": form.format(id=nct_id), "eunamespace": 0,
+                      "eulimit": LINK_LIMIT, "euprop": "ids|title|url"}
+            for row in self._rows(api, params, "exturlusage", "eucontinue", LINK_PAGES, deadline):
+                pageid = _page_id(row)
+                if pageid is None:
+                    found.skipped += 1
+                elif pageid not in pages:
+                    try:
+                        pages[pageid] = _mention(self.id, lang, pageid, row, linked=True,
+                                                 snippet=safe_url(row.get("url")))
+                    except ITEM_ERRORS:
+                        found.skipped += 1
+        params = {"list": "search", "srsearch": f'insource:"{nct_id}"', "srnamespace": 0,
+                  "srlimit": SEARCH_LIMIT, "srprop": "snippet|timestamp"}
+        for hit in self._rows(api, params, "search", "sroffset", SEARCH_PAGES, deadline):
+            pageid = _page_id(hit)
+            if pageid is None:
+                found.skipped += 1
+                continue
+            # Search snippets mark matches with inline spans, which plain text joins up.
+            snippet = plain_text(hit.get("snippet"))
+            # The search reports the page's last edit: the best date the API gives for a page.
+            edited = parse_datetime(_text(hit.get("timestamp")))
+            if pageid in pages:
+                pages[pageid].published_at = edited
+                pages[pageid].snippet = snippet or pages[pageid].snippet
+            else:
+                try:
+                    pages[pageid] = _mention(self.id, lang, pageid, hit, linked=False,
+                                             snippet=snippet, published_at=edited)
+                except ITEM_ERRORS:
+                    found.skipped += 1
+        return list(pages.values())
+
+    def _rows(self, api, params, key, continue_key, max_pages, deadline):
+        """Yield the rows of `query[key]` page by page, following `continue` up to `max_pages`."""
+        params = {"action": "query", **params, "maxlag": MAXLAG, "format": "json",
+                  "formatversion": 2}
+        carry = {}
+        for _ in range(max_pages):
+            response = self.upstream.get(api, params={**params, **carry}, deadline=deadline)
+            data = self._json(response)
+            query = data.get("query", {})
+            rows = query.get(key, []) if isinstance(query, dict) else None
+            if not isinstance(rows, list):
+                raise UpstreamBadResponse(f"{self.name} answered without a {key} list")
+            yield from rows
+            more = data.get("continue")
+            # Only the continuation keys go back: the answer must not rewrite our query.
+            following = ({name: more[name] for name in (continue_key, "continue")
+                          if isinstance(more.get(name), (str, int))}
+                         if isinstance(more, dict) else {})
+            if continue_key not in following or following == carry:
+                return
+            carry = following
+
+    def _json(self, response):
+        """The decoded answer; MediaWiki reports errors (maxlag among them) inside a 200 body."""
+        data = self.upstream.json(response)
+        if not isinstance(data, dict):
+            raise UpstreamBadResponse(f"{self.name} answered with something other than an object")
+        error = data.get("error")
+        if error is None:
+            return data
+        code = plain_text(error.get("code") if isinstance(error, dict) else None, limit=40)
+        if code in ("maxlag", "ratelimited"):
+            retry = response.headers.get("Retry-After", "").strip()
+            raise UpstreamUnavailable(
+                f"{self.name} asks us to wait ({code})",
+                code="upstream_rate_limited" if code == "ratelimited" else None,
+                retry_after=int(retry) if re.fullmatch(r"[0-9]+", retry) else None)
+        raise UpstreamError(f"{self.name} refused the query ({code or 'unknown error'})")
+
+
+def _text(value):
+    """`value` if it is a string, else None."""
+    return value if isinstance(value, str) else None
+
+
+def _page_id(row):
+    """A row's page ID as an int, or None when missing or not a positive whole number."""
+    if not isinstance(row, dict):
+        return None
+    pageid = row.get("pageid")
+    if isinstance(pageid, bool) or not isinstance(pageid, (int, str)):
+        return None
+    return int(pageid) if re.fullmatch(r"[0-9]{1,15}", str(pageid)) and int(pageid) > 0 else None
+
+
+def article_url(lang, pageid, title):
+    """The reader's address of a page; by page ID when the title is missing."""
+    title = clean(title)
+    if title and title.strip():
+        path = quote(title.strip().replace(" ", "_"), safe=_TITLE_SAFE)
+        return safe_url(f"https://{lang}.wikipedia.org/wiki/{path}")
+    return safe_url(f"https://{lang}.wikipedia.org/?curid={pageid}")
+
+
+def _mention(source, lang, pageid, row, linked, snippet, published_at=None):
+    """One wiki page as a Mention."""
+    return Mention(source=source, kind="wikipedia", external_id=f"{lang}:{pageid}",
+                   url=article_url(lang, pageid, row.get("title")),
+                   title=plain_text(row.get("title")), published_at=published_at,
+                   snippet=snippet, language=lang, extra={"linked": linked})

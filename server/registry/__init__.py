@@ -1,0 +1,1 @@
+"""The registry: ClinicalTrials.gov records, fetched and kept fresh."""

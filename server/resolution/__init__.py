@@ -1,0 +1,1 @@
+"""Page resolution: NCT IDs from URLs, text and HTML, and the guarded page fetcher."""

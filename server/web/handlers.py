@@ -1,0 +1,57 @@
+"""Every error mapped to its HTTP answer in one place: JSON under /api/, a page elsewhere."""
+
+import logging
+
+from flask import jsonify, make_response, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from trialbuzz.errors import TrialbuzzError
+from trialbuzz.web import ratelimits
+
+log = logging.getLogger(__name__)
+
+# Codes for the HTTP errors Flask itself raises (unknown route, wrong method…).
+HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+              413: "payload_too_large", 414: "uri_too_long", 415: "unsupported_media_type",
+              429: "rate_limited"}
+
+
+def wants_json():
+    """API routes always answer JSON, whatever the client accepts."""
+    return request.path.startswith("/api/") or request.path.startswith("/v1/")
+
+
+def error_response(status, code, message, retry_after=None):
+    """The one error shape: `{"error": {"code", "message"}}` with its status."""
+    if wants_json():
+        response = jsonify({"error": {"code": code, "message": message}})
+    else:
+        response = make_response(render_template("error.html", status=status, code=code,
+                                                 message=message))
+    response.status_code = status
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register(app):
+    """Install the error handlers on `app`."""
+
+    @app.errorhandler(TrialbuzzError)
+    def handle_trialbuzz_error(error):
+        """Our own errors carry their status and code."""
+        return error_response(error.status, error.code, error.message, error.retry_after)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error):
+        """Errors raised by Flask and Werkzeug, in our shape."""
+        code = HTTP_CODES.get(error.code, "http_error")
+        wait = ratelimits.retry_after() if error.code == 429 else None
+        return error_response(error.code, code, error.description, wait)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error):
+        """A bug: log it, and say so without a stack trace."""
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "Something went wrong on our side.")

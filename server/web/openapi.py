@@ -1,0 +1,196 @@
+"""The OpenAPI 3 description of the JSON API, served at /api/openapi.json."""
+
+from trialbuzz import __version__
+from trialbuzz.attention.sources.base import KINDS
+
+NCT_PATTERN = "^[Nn][Cc][Tt](?!0{8})[0-9]{8}$"
+URL_SCHEMA = {"type": "string", "pattern": "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\\s]*)?$",
+              "maxLength": 4096}
+IDS_SCHEMA = {"type": "string", "pattern": "^(NCT(?!0{8})[0-9]{8})(,NCT(?!0{8})[0-9]{8}){0,19}$"}
+
+
+def _ref(name):
+    """A reference to a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema, description):
+    """A JSON response."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses):
+    """Error responses in the one error shape."""
+    texts = {400: "Invalid input", 403: "A URL we will not fetch", 404: "Not found",
+             429: "Too many requests that reach upstream services",
+             502: "An upstream answered badly", 503: "An upstream is unavailable",
+             504: "An upstream did not answer in time"}
+    return {str(status): _json(_ref("Error"), texts[status]) for status in statuses}
+
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+
+SCHEMAS = {
+    "Error": {"type": "object", "required": ["error"], "additionalProperties": False,
+              "properties": {"error": {"type": "object", "required": ["code", "message"],
+                                       "additionalProperties": False,
+                                       "properties": {"code": {"type": "string"},
+                                                      "message": {"type": "string"}}}}},
+    "Resolution": {"type": "object", "required": ["url", "nct_ids", "primary", "truncated"],
+                   "properties": {"url": {"type": "string"},
+                                  "nct_ids": {"type": "array", "items": {"type": "string"}},
+                                  "primary": NULLABLE_STRING,
+                                  "truncated": {"type": "boolean", "description":
+                                                "Only the first part of the page was read: it "
+                                                "was longer than FETCH_MAX_BYTES, or used up "
+                                                "the reader's CPU budget"}}},
+    "Mention": {"type": "object", "required": ["source", "kind", "title", "url", "author",
+                                               "published_at", "snippet"],
+                "properties": {"source": {"type": "string"}, "kind": {"type": "string"},
+                               "title": NULLABLE_STRING, "url": NULLABLE_STRING,
+                               "author": NULLABLE_STRING,
+                               "published_at": {"type": ["string", "null"],
+                                                "format": "date-time"},
+                               "snippet": NULLABLE_STRING, "comment": {"type": "boolean"},
+                               "result": {"type": "boolean"},
+                               "also_found_by": {"type": "array",
+                                                 "items": {"type": "string"}}}},
+    "Source": {"type": "object", "required": ["id", "name", "status", "count", "checked_at",
+                                              "error", "skipped"],
+               "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                              "status": {"enum": ["ok", "error", "rate_limited", "disabled",
+                                                  "pending"]},
+                              "count": {"type": "integer"}, "checked_at": NULLABLE_STRING,
+                              "error": NULLABLE_STRING, "experimental": {"type": "boolean"},
+                              "skipped": {"type": "integer", "minimum": 0}}},
+    "Publications": {"type": "object", "required": ["total", "results"],
+                     "properties": {"total": {"type": "integer"},
+                                    "results": {"type": "integer"},
+                                    "preprints": {"type": "integer"}}},
+    "Kinds": {"type": "object", "required": list(KINDS),
+              "properties": {kind: {"type": "integer", "minimum": 0} for kind in KINDS}},
+    "Trial": {"type": "object",
+              "required": ["nct_id", "title", "status", "phases", "has_results", "url",
+                           "score", "counts", "kinds", "history", "sources", "publications",
+                           "mentions", "altmetric", "updated_at", "stale", "details_url",
+                           "badge_url"],
+              "properties": {
+                  "nct_id": {"type": "string", "pattern": "^NCT[0-9]{8}$"},
+                  "requested_id": {"type": "string"},
+                  "title": NULLABLE_STRING, "official_title": NULLABLE_STRING,
+                  "acronym": NULLABLE_STRING, "status": NULLABLE_STRING,
+                  "phases": {"type": "array", "items": {"type": "string"}},
+                  "study_type": NULLABLE_STRING, "sponsor": NULLABLE_STRING,
+                  "enrollment": {"type": ["integer", "null"]},
+                  "start_date": NULLABLE_STRING, "completion_date": NULLABLE_STRING,
+                  "has_results": {"type": "boolean"},
+                  "conditions": {"type": "array", "items": {"type": "string"}},
+                  "url": {"type": "string"}, "score": {"type": "integer", "minimum": 0},
+                  "counts": COUNTS, "kinds": _ref("Kinds"), "history": COUNTS,
+                  "sources": {"type": "array", "items": _ref("Source")},
+                  "publications": _ref("Publications"),
+                  "mentions": {"type": "array", "items": _ref("Mention")},
+                  "mentions_total": {"type": "integer"},
+                  "altmetric": {"type": ["object", "null"]},
+                  "updated_at": {"type": "string"}, "stale": {"type": "boolean"},
+                  "details_url": {"type": "string"}, "badge_url": {"type": "string"}}},
+    "Shields": {"type": "object", "required": ["schemaVersion", "label", "message"],
+                "properties": {"schemaVersion": {"const": 1}, "label": {"type": "string"},
+                               "message": {"type": "string", "minLength": 1},
+                               "color": {"type": "string"},
+                               "cacheSeconds": {"type": "integer", "minimum": 300}}},
+    "AltmetricCounts": {"type": "object", "required": ["title", "type", "score", "history",
+                                                       "images", "details_url", "added_on",
+                                                       "last_updated"],
+                        "properties": {"type": {"const": "clinical_trial_study_record"},
+                                       "score": {"type": "number"},
+                                       "added_on": {"type": "integer"},
+                                       "last_updated": {"type": "integer"}}},
+    "BadgePayload": {"type": "object", "required": ["primary", "nct_ids", "trials", "url"],
+                     "properties": {"primary": NULLABLE_STRING, "url": NULLABLE_STRING,
+                                    "nct_ids": {"type": "array", "items": {"type": "string"}},
+                                    "trials": {"type": "array", "items": {
+                                        "type": "object", "required": ["nct_id"]}}}},
+}
+
+
+def _param(name, where="query", required=False, schema=None, description=""):
+    """A parameter object."""
+    return {"name": name, "in": where, "required": required or where == "path",
+            "description": description, "schema": schema or {"type": "string"}}
+
+
+NCT_PARAM = _param("nct_id", "path", schema={"type": "string", "pattern": NCT_PATTERN},
+                   description="An NCT ID, such as NCT04280705")
+
+PATHS = {
+    "/api/v1/resolve": {"get": {
+        "summary": "The NCT IDs of a page, and the study it is about",
+        "parameters": [_param("url", required=True, schema=URL_SCHEMA,
+                              description="The page's address")],
+        "responses": {"200": _json(_ref("Resolution"), "The IDs found"),
+                      **_errors(400, 403, 429, 502, 504)}}},
+    "/api/v1/trials/{nct_id}": {"get": {
+        "summary": "The trial document",
+        "parameters": [NCT_PARAM,
+                       _param("refresh", schema={"enum": ["0", "1"]}),
+                       _param("limit", schema={"type": "integer", "minimum": 0, "maximum": 100}),
+                       _param("offset", schema={"type": "integer", "minimum": 0,
+                                                 "maximum": 10_000_000}),
+                       _param("kind", schema={"enum": [*KINDS, "link"]})],
+        "responses": {"200": _json(_ref("Trial"), "The trial and its attention"),
+                      "304": {"description": "Not modified (ETag)"},
+                      **_errors(400, 404, 429, 502, 503, 504)}}},
+    "/api/v1/badge": {"get": {
+        "summary": "The bookmarklet payload: the primary trial and a compact document per trial",
+        "parameters": [_param("url", schema=URL_SCHEMA, description="The page's address"),
+                       _param("ids", schema=IDS_SCHEMA,
+                              description="NCT IDs found on the page, comma-separated")],
+        "responses": {"200": _json(_ref("BadgePayload"), "The payload"),
+                      "304": {"description": "Not modified (ETag)"},
+                      **_errors(400, 429)}}},
+    "/api/v1/badges": {"get": {
+        "summary": "Compact documents for the badges of a page (the embed script's one request)",
+        "parameters": [_param("ids", required=True, schema={
+            "type": "string",
+            "pattern": "^(NCT(?!0{8})[0-9]{8})(,NCT(?!0{8})[0-9]{8}){0,49}$"},
+            description="Up to 50 NCT IDs, comma-separated")],
+        "responses": {"200": _json({"type": "object"}, "One entry per trial"),
+                      "304": {"description": "Not modified (ETag)"},
+                      **_errors(400, 429)}}},
+    "/api/v1/shields/{nct_id}.json": {"get": {
+        "summary": "A shields.io endpoint badge",
+        "parameters": [NCT_PARAM],
+        "responses": {"200": _json(_ref("Shields"), "The badge"),
+                      "304": {"description": "Not modified (ETag)"},
+                      **_errors(400, 404, 429, 502, 503, 504)}}},
+    "/v1/nct_id/{nct_id}": {"get": {
+        "summary": "Altmetric Details Page API v1 compatible counts",
+        "parameters": [NCT_PARAM, _param("callback", schema={
+            "type": "string", "pattern": "^[A-Za-z_$][A-Za-z0-9_$]{0,63}$"},
+            description="JSONP callback name")],
+        "responses": {"200": {"description": "Counts in Altmetric's shape", "content": {
+                          "application/json": {"schema": _ref("AltmetricCounts")},
+                          "application/javascript": {"schema": {"type": "string"}}}},
+                      "304": {"description": "Not modified (ETag)"},
+                      "404": {"description": "No attention (plain text, as Altmetric answers)",
+                              "content": {"text/plain": {"schema": {"type": "string"}},
+                                          "application/json": {"schema": _ref("Error")}}},
+                      **_errors(400, 429, 502, 503, 504)}}},
+    "/healthz": {"get": {
+        "summary": "Whether the app and its database answer",
+        "responses": {"200": _json({"type": "object"}, "Healthy"),
+                      "503": _json({"type": "object"}, "Degraded")}}},
+}
+
+
+def document():
+    """The whole OpenAPI document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "trialbuzz", "version": __version__,
+                 "description": "The online attention a clinical trial gets, from open sources."},
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS},
+    }

@@ -1,0 +1,177 @@
+"""Mentions per month as a stacked bar chart in SVG, drawn on the server (no chart script)."""
+
+from datetime import date, datetime
+
+from trialbuzz.attention.kinds import KINDS
+from trialbuzz.web.badge_data import noun
+from trialbuzz.web.badges import DARK_COLORS, xml_text
+
+WIDTH, HEIGHT = 720, 200
+LEFT, RIGHT, TOP, BOTTOM = 34, 8, 10, 26
+# Beyond ten years of months the bars get too thin to see, so each bar is a year.
+MAX_MONTHS = 120
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+OTHER_COLOR = "#8a9099"
+
+
+def month_of(moment):
+    """`(year, month)` of an ISO timestamp, or None when there is none or it is unreadable."""
+    if not moment:
+        return None
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except (TypeError, ValueError):
+        return None
+    return parsed.year, parsed.month
+
+
+def monthly_counts(mentions, today):
+    """Mentions per bucket and kind, oldest first, from the first dated mention to `today`.
+
+    Returns `(buckets, undated, by_year)`: buckets is a list of `(label, (year, month),
+    {kind: count})` with empty buckets kept; a bucket is a month, or a year when the span
+    exceeds MAX_MONTHS.
+    """
+    dated, undated = [], 0
+    for mention in mentions:
+        month = month_of(mention.get("published_at"))
+        if month is None:
+            undated += 1
+        else:
+            dated.append((month, mention.get("kind") or "other"))
+    if not dated:
+        return [], undated, False
+    first = min(month for month, _ in dated)
+    last = max(max(month for month, _ in dated), (today.year, today.month))
+    span = (last[0] - first[0]) * 12 + last[1] - first[1] + 1
+    by_year = span > MAX_MONTHS
+    keys = _years(first, last) if by_year else _months(first, last)
+    counts = {key: {} for key in keys}
+    for (year, month), kind in dated:
+        key = (year, 1) if by_year else (year, month)
+        counts[key][kind] = counts[key].get(kind, 0) + 1
+    buckets = [(str(year) if by_year else f"{MONTHS[month - 1]} {year}", (year, month),
+                counts[(year, month)]) for year, month in keys]
+    return buckets, undated, by_year
+
+
+def render(mentions, today=None):
+    """The chart as an SVG string, or an empty string when no mention is dated."""
+    today = today or date.today()
+    buckets, undated, by_year = monthly_counts(mentions, today)
+    if not buckets:
+        return ""
+    plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    peak = max(sum(kinds.values()) for _, _, kinds in buckets)
+    top = _nice_top(peak)
+    step = plot_width / len(buckets)
+    bar = max(step * 0.8, 1)
+    unit = "year" if by_year else "month"
+    name = f"Mentions per {unit}, {buckets[0][0]} to {buckets[-1][0]}"
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {WIDTH} '
+             f'{HEIGHT}" role="img" aria-label="{xml_text(name)}"><title>{xml_text(name)}'
+             "</title>", _dark_style()]
+    for tick in _ticks(top):
+        y = TOP + plot_height - plot_height * tick / top
+        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" '
+                     f'y2="{y:.1f}" stroke="currentColor" stroke-opacity=".15"/>'
+                     f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
+                     f'fill="currentColor">{tick}</text>')
+    order = [*KINDS, *sorted({k for _, _, kinds in buckets for k in kinds} - set(KINDS))]
+    for index, (label, _, kinds) in enumerate(buckets):
+        total = sum(kinds.values())
+        if not total:
+            continue
+        x = LEFT + index * step + (step - bar) / 2
+        y = TOP + plot_height
+        detail = ", ".join(noun(k, kinds[k]) for k in order if kinds.get(k))
+        parts.append(f"<g><title>{xml_text(f'{label}: {detail}')}</title>")
+        for kind in order:
+            if not kinds.get(kind):
+                continue
+            height = plot_height * kinds[kind] / top
+            y -= height
+            parts.append(f'<rect class="bar k-{xml_text(kind)}" x="{x:.1f}" y="{y:.1f}" '
+                         f'width="{bar:.1f}" height="{height:.1f}" '
+                         f'fill="{KINDS.get(kind, {}).get("color", OTHER_COLOR)}"/>')
+        parts.append("</g>")
+    parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_height}" '
+                 f'y2="{TOP + plot_height}" stroke="currentColor" stroke-opacity=".5"/>')
+    for index, label in _axis_labels(buckets, step, by_year):
+        x = LEFT + index * step + step / 2
+        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="middle" font-size="11" '
+                     f'fill="currentColor">{xml_text(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def legend(mentions):
+    """`(kind, label, colour)` of the kinds the chart shows, in display order."""
+    present = {m.get("kind") for m in mentions if month_of(m.get("published_at"))}
+    return [(kind, KINDS[kind]["label"], KINDS[kind]["color"]) for kind in KINDS
+            if kind in present] + [(kind, _label(kind), OTHER_COLOR)
+                                   for kind in sorted(present - set(KINDS))]
+
+
+def _dark_style():
+    """Kind colours too dark for a dark page, lightened there (scoped to timeline charts)."""
+    rules = "".join(f"svg.timeline .k-{kind}{{fill:{color}}}"
+                    for kind, color in DARK_COLORS.items())
+    return f"<style>@media (prefers-color-scheme: dark){{{rules}}}</style>"
+
+
+def _label(kind):
+    """A kind's label; kinds outside the table (record links) get their own name."""
+    return KINDS.get(kind, {}).get("label", str(kind).capitalize())
+
+
+def _months(first, last):
+    """Every `(year, month)` from first to last, inclusive."""
+    year, month = first
+    keys = []
+    while (year, month) <= last:
+        keys.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return keys
+
+
+def _years(first, last):
+    """`(year, 1)` for every year from first to last, inclusive."""
+    return [(year, 1) for year in range(first[0], last[0] + 1)]
+
+
+def _nice_top(peak):
+    """The smallest of 1, 2, 5 × 10ⁿ at or above `peak`."""
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            if factor * magnitude >= peak:
+                return factor * magnitude
+        magnitude *= 10
+
+
+def _ticks(top):
+    """Gridline values: 0, the middle when whole, and the top."""
+    ticks = [0, top]
+    if top % 2 == 0:
+        ticks.insert(1, top // 2)
+    return ticks
+
+
+def _axis_labels(buckets, step, by_year):
+    """Which buckets get an axis label: years at January, spaced so that labels do not touch."""
+    if by_year:
+        every = max(1, round(40 / step))
+        return [(i, label) for i, (label, _, _) in enumerate(buckets) if i % every == 0]
+    if len(buckets) <= 12:
+        return [(i, label) for i, (label, _, _) in enumerate(buckets)] if step >= 56 else \
+            [(i, label.split()[0]) for i, (label, _, _) in enumerate(buckets)]
+    years_every = max(1, round(40 / (step * 12)))
+    labels = []
+    for index, (_, (year, month), _) in enumerate(buckets):
+        if (month == 1 or index == 0) and year % years_every == 0:
+            labels.append((index, str(year)))
+    # A first label crowding the next January is dropped.
+    if len(labels) > 1 and (labels[1][0] - labels[0][0]) * step < 40:
+        labels.pop(0)
+    return labels
