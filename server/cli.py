@@ -33,15 +33,37 @@ def init_db():
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--threads", default=16, show_default=True, type=int, help="Worker threads.")
+@click.option("--threads", default=16, show_default=True, type=int, help="Server threads.")
 def serve(host, port, threads):
-    """Serve the app with the waitress WSGI server (the schema is brought up to date first)."""
+    """Serve the app with the waitress WSGI server (the schema is brought up to date first);
+    jobs run in this process too unless EMBEDDED_WORKER is off."""
     from waitress import serve as waitress_serve
 
     app = create_app()
     get_db(app).migrate()
+    jobs = app.extensions["trialbuzz"].jobs
+    if jobs.embedded:
+        jobs.start_consumer()
     click.echo(f"trialbuzz on http://{host}:{port}/", err=True)
-    waitress_serve(app, host=host, port=port, threads=threads, ident="trialbuzz")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="trialbuzz")
+    finally:
+        jobs.shutdown()
+
+
+@main.command()
+@click.option("--threads", default=None, type=int,
+              help="Jobs run at once (default: WORKER_THREADS, 4).")
+def worker(threads):
+    """Run jobs from the queue: refreshes and the schedule. Run any number of these, on any
+    machine sharing DATABASE_URL and REDIS_URL."""
+    app = create_app()
+    get_db(app).migrate()
+    jobs = app.extensions["trialbuzz"].jobs
+    queue = (_redacted(app.config["REDIS_URL"]) if app.config["REDIS_URL"]
+             else jobs.huey.storage.filename)
+    click.echo(f"trialbuzz worker: {threads or jobs.threads} threads on {queue}", err=True)
+    jobs.consumer(threads=threads).run()
 
 
 @main.command()
@@ -70,14 +92,17 @@ def lookup(target, as_json, limit):
                 click.echo("only the first part of that page was read; trials named further "
                            "down may be missing", err=True)
         get_db(app).migrate()
-        trial = state.trials.get(nct_id)
-        if trial.harvested_at is None:
+        trial = state.trials.stored(nct_id)
+        if trial is None or trial.harvested_at is None:
             # A command has no reader to show a partial answer to: wait for every source.
-            state.harvester.refresh(trial).result()
+            _wait_for(state, [trial.nct_id if trial else nct_id], force=False,
+                      quiet=as_json)
         document = state.attention.document(nct_id, app.config["PUBLIC_URL"] or LOCAL_URL,
                                             page=Page(limit=limit))
     except TrialbuzzError as exc:
         raise click.ClickException(exc.message) from exc
+    finally:
+        state.jobs.shutdown()
     if as_json:
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
@@ -136,40 +161,32 @@ def _print_trial(document):
 
 @main.command()
 @click.argument("targets", nargs=-1, required=True)
-@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 32),
-              help="Trials refreshed at once (every source keeps its own rate limit).")
-def harvest(targets, concurrency):
-    """Refresh the attention of many trials: NCT IDs, or files naming them."""
-    from concurrent.futures import ThreadPoolExecutor, as_completed
+def harvest(targets):
+    """Refresh the attention of many trials (NCT IDs, or files naming them) as queued jobs,
+    showing their progress; workers (or this command's own, in the embedded set-up) run them."""
+    from sqlalchemy import func, select
 
-    from tqdm import tqdm
+    from trialbuzz.storage.models import Mention, SourceCheck
 
     app = create_app()
     get_db(app).migrate()
     state = app.extensions["trialbuzz"]
     ids = _harvest_ids(targets)
-
-    def one(nct_id):
-        """Registry record, then every source, for one trial."""
-        return state.harvester.refresh(state.trials.get(nct_id), force=True).result()
-
-    errors, failed, found = {}, [], 0
-    with ThreadPoolExecutor(concurrency) as pool:
-        futures = {pool.submit(one, nct_id): nct_id for nct_id in ids}
-        for future in tqdm(as_completed(futures), total=len(ids), desc="harvesting",
-                           unit="trial", file=sys.stderr, disable=None):
-            try:
-                outcomes = future.result()
-            except TrialbuzzError as exc:
-                failed.append(f"{futures[future]}: {exc.message}")
-                continue
-            except Exception as exc:  # noqa: BLE001 - one trial must not end the whole run
-                failed.append(f"{futures[future]}: internal error ({exc.__class__.__name__})")
-                continue
-            for outcome in outcomes:
-                found += len(outcome.mentions)
-                if outcome.status != "ok":
-                    errors[outcome.source] = errors.get(outcome.source, 0) + 1
+    started = state.work.clock()
+    try:
+        ended = _wait_for(state, ids, force=True)
+    finally:
+        state.jobs.shutdown()
+    failed = [f"{nct_id}: {status.error.message}" for nct_id, status in ended.items()
+              if status.error is not None]
+    with state.db.session() as session:
+        found = session.scalar(select(func.count()).select_from(Mention).where(
+            Mention.nct_id.in_(ids), Mention.last_seen_at >= started))
+        errors = dict(session.execute(
+            select(SourceCheck.source, func.count(func.distinct(SourceCheck.nct_id)))
+            .where(SourceCheck.nct_id.in_(ids), SourceCheck.checked_at >= started,
+                   SourceCheck.status != "ok")
+            .group_by(SourceCheck.source)).all())
     click.echo(f"trials: {len(ids) - len(failed)} harvested, {len(failed)} failed; "
                f"mentions found: {found}")
     for source, count in sorted(errors.items()):
@@ -178,6 +195,30 @@ def harvest(targets, concurrency):
         click.echo(f"  {line}")
     if failed and len(failed) == len(ids):
         sys.exit(1)
+
+
+def _wait_for(state, ids, force, quiet=False):
+    """Queue a refresh of each of `ids` and wait for all to end, with a progress bar; the
+    Status of each."""
+    import time
+
+    from tqdm import tqdm
+
+    for nct_id in ids:
+        state.jobs.request(nct_id, force=force)
+    ended, waiting = {}, list(ids)
+    with tqdm(total=len(ids), desc="collecting", unit="trial", file=sys.stderr,
+              disable=True if quiet else None) as bar:
+        while waiting:
+            for nct_id in list(waiting):
+                status = state.jobs.status(nct_id)
+                if not status.active:
+                    ended[nct_id] = status
+                    waiting.remove(nct_id)
+                    bar.update(1)
+            if waiting:
+                time.sleep(0.2)
+    return ended
 
 
 def _harvest_ids(targets):

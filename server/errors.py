@@ -78,6 +78,19 @@ class Busy(TrialbuzzError):
         super().__init__(message, **options)
 
 
+class Pending(TrialbuzzError):
+    """The trial is being looked up for the first time; ask again in a few seconds."""
+
+    status = 202
+    code = "pending"
+
+    def __init__(self, nct_id, message=None, **options):
+        options.setdefault("retry_after", 3)
+        super().__init__(message or f"{nct_id} is being looked up on ClinicalTrials.gov for "
+                         "the first time; ask again in a few seconds.", **options)
+        self.nct_id = nct_id
+
+
 class UpstreamError(TrialbuzzError):
     """An upstream service answered with an error."""
 
@@ -109,3 +122,17 @@ class PageFetchError(UpstreamError):
     """The page could not be fetched."""
 
     code = "page_fetch_failed"
+
+
+def rebuilt(code, message, status=None, retry_after=None):
+    """The error a stored code stands for, as the class that raises it (a TrialNotFound stays
+    one when a worker recorded it and a web process reports it)."""
+    classes, known = [TrialbuzzError], {}
+    while classes:
+        cls = classes.pop()
+        known.setdefault(cls.code, cls)
+        classes.extend(cls.__subclasses__())
+    cls = known.get(code, TrialbuzzError)
+    if cls is Pending:
+        cls = TrialbuzzError
+    return cls(message, code=code, status=status, retry_after=retry_after)

@@ -62,6 +62,23 @@ DEFAULTS = {
     "GDELT_TIMESPAN": "3m",
     # Seconds a request for a trial not yet harvested waits; slower sources finish afterwards.
     "COLD_WAIT": 5.0,
+    # Requests waiting on cold trials at once (each holds a server thread); the others answer
+    # at once with what is known.
+    "COLD_WAITERS": 8,
+    # The task engine: Redis (queue, and paces, limits and caches shared by every process) when
+    # set, else a SQLite queue beside the database; jobs run in the server's own threads unless
+    # EMBEDDED_WORKER is off (then `trialbuzz worker` processes run them).
+    "REDIS_URL": "",
+    "EMBEDDED_WORKER": True,
+    "WORKER_THREADS": 4,
+    # Seconds a running refresh holds its lease (renewed while it runs); when a worker dies,
+    # the schedule queues its work again once the lease has passed.
+    "WORK_LEASE": 30,
+    # Seconds a queued refresh may wait to be started before it is taken as lost and queued again.
+    "WORK_QUEUE_TIMEOUT": 300,
+    # Seconds before a failed refresh or source is tried again (doubling, for a source, up to
+    # FRESHNESS).
+    "SOURCE_RETRY": 60,
     # Seconds an assembled document is kept in memory (it is dropped at once when a refresh
     # in this process changes it; the limit bounds how long other processes' refreshes hide).
     "DOCUMENT_CACHE_SECONDS": 30.0,
@@ -87,7 +104,9 @@ FLOAT_SETTINGS = (
 )
 INT_SETTINGS = ("DOCUMENT_CACHE_ENTRIES", "DOCUMENT_CACHE_BYTES",
                 "UPSTREAM_MAX_BYTES", "TRUSTED_PROXIES", "HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
-                "UPSTREAM_RETRIES", "PAGES_IN_FLIGHT", "PAGE_READERS")
+                "UPSTREAM_RETRIES", "PAGES_IN_FLIGHT", "PAGE_READERS", "COLD_WAITERS",
+                "WORKER_THREADS", "WORK_LEASE", "WORK_QUEUE_TIMEOUT", "SOURCE_RETRY")
+BOOL_SETTINGS = ("EMBEDDED_WORKER",)
 
 
 def _as_list(value):
@@ -97,6 +116,13 @@ def _as_list(value):
     if isinstance(value, str):
         value = value.split(",")
     return [str(item).strip() for item in value if str(item).strip()]
+
+
+def _as_bool(value):
+    """A boolean given as one, or as 1/0, true/false, yes/no, on/off."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
 
 
 def _as_mapping(value, default):
@@ -125,6 +151,8 @@ def resolve(environ=None, overrides=None):
         settings[name] = float(settings[name])
     for name in INT_SETTINGS:
         settings[name] = int(settings[name])
+    for name in BOOL_SETTINGS:
+        settings[name] = _as_bool(settings[name])
     for name in ("SOURCE_RATES", "SCORE_WEIGHTS"):
         settings[name] = _as_mapping(settings[name], DEFAULTS[name])
     if settings["PUBLIC_URL"]:

@@ -5,6 +5,9 @@ from flask import current_app, request
 from trialbuzz.attention import sources
 from trialbuzz.attention.harvest import Harvester
 from trialbuzz.attention.service import AttentionService
+from trialbuzz.jobs import tasks
+from trialbuzz.jobs.engine import Jobs, build_huey
+from trialbuzz.jobs.work import WorkBook
 from trialbuzz.registry.ctgov import CtGovClient
 from trialbuzz.registry.trials import TrialService
 from trialbuzz.resolution.fetch import PageFetcher
@@ -26,7 +29,16 @@ class AppState:
                                           rate=settings["CTGOV_RATE"]))
         self.trials = TrialService(self.db, self.ctgov, settings["TRIAL_FRESHNESS"])
         self.harvester = Harvester(self.db, sources.build(settings), settings)
-        self.attention = AttentionService(self.db, self.trials, self.harvester, settings)
+        # The registry gets the same time as each attention source.
+        self.registry_deadline = settings["SOURCE_DEADLINE"]
+        self.work = WorkBook(self.db, lease_seconds=settings["WORK_LEASE"],
+                             queue_seconds=settings["WORK_QUEUE_TIMEOUT"],
+                             retry_seconds=settings["SOURCE_RETRY"])
+        self.jobs = Jobs(app, build_huey(settings, app.instance_path), self.work,
+                         run_refresh=lambda nct_id: tasks.refresh(self, nct_id),
+                         run_tick=lambda: tasks.tick(self, self.jobs), settings=settings)
+        self.attention = AttentionService(self.db, self.trials, self.harvester, self.jobs,
+                                          settings)
         self.fetcher = PageFetcher(
             allow_hosts=settings["FETCH_ALLOW_HOSTS"],
             connect_timeout=settings["FETCH_CONNECT_TIMEOUT"],

@@ -87,6 +87,7 @@ def make_app(tmp_path, fake):
 
     yield build
     for app in apps:
+        app.extensions["trialbuzz"].jobs.shutdown()
         get_db(app).dispose()
 
 

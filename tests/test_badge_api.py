@@ -47,9 +47,9 @@ def test_page_with_several_ids_has_no_primary_and_lists_known_trials(client, wor
 
 def test_pending_trials_are_ready_on_the_next_call(client, world, app):
     client.get("/api/v1/badge?ids=NCT04292899,NCT04368728")
-    harvester = app.extensions["trialbuzz"].harvester
+    jobs = app.extensions["trialbuzz"].jobs
     deadline = time.monotonic() + 10
-    while (harvester.in_flight("NCT04292899") or harvester.in_flight("NCT04368728")) and \
+    while (jobs.status("NCT04292899").active or jobs.status("NCT04368728").active) and \
             time.monotonic() < deadline:
         time.sleep(0.05)
     payload = client.get("/api/v1/badge?ids=NCT04292899,NCT04368728").get_json()

@@ -191,7 +191,7 @@ def test_embed_batch_marks_trials_still_harvesting_as_pending(make_app, fake, ct
     upstreams.install(fake, delay=1.5)
     client = make_app(COLD_WAIT=0.2).test_client()
     response = client.get("/api/v1/badges?ids=NCT04280705")
-    assert response.get_json()["trials"] == [{"nct_id": "NCT04280705", "pending": True}]
+    assert response.get_json()["trials"] == [{"nct_id": "NCT04280705", "pending": True, "state": "pending"}]
     assert response.headers["Cache-Control"] == "public, max-age=5"
 
 

@@ -44,7 +44,8 @@ def test_a_killed_server_keeps_what_was_committed_and_a_restart_finishes(tmp_pat
     fake.route(upstreams.ROUTES["gdelt"], Reply.json({"articles": []}, delay=30))
     database = tmp_path / "durable.sqlite3"
     config = app_config(tmp_path, fake.url, DATABASE_URL=f"sqlite:///{database}",
-                        COLD_WAIT=1.0, SOURCE_DEADLINE=60, UPSTREAM_READ_TIMEOUT=60)
+                        COLD_WAIT=1.0, SOURCE_DEADLINE=60, UPSTREAM_READ_TIMEOUT=60,
+                        WORK_LEASE=2)
     process, base = start(as_environment(config))
     try:
         partial = requests.get(base + "/api/v1/trials/NCT04280705", timeout=10).json()
@@ -64,7 +65,14 @@ def test_a_killed_server_keeps_what_was_committed_and_a_restart_finishes(tmp_pat
     fake.route(upstreams.ROUTES["gdelt"], upstreams.gdelt)
     process, base = start(as_environment(config))
     try:
-        done = requests.get(base + "/api/v1/trials/NCT04280705", timeout=10).json()
+        # The killed worker's lease runs out; the next request (or the schedule) takes the
+        # refresh up again.
+        deadline = time.monotonic() + 60
+        while True:
+            done = requests.get(base + "/api/v1/trials/NCT04280705", timeout=10).json()
+            if not done["stale"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
     finally:
         process.terminate()
         process.wait()

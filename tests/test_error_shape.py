@@ -30,7 +30,7 @@ def test_api_errors_share_one_shape(client, method, path, status, code):
 
 def test_unexpected_exception_is_a_json_500_without_a_stack_trace(app, client, monkeypatch):
     state = app.extensions["trialbuzz"]
-    monkeypatch.setattr(state.trials, "get", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(state.trials, "stored", lambda *a, **k: 1 / 0)
     assert_error_shape(client.get("/api/v1/trials/NCT04280705"), 500, "internal_error")
 
 

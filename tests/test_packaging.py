@@ -39,9 +39,10 @@ def test_wheel_ships_templates_static_files_migrations_and_bookmarklet(installed
     import zipfile
     _, wheel = installed
     names = zipfile.ZipFile(wheel).namelist()
-    for expected in ("trialbuzz/templates/home.html", "trialbuzz/static/trialbuzz.css",
-                     "trialbuzz/migrations/env.py", "trialbuzz/migrations/versions/0001_initial.py",
-                     "trialbuzz/bookmarklet/__init__.py"):
+    for expected in ("trialbuzz/web/templates/home.html", "trialbuzz/web/static/trialbuzz.css",
+                     "trialbuzz/storage/migrations/env.py",
+                     "trialbuzz/storage/migrations/versions/0005_work.py",
+                     "trialbuzz/jobs/engine.py", "trialbuzz/bookmarklet/__init__.py"):
         assert expected in names
     assert not any(name.startswith(("server/", "tests/")) for name in names)
 

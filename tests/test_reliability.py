@@ -95,7 +95,8 @@ def test_each_sources_rate_limit_holds_under_100_concurrent_lookups(make_app, fa
     fake.route("/api/v2/studies/{nct_id}", lambda request, nct_id: Reply.json(
         study(nct_id, title=f"Trial {nct_id}")))
     app = make_app(SOURCE_RATES={sid: f"{n}/second" for sid, n in RATES.items()},
-                   SOURCE_DEADLINE=60, COLD_WAIT=60, HARVEST_THREADS=16)
+                   SOURCE_DEADLINE=60, COLD_WAIT=60, HARVEST_THREADS=16, COLD_WAITERS=100,
+                   WORKER_THREADS=16)
     client = app.test_client()
     ids = [f"NCT{n:08d}" for n in range(1, 101)]
     barrier = threading.Barrier(len(ids))

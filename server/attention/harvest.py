@@ -1,4 +1,5 @@
-"""Refreshing a trial's attention: sources run concurrently with a deadline, one refresh per trial at a time."""
+"""Refreshing a trial's attention: sources run concurrently, each within the deadline; what
+each finds is stored as it arrives. Refreshes run as jobs (see trialbuzz.jobs)."""
 
 import logging
 import time
@@ -14,9 +15,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from trialbuzz import strictjson
 from trialbuzz.attention.score import summarize
 from trialbuzz.attention.sources.base import storable
-from trialbuzz.clock import utcnow
+from trialbuzz.clock import aware, utcnow
 from trialbuzz.errors import TrialbuzzError, UpstreamTimeout
-from trialbuzz.singleflight import SingleFlight
 from trialbuzz.storage.models import Mention as MentionRow
 from trialbuzz.storage.models import SourceCheck, Trial
 
@@ -50,15 +50,11 @@ class Harvester:
         self.sources = list(sources)
         self.deadline = settings["SOURCE_DEADLINE"]
         self.freshness = timedelta(seconds=settings["FRESHNESS"])
+        self.retry = timedelta(seconds=settings["SOURCE_RETRY"])
         self.weights = settings["SCORE_WEIGHTS"]
         self.clock = clock
         self._calls = ThreadPoolExecutor(settings["HARVEST_THREADS"],
                                          thread_name_prefix="trialbuzz-source")
-        # Refreshes wait on source calls, so they get threads of their own: sharing one pool
-        # could fill it with waiting refreshes and leave no thread to make the calls.
-        self._refreshes = ThreadPoolExecutor(max(2, settings["HARVEST_THREADS"] // 2),
-                                             thread_name_prefix="trialbuzz-refresh")
-        self._flights = SingleFlight()
         # Called with a trial's ID whenever what is stored for it changes (caches listen).
         self.listeners = []
 
@@ -72,30 +68,20 @@ class Harvester:
         harvested = self.harvested_at(nct_id)
         return harvested is not None and self.clock() - harvested <= self.freshness
 
-    def refresh(self, trial, wait_for_it=True, force=False, timeout=None):
-        """Refresh `trial`, joining a refresh under way; wait at most `timeout` s if asked to."""
-        future = self._flights.submit(trial.nct_id, self._refreshes, self._run, trial, force)
-        future.add_done_callback(_log_failure)
-        if wait_for_it:
-            try:
-                future.result(timeout=timeout)
-            except FutureTimeout:
-                # The refresh goes on; what it stored so far is served meanwhile.
-                pass
-        return future
-
-    def in_flight(self, nct_id):
-        """Whether a refresh of `nct_id` is under way."""
-        return self._flights.in_flight(nct_id)
-
-    def _run(self, trial, force=False):
-        """Run every source for `trial` within the deadline, then store the outcomes."""
+    def run(self, trial, force=False):
+        """Run every source for `trial` within the deadline, then store the outcomes. A trial
+        harvested within the freshness window is left alone unless `force`, but for its failed
+        sources whose retry is due: those alone run again."""
+        sources, partial = self.sources, False
         if not force and self.is_fresh(trial.nct_id):
+            due = self.retry_due(trial.nct_id)
             # A refresh that finished just before this one was asked for did the work.
-            return []
+            if not due:
+                return []
+            sources, partial = [s for s in self.sources if s.id in due], True
         deadline = time.monotonic() + self.deadline
         futures = {self._calls.submit(self._call, source, trial, deadline): source
-                   for source in self.sources}
+                   for source in sources}
         # A trial seen for the first time gets its summary after each source, so that a
         # reader who stops waiting sees what the fast sources found.
         progressive = self.harvested_at(trial.nct_id) is None
@@ -112,8 +98,42 @@ class Harvester:
         for future in futures:
             # A call still running goes on in its thread, but what it finds is not used.
             future.cancel()
-        self.store(trial.nct_id, late, finish=True, summarize=True)
+        # Sources tried again alone do not make the whole harvest newer.
+        self.store(trial.nct_id, late, finish=not partial, summarize=True)
         return outcomes + late
+
+    def failing(self, nct_id):
+        """{source id: (failures in a row, first of them, latest)} of the sources whose latest
+        check of `nct_id` failed."""
+        with self.db.session() as session:
+            checks = session.execute(
+                select(SourceCheck.source, SourceCheck.status, SourceCheck.checked_at)
+                .where(SourceCheck.nct_id == nct_id)
+                .order_by(SourceCheck.checked_at.desc(), SourceCheck.id.desc())).all()
+        failing, ended = {}, set()
+        for source, status, checked_at in checks:
+            if source in ended:
+                continue
+            if status == "ok":
+                ended.add(source)
+                continue
+            count, _, latest = failing.get(source, (0, None, checked_at))
+            failing[source] = (count + 1, aware(checked_at), latest and aware(latest))
+        return failing
+
+    def retry_at(self, failures, latest):
+        """When a source that failed `failures` times in a row, lastly at `latest`, is tried
+        again: SOURCE_RETRY after, doubling with each failure, at most FRESHNESS."""
+        wait = min(self.retry.total_seconds() * 2 ** (failures - 1),
+                   self.freshness.total_seconds())
+        return latest + timedelta(seconds=wait)
+
+    def retry_due(self, nct_id):
+        """The enabled sources of `nct_id` that failed and whose retry is due now."""
+        enabled = {source.id for source in self.sources}
+        now = self.clock()
+        return {source for source, (count, _, latest) in self.failing(nct_id).items()
+                if source in enabled and self.retry_at(count, latest) <= now}
 
     def _store_safely(self, nct_id, outcomes, **options):
         """Store one source's outcome; a failure is logged and the other sources go on."""
@@ -181,14 +201,6 @@ def _storable(summary):
         return strictjson.loads(strictjson.dumps(summary))
     except (TypeError, ValueError):
         return None
-
-
-def _log_failure(future):
-    """A refresh nobody waits for still reports its failure, in the log (once)."""
-    if future.cancelled() or future.exception() is None or getattr(future, "logged", False):
-        return
-    future.logged = True
-    log.error("a refresh failed", exc_info=future.exception())
 
 
 def _unique(mentions):

@@ -1,4 +1,5 @@
-"""Trial documents with their attention: served from the store, refreshed when cold or stale."""
+"""Trial documents with their attention: served from the store; refreshes, when a trial is
+cold or stale, are queued as jobs and waited for a bounded time, never run here."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,7 +12,7 @@ from trialbuzz.attention.doccache import DocumentCache, approximate_size
 from trialbuzz.attention.document import links, trial_fields
 from trialbuzz.attention.sources.base import KINDS
 from trialbuzz.clock import aware, utcnow
-from trialbuzz.errors import TrialbuzzError
+from trialbuzz.errors import Pending, TrialbuzzError
 from trialbuzz.storage.models import Mention, SourceCheck, Trial
 
 COMPACT_MENTIONS = 5
@@ -28,12 +29,14 @@ class Page:
 
 
 class AttentionService:
-    """Builds trial documents, refreshing attention cold (waiting) or stale (in the background)."""
+    """Builds trial documents; a cold trial's refresh is queued and waited for (at most
+    COLD_WAIT), a stale one's queued while the stored document is served."""
 
-    def __init__(self, db, trials, harvester, settings, clock=utcnow):
+    def __init__(self, db, trials, harvester, jobs, settings, clock=utcnow):
         self.db = db
         self.trials = trials
         self.harvester = harvester
+        self.jobs = jobs
         self.settings = settings
         self.freshness = timedelta(seconds=settings["FRESHNESS"])
         self.cold_wait = settings["COLD_WAIT"]
@@ -45,16 +48,28 @@ class AttentionService:
         trials.listeners.append(self.cache.invalidate)
 
     def ensure(self, nct_id, refresh=False, wait=True):
-        """The trial record, with its attention harvested: now if cold (waiting at most
-        COLD_WAIT), in the background if stale."""
-        trial = self.trials.get(nct_id, refresh=refresh)
-        harvested = trial.harvested_at
-        if refresh or harvested is None:
-            self.harvester.refresh(trial, wait_for_it=wait, force=refresh,
-                                   timeout=self.cold_wait)
-        elif self.clock() - harvested > self.freshness:
-            self.harvester.refresh(trial, wait_for_it=False)
+        """The stored trial record, its refresh queued when cold, stale or asked for; a cold one
+        is waited for (at most COLD_WAIT). Raises Pending while the registry record is unknown,
+        and the error of a refresh that failed without one (TrialNotFound, the registry down)."""
+        requested = nctid.require(nct_id)
+        trial = self.trials.stored(requested)
+        key = trial.nct_id if trial is not None else requested
+        cold = trial is None or trial.harvested_at is None
+        if refresh or cold or trial.stale or self._harvest_stale(trial.harvested_at):
+            self.jobs.request(key, force=refresh)
+        self.jobs.viewed(key)
+        if wait and (cold or refresh):
+            self.jobs.wait(key, self.cold_wait)
+            trial = self.trials.stored(requested)
+        if trial is None:
+            status = self.jobs.status(key)
+            if status.error is not None:
+                raise status.error
+            raise Pending(requested)
         return trial
+
+    def _harvest_stale(self, harvested):
+        return harvested is not None and self.clock() - harvested > self.freshness
 
     def is_cold(self, nct_id):
         """Whether showing `nct_id` needs upstream calls now: never fetched or never harvested."""
@@ -74,7 +89,8 @@ class AttentionService:
         trial = self.ensure(nct_id, refresh=refresh)
         generation = self.cache.generation(trial.nct_id)
         document, harvested = self._document(trial, page)
-        if not trial.stale and harvested is not None:
+        # A document still collecting changes with every source that reports: never cached.
+        if not trial.stale and harvested is not None and document["state"] == "complete":
             self.cache.put(key, trial.nct_id, (document, trial, harvested), generation,
                            size=approximate_size((document, trial.record)))
             self.cache.put(("warm", key[0]), trial.nct_id, True, generation)
@@ -83,12 +99,16 @@ class AttentionService:
     def compact(self, nct_id, base_url, wait=True):
         """The short document the bookmarklet and embeds show; None while a cold refresh runs."""
         if not wait and self.is_cold(nct_id):
-            self.ensure(nct_id, wait=False)
+            try:
+                self.ensure(nct_id, wait=False)
+            except Pending:
+                pass
             return None
         full = self.document(nct_id, base_url, page=Page(limit=COMPACT_MENTIONS))
         keep = ("nct_id", "requested_id", "title", "acronym", "status", "phases", "has_results",
                 "url", "score", "counts", "kinds", "publications", "mentions", "mentions_total",
-                "sources", "altmetric", "updated_at", "stale", "details_url", "badge_url")
+                "sources", "altmetric", "updated_at", "stale", "state", "details_url",
+                "badge_url")
         return {name: full[name] for name in keep if name in full}
 
     def _from_cache(self, key, base_url):
@@ -102,15 +122,15 @@ class AttentionService:
         if now - trial.fetched_at > self.trials.freshness:
             return None
         if now - harvested > self.freshness:
-            self.harvester.refresh(trial, wait_for_it=False)
+            self.jobs.request(trial.nct_id)
+        self.jobs.viewed(trial.nct_id)
         # A shallow copy: the mentions list is shared, never copied per request.
         return {**document, "stale": self._stale(trial, harvested),
                 **links(trial.nct_id, base_url)}
 
     def _stale(self, trial, harvested):
-        """Whether a document shows old figures: old registry copy or attention, or a refresh on."""
-        return (trial.stale or harvested is None or self.clock() - harvested > self.freshness
-                or self.harvester.in_flight(trial.nct_id))
+        """Whether a document shows old figures: an old registry copy or old attention."""
+        return trial.stale or harvested is None or self.clock() - harvested > self.freshness
 
     def badge_payload(self, primary, nct_ids, base_url):
         """The bookmarklet payload: the primary trial in full, others if already known."""
@@ -118,12 +138,15 @@ class AttentionService:
         for nct_id in nct_ids[:MAX_TRIALS_PER_BADGE]:
             try:
                 compact = self.compact(nct_id, base_url, wait=nct_id == primary)
+            except Pending:
+                compact = None
             except TrialbuzzError as exc:
                 trials.append({"nct_id": nct_id, "error": {"code": exc.code,
                                                            "message": exc.message}})
                 continue
             if compact is None:
-                compact = {"nct_id": nct_id, "pending": True, **links(nct_id, base_url)}
+                compact = {"nct_id": nct_id, "pending": True, "state": "pending",
+                           **links(nct_id, base_url)}
             trials.append(compact)
         return {"primary": primary, "nct_ids": nct_ids[:MAX_TRIALS_PER_BADGE], "trials": trials}
 
@@ -145,7 +168,7 @@ class AttentionService:
             "counts": counts,
             "kinds": summary.get("kinds", dict.fromkeys(KINDS, 0)),
             "history": summary.get("history", {}),
-            "sources": self._sources(checks, counts),
+            "sources": self._sources(checks, counts, self.harvester.failing(trial.nct_id)),
             "publications": summary.get("publications", {"total": 0, "results": 0,
                                                          "preprints": 0}),
             "mentions": [_mention(m, papers.get(str(m.id))) for m in mentions],
@@ -153,11 +176,15 @@ class AttentionService:
             "altmetric": _altmetric(checks.get("altmetric")),
             "updated_at": (harvested_at or trial.fetched_at).isoformat(),
             "stale": self._stale(trial, harvested_at),
+            # Collecting while the trial's refresh is queued or under way, or before its first.
+            "state": ("collecting" if harvested_at is None or self.jobs.status(trial.nct_id).active
+                      else "complete"),
         })
         return document, harvested_at
 
-    def _sources(self, checks, counts):
-        """Every registered source with its status, count, last check and error."""
+    def _sources(self, checks, counts, failing):
+        """Every registered source with its status, count, last check and error; a failing one
+        also says since when, and when it is tried again."""
         listed = []
         for source_class in source_registry.REGISTRY:
             check = checks.get(source_class.id)
@@ -170,6 +197,10 @@ class AttentionService:
                      "skipped": check.skipped if check and not idle else 0}
             if source_class.experimental:
                 entry["experimental"] = True
+            if source_class.id in failing and not idle:
+                count, since, latest = failing[source_class.id]
+                entry["failing_since"] = since.isoformat()
+                entry["retry_at"] = self.harvester.retry_at(count, latest).isoformat()
             listed.append(entry)
         return listed
 

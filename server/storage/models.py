@@ -1,8 +1,9 @@
-"""Database tables: trials, their alias IDs, mentions and source checks."""
+"""Database tables: trials, their alias IDs, mentions, source checks and the work on them."""
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime as SqlDateTime
 from sqlalchemy.types import TypeDecorator
@@ -109,3 +110,35 @@ class SourceCheck(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # What a source reports beside mentions (Altmetric's score and counts).
     summary: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Work(Base):
+    """The refresh of one trial ID: whether it is due, queued or under way, and how it ended.
+
+    The queue carries the jobs; this row is the truth about them, shared by every process, so
+    a refresh is queued once however many requests ask, and one whose worker died is found.
+    """
+
+    __tablename__ = "work"
+    __table_args__ = (Index("ix_work_state_lease", "state", "lease_until"),)
+
+    # The ID as asked (an alias stays an alias until the registry's answer says where it goes).
+    nct_id: Mapped[str] = mapped_column(String(11), primary_key=True)
+    # queued, running, done or failed.
+    state: Mapped[str] = mapped_column(String(8), nullable=False)
+    force: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A running refresh whose lease has passed lost its worker: it is queued again.
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Why the last refresh failed (the error code and message of the TrialbuzzError).
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_status: Mapped[int | None] = mapped_column(Integer)
+    error_retry_after: Mapped[int | None] = mapped_column(Integer)
+    # When a reader last asked for the trial, and how often: the schedule refreshes the
+    # trials people look at before they go stale, the most viewed first.
+    viewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    views: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

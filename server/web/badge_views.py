@@ -10,7 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from trialbuzz import nctid, strictjson
 from trialbuzz.attention.service import Page
-from trialbuzz.errors import BadRequest, TrialbuzzError, TrialNotFound
+from trialbuzz.errors import BadRequest, Pending, TrialbuzzError, TrialNotFound
 from trialbuzz.state import base_url, state
 from trialbuzz.web import badge_data, badges, ratelimits
 from trialbuzz.web.handlers import error_response
@@ -18,7 +18,6 @@ from trialbuzz.web.handlers import error_response
 bp = Blueprint("badges", __name__)
 
 MAX_EMBED_IDS = 50
-POLL_SECONDS = 0.05
 # Every listed mention, so that the compatible endpoint can count accounts and dates.
 COMPAT_MENTIONS = 10_000
 FRESH_IMAGE = "public, max-age=3600"
@@ -92,7 +91,10 @@ def rate_limited(error):
 def _compact(nct_id):
     """The compact document, awaiting a new trial's first harvest for up to COLD_WAIT seconds;
     and whether that harvest has finished (else the document shows what came in so far)."""
-    compact = state().attention.compact(nct_id, base_url(), wait=True)
+    try:
+        compact = state().attention.compact(nct_id, base_url(), wait=True)
+    except Pending:
+        return None, False  # the registry record is still on its way: a pending badge
     return compact, not state().attention.is_cold(nct_id)
 
 
@@ -155,28 +157,27 @@ def embed_batch():
 def _compacts(ids):
     """Compact documents of `ids`: cold ones are harvested together, waiting a bounded time."""
     attention = state().attention
-    known = {}
-    cold = []
-    for nct_id in ids:
+
+    def compact(nct_id):
+        """The compact document, None while cold, or the error it came to."""
         try:
-            known[nct_id] = attention.compact(nct_id, base_url(), wait=False)
+            return attention.compact(nct_id, base_url(), wait=False)
         except TrialbuzzError as exc:
-            known[nct_id] = {"nct_id": nct_id,
-                             "error": {"code": exc.code, "message": exc.message}}
-            continue
-        if known[nct_id] is None:
-            cold.append(nct_id)
+            return {"nct_id": nct_id, "error": {"code": exc.code, "message": exc.message}}
+
+    known = {nct_id: compact(nct_id) for nct_id in ids}
+    cold = [nct_id for nct_id in ids if known[nct_id] is None]
     if cold:
         # compact() started each refresh and they run side by side; watch them finish.
         settings = state().settings
         deadline = time.monotonic() + settings["COLD_WAIT"]
-        running = [state().trials.canonical_id(nct_id) for nct_id in cold]
-        while running and time.monotonic() < deadline:
-            time.sleep(POLL_SECONDS)
-            running = [nct_id for nct_id in running if state().harvester.in_flight(nct_id)]
         for nct_id in cold:
-            known[nct_id] = attention.compact(nct_id, base_url(), wait=False) or \
-                {"nct_id": nct_id, "pending": True}
+            # The refreshes run side by side in the workers: the waits overlap.
+            state().jobs.wait(state().trials.canonical_id(nct_id),
+                              max(0.0, deadline - time.monotonic()))
+        for nct_id in cold:
+            known[nct_id] = compact(nct_id) or {"nct_id": nct_id, "pending": True,
+                                                "state": "pending"}
     return [known[nct_id] for nct_id in ids]
 
 

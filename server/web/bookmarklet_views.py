@@ -4,7 +4,7 @@ from flask import Blueprint, Response, render_template, request
 
 from trialbuzz import nctid
 from trialbuzz.attention.service import MAX_TRIALS_PER_BADGE
-from trialbuzz.errors import UpstreamError
+from trialbuzz.errors import Pending, UpstreamError
 from trialbuzz.state import base_url, state
 from trialbuzz.web import bookmarklet_code
 from trialbuzz.web.assets import IMMUTABLE
@@ -72,8 +72,8 @@ def demo_study(nct_id):
     """A page shaped like a study page on ClinicalTrials.gov, marked as a demo, to try it on."""
     nct_id = nctid.require(nct_id)
     try:
-        record = state().trials.get(nct_id).record
-    except UpstreamError:
+        record = state().attention.ensure(nct_id).record
+    except (UpstreamError, Pending):
         # The demo is about the bookmarklet: without the registry it still names the trial.
         record = {}
     return render_template("demo_study.html", nct_id=nct_id, record=record)

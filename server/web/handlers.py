@@ -5,7 +5,7 @@ import logging
 from flask import jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from trialbuzz.errors import TrialbuzzError
+from trialbuzz.errors import Pending, TrialbuzzError
 from trialbuzz.web import ratelimits
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,20 @@ def error_response(status, code, message, retry_after=None):
 
 def register(app):
     """Install the error handlers on `app`."""
+
+    @app.errorhandler(Pending)
+    def handle_pending(error):
+        """Not an error: the trial's first lookup is under way; JSON says so, a page waits."""
+        if wants_json():
+            response = jsonify({"nct_id": error.nct_id, "state": "pending",
+                                "message": error.message})
+        else:
+            response = make_response(render_template("pending.html", nct_id=error.nct_id,
+                                                     message=error.message))
+        response.status_code = 202
+        response.headers["Retry-After"] = str(error.retry_after)
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @app.errorhandler(TrialbuzzError)
     def handle_trialbuzz_error(error):

@@ -73,8 +73,8 @@ SCHEMAS = {
     "Trial": {"type": "object",
               "required": ["nct_id", "title", "status", "phases", "has_results", "url",
                            "score", "counts", "kinds", "history", "sources", "publications",
-                           "mentions", "altmetric", "updated_at", "stale", "details_url",
-                           "badge_url"],
+                           "mentions", "altmetric", "updated_at", "stale", "state",
+                           "details_url", "badge_url"],
               "properties": {
                   "nct_id": {"type": "string", "pattern": "^NCT[0-9]{8}$"},
                   "requested_id": {"type": "string"},
@@ -94,7 +94,13 @@ SCHEMAS = {
                   "mentions_total": {"type": "integer"},
                   "altmetric": {"type": ["object", "null"]},
                   "updated_at": {"type": "string"}, "stale": {"type": "boolean"},
+                  "state": {"enum": ["collecting", "complete"], "description":
+                            "collecting while sources are still out, complete once all "
+                            "have reported"},
                   "details_url": {"type": "string"}, "badge_url": {"type": "string"}}},
+    "Pending": {"type": "object", "required": ["nct_id", "state", "message"],
+                "properties": {"nct_id": {"type": "string"}, "state": {"const": "pending"},
+                               "message": {"type": "string"}}},
     "Shields": {"type": "object", "required": ["schemaVersion", "label", "message"],
                 "properties": {"schemaVersion": {"const": 1}, "label": {"type": "string"},
                                "message": {"type": "string", "minLength": 1},
@@ -140,6 +146,8 @@ PATHS = {
                                                  "maximum": 10_000_000}),
                        _param("kind", schema={"enum": [*KINDS, "link"]})],
         "responses": {"200": _json(_ref("Trial"), "The trial and its attention"),
+                      "202": _json(_ref("Pending"), "The registry record is still being "
+                                   "fetched: ask again after Retry-After seconds"),
                       "304": {"description": "Not modified (ETag)"},
                       **_errors(400, 404, 429, 502, 503, 504)}}},
     "/api/v1/badge": {"get": {
@@ -173,6 +181,8 @@ PATHS = {
         "responses": {"200": {"description": "Counts in Altmetric's shape", "content": {
                           "application/json": {"schema": _ref("AltmetricCounts")},
                           "application/javascript": {"schema": {"type": "string"}}}},
+                      "202": _json(_ref("Pending"), "The registry record is still being "
+                                   "fetched: ask again after Retry-After seconds"),
                       "304": {"description": "Not modified (ETag)"},
                       "404": {"description": "No attention (plain text, as Altmetric answers)",
                               "content": {"text/plain": {"schema": {"type": "string"}},
