@@ -54,8 +54,12 @@ DEFAULTS = {
     # a batch counts each of its new trials); a `limits` string, or empty to turn them off.
     # The minute's budget admits the largest request, an embed batch of 50 new trials.
     "CLIENT_UPSTREAM_LIMIT": "60/minute;600/hour",
-    # Where those limits are counted: memory (one process) or a Redis URL (several).
+    # Where those limits are counted: memory (one process) or a Redis URL (several); left at
+    # memory, REDIS_URL is used when that is set.
     "RATE_LIMIT_STORAGE_URL": "memory://",
+    # A Redis URL shared by every process of one deployment (sources' paces, per-client limits,
+    # document cache invalidation); empty keeps all of it in each process's memory.
+    "REDIS_URL": "",
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted.
     "TRUSTED_PROXIES": 0,
     # How far back GDELT looks (it keeps about three months of news).
