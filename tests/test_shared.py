@@ -1,4 +1,5 @@
-"""Processes of one deployment sharing a Redis: sources' paces, per-client limits.
+"""Processes of one deployment sharing a Redis: sources' paces, per-client limits, document
+cache invalidation; and what a Redis that goes away leaves working.
 
 Two apps built on one database and one Redis stand in for two processes, except where the
 state lives in a module (Flask-Limiter's): there, two real server processes."""
@@ -94,6 +95,54 @@ def test_the_per_client_limit_is_one_budget_across_processes(tmp_path, fake, red
         refused = requests.get(f"{second}/api/v1/trials/NCT00000003", timeout=30)
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "rate_limited"
+
+
+def test_a_change_seen_by_one_process_rebuilds_the_others_document(deployment, fake, ctgov):
+    upstreams.install(fake)
+    first, second = deployment(), deployment()
+    before = second.test_client().get(f"/api/v1/trials/{NCT}").get_json()
+    assert first.test_client().get(f"/api/v1/trials/{NCT}").get_json()["title"] == \
+        before["title"]
+    ctgov.add(study(NCT, title="A title changed in the registry"))
+    assert first.test_client().get(f"/api/v1/trials/{NCT}?refresh=1").get_json()["title"] == \
+        "A title changed in the registry"
+    # The second process cached its document for DOCUMENT_CACHE_SECONDS (30 s).
+    changed = time.monotonic()
+    while second.test_client().get(f"/api/v1/trials/{NCT}").get_json()["title"] != \
+            "A title changed in the registry":
+        assert time.monotonic() - changed < 3, "the second process kept its old document"
+        time.sleep(0.1)
+
+
+PER_TRIAL_ROUTES = (f"/api/v1/trials/{NCT}", f"/trial/{NCT}", f"/badge/{NCT}.svg",
+                    f"/api/v1/shields/{NCT}.json", f"/v1/nct_id/{NCT}",
+                    f"/trial/{NCT}/mentions.json", f"/api/v1/badges?ids={NCT}")
+
+
+def test_cached_documents_are_served_while_redis_is_down(deployment, fake, ctgov, redis_url):
+    upstreams.install(fake)
+    app = deployment(CTGOV_RATE="100/second", SOURCE_RATES={"*": "100/second"})
+    client = app.test_client()
+    warm = {route: client.get(route) for route in PER_TRIAL_ROUTES}
+    assert {route: r.status_code for route, r in warm.items()} == \
+        {route: 200 for route in PER_TRIAL_ROUTES}
+    cache = app.extensions["trialbuzz"].attention.cache
+    redis_url.stop()
+    time.sleep(cache.generations.ttl + 0.1)   # past the generations read while warming
+    for route in PER_TRIAL_ROUTES:
+        started = time.monotonic()
+        response = client.get(route)
+        assert (route, response.status_code) == (route, 200)
+        assert time.monotonic() - started < 2, route
+    assert client.get(PER_TRIAL_ROUTES[0]).get_json() == warm[PER_TRIAL_ROUTES[0]].get_json()
+    # A trial never seen needs the registry, whose shared pace cannot be read: a clear 503.
+    cold = client.get("/api/v1/trials/NCT00000009")
+    assert cold.status_code == 503
+    assert cold.get_json()["error"]["code"] == "upstream_unavailable"
+    # This process's own changes still reach its cache.
+    generation = cache.generation(NCT)
+    cache.invalidate(NCT)
+    assert cache.generation(NCT) != generation
 
 
 @pytest.mark.parametrize("redis_url, storage_url, counted_in", [
