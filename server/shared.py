@@ -11,11 +11,21 @@ def namespace(settings):
     return f"trialbuzz:{digest}:"
 
 
+def require_redis():
+    """The redis client library, or a clear error naming the extra that installs it."""
+    try:
+        import redis
+    except ImportError:
+        raise RuntimeError("REDIS_URL is set but the redis library is missing: "
+                           "pip install 'trialbuzz[redis]'") from None
+    return redis
+
+
 def client_options():
     """Options of every Redis connection: a Redis that is down fails a call within about a
     second instead of holding a request through redis-py's default ten retries."""
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
+    redis = require_redis()
+    NoBackoff, Retry = redis.backoff.NoBackoff, redis.retry.Retry
 
     # One immediate retry: a pooled connection closed by a Redis restart is reopened.
     return {"socket_connect_timeout": 1.0, "socket_timeout": 1.0, "retry": Retry(NoBackoff(), 1)}
@@ -30,9 +40,7 @@ def connect(settings):
     """A Redis client for REDIS_URL, or None when it is empty (everything stays in memory)."""
     if not settings.get("REDIS_URL"):
         return None
-    import redis
-
-    return redis.Redis.from_url(settings["REDIS_URL"], **client_options())
+    return require_redis().Redis.from_url(settings["REDIS_URL"], **client_options())
 
 
 def pace_storage(settings):

@@ -21,8 +21,9 @@ from trialbuzz.errors import UpstreamUnavailable
 from trialbuzz.storage.db import get_db
 
 NCT = "NCT04280705"
-# The fake records an arrival a little after the pace admitted the call.
-TOLERANCE = 0.05
+# The fake records an arrival a little after the pace admitted the call, later on a busy
+# machine (about 10 ms seen here); calls of processes pacing alone come together at once.
+TOLERANCE = 0.15
 
 
 @pytest.fixture
@@ -167,3 +168,10 @@ def test_each_deployment_has_its_own_keys_and_no_password_shows_in_them():
     assert one == shared.namespace({"DATABASE_URL": "postgresql://app:s3cret@127.0.0.1/one"})
     assert one != shared.namespace({"DATABASE_URL": "postgresql://app:s3cret@127.0.0.1/two"})
     assert "s3cret" not in one and "127.0.0.1" not in one
+
+
+def test_only_redis_url_needs_the_redis_library(tmp_path, fake, monkeypatch):
+    monkeypatch.setitem(sys.modules, "redis", None)   # as where the redis extra is not installed
+    create_app(app_config(tmp_path, fake.url))
+    with pytest.raises(RuntimeError, match=r"pip install 'trialbuzz\[redis\]'"):
+        create_app(app_config(tmp_path, fake.url, REDIS_URL="redis://127.0.0.1:6379/0"))
