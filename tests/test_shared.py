@@ -146,16 +146,16 @@ def test_cached_documents_are_served_while_redis_is_down(deployment, fake, ctgov
     assert cache.generation(NCT) != generation
 
 
-@pytest.mark.parametrize("redis_url, storage_url, counted_in", [
+@pytest.mark.parametrize("redis_setting, storage_url, counted_in", [
     ("", "memory://", "memory://"),
     ("redis://127.0.0.1:6379/0", "memory://", "redis://127.0.0.1:6379/0"),
     ("redis://127.0.0.1:6379/0", "", "redis://127.0.0.1:6379/0"),
     ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6380/1", "redis://127.0.0.1:6380/1"),
     ("", "redis://127.0.0.1:6380/1", "redis://127.0.0.1:6380/1"),
 ])
-def test_client_limits_are_counted_in_redis_url_unless_told_otherwise(redis_url, storage_url,
-                                                                     counted_in):
-    settings = {"REDIS_URL": redis_url, "RATE_LIMIT_STORAGE_URL": storage_url,
+def test_client_limits_are_counted_in_redis_url_unless_told_otherwise(redis_setting,
+                                                                     storage_url, counted_in):
+    settings = {"REDIS_URL": redis_setting, "RATE_LIMIT_STORAGE_URL": storage_url,
                 "DATABASE_URL": "sqlite:///x"}
     url, options = shared.client_limit_storage(settings)
     assert url == counted_in
