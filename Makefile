@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test browser clean
+.PHONY: run test install install-test services browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,17 +28,23 @@ run: install
 	$(BIN)/trialbuzz init-db
 	$(BIN)/trialbuzz serve --host $(HOST) --port $(PORT)
 
-# Debian's Chromium for the browser tests, when it is missing and apt can install it.
-browser:
-	@if [ -x /usr/bin/chromium ]; then :; \
+# Debian's Chromium (browser tests) and redis-server (tests of state shared across processes),
+# whichever is missing, when apt can install them; one apt-get update for both.
+services:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	if [ -z "$$missing" ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  echo "installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  echo "installing Debian's$$missing for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
-	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	else echo "chromium is missing and apt is not usable: browser tests will be skipped"; fi
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "$$missing missing and apt is not usable: the tests needing them will be skipped"; fi
 
-test: install-test browser
+browser: services
+
+test: install-test services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

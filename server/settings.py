@@ -54,7 +54,8 @@ DEFAULTS = {
     # a batch counts each of its new trials); a `limits` string, or empty to turn them off.
     # The minute's budget admits the largest request, an embed batch of 50 new trials.
     "CLIENT_UPSTREAM_LIMIT": "60/minute;600/hour",
-    # Where those limits are counted: memory (one process) or a Redis URL (several).
+    # Where those limits are counted: memory (one process) or a Redis URL (several); left at
+    # memory, REDIS_URL is used when that is set.
     "RATE_LIMIT_STORAGE_URL": "memory://",
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted.
     "TRUSTED_PROXIES": 0,
@@ -65,8 +66,9 @@ DEFAULTS = {
     # Requests waiting on cold trials at once (each holds a server thread); the others answer
     # at once with what is known.
     "COLD_WAITERS": 8,
-    # The task engine: Redis (queue, and paces, limits and caches shared by every process) when
-    # set, else a SQLite queue beside the database; jobs run in the server's own threads unless
+    # A Redis URL shared by every process of one deployment: the job queue, sources' paces,
+    # per-client limits, document cache invalidation. Empty: a SQLite queue beside the database
+    # and the rest in each process's memory. Jobs run in the server's own threads unless
     # EMBEDDED_WORKER is off (then `trialbuzz worker` processes run them).
     "REDIS_URL": "",
     "EMBEDDED_WORKER": True,

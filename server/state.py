@@ -2,6 +2,7 @@
 
 from flask import current_app, request
 
+from trialbuzz import shared
 from trialbuzz.attention import sources
 from trialbuzz.attention.harvest import Harvester
 from trialbuzz.attention.service import AttentionService
@@ -25,10 +26,13 @@ class AppState:
         settings = app.config
         self.settings = settings
         self.db = get_db(app)
+        # Every upstream's pace: in Redis when REDIS_URL is set, so processes share it.
+        pace = shared.pace_storage(settings)
         self.ctgov = CtGovClient(Upstream("ClinicalTrials.gov", settings["CTGOV_URL"], settings,
-                                          rate=settings["CTGOV_RATE"]))
+                                          rate=settings["CTGOV_RATE"], storage=pace,
+                                          key="registry"))
         self.trials = TrialService(self.db, self.ctgov, settings["TRIAL_FRESHNESS"])
-        self.harvester = Harvester(self.db, sources.build(settings), settings)
+        self.harvester = Harvester(self.db, sources.build(settings, storage=pace), settings)
         # The registry gets the same time as each attention source.
         self.registry_deadline = settings["SOURCE_DEADLINE"]
         self.work = WorkBook(self.db, lease_seconds=settings["WORK_LEASE"],

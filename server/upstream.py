@@ -8,6 +8,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from limits import parse as parse_rate
+from limits.errors import StorageError
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from requests.adapters import HTTPAdapter
@@ -99,7 +100,8 @@ def user_agent(contact):
 
 
 class RateLimit:
-    """A rate shared by every thread of the process (`limits` moving window; Redis can back it)."""
+    """A rate shared by every thread of the process, or by every process when `storage` is
+    shared (`limits` moving window; with Redis storage, a StorageError when it is down)."""
 
     def __init__(self, rate, key, storage=None):
         self.item = parse_rate(rate) if rate else None
@@ -159,12 +161,13 @@ class Upstream:
     """One upstream service: a base URL, one Session with retries, and its own rate limit."""
 
     def __init__(self, name, base_url, settings, rate=None, storage=None,
-                 retry_statuses=RETRY_STATUSES):
+                 retry_statuses=RETRY_STATUSES, key=None):
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.timeout = (settings["UPSTREAM_CONNECT_TIMEOUT"], settings["UPSTREAM_READ_TIMEOUT"])
         self.max_bytes = settings["UPSTREAM_MAX_BYTES"]
-        self.rate = RateLimit(rate, key=name, storage=storage)
+        # The pace's key in a storage shared by several upstreams (a source's id).
+        self.rate = RateLimit(rate, key=key or name, storage=storage)
         retry = CappedRetry(
             total=settings["UPSTREAM_RETRIES"], connect=settings["UPSTREAM_RETRIES"],
             read=1, status=settings["UPSTREAM_RETRIES"],
@@ -183,7 +186,13 @@ class Upstream:
     def get(self, path_or_url, params=None, deadline=None, **kwargs):
         """GET a path under the base URL (or an absolute URL); map network failures to our errors."""
         url = path_or_url if "://" in path_or_url else self.base_url + path_or_url
-        if not self.rate.wait(deadline):
+        try:
+            paced = self.rate.wait(deadline)
+        except StorageError as exc:
+            # Without the shared pace no process may call: together they would exceed it.
+            raise UpstreamUnavailable(f"{self.name}: the pace shared with other processes "
+                                      "cannot be read (Redis is unreachable)") from exc
+        if not paced:
             raise UpstreamUnavailable(f"{self.name}: our own rate limit leaves no room before "
                                       "the deadline", code="rate_limited")
         timeout = self.timeout

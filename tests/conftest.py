@@ -7,6 +7,7 @@ import pytest
 
 from fakeupstream import FakeUpstream, Reply
 from records import study
+from services import postgres_database, postgres_url, redis_url  # noqa: F401 - fixtures
 from trialbuzz import create_app, settings
 from trialbuzz.storage.db import get_db
 

@@ -4,7 +4,7 @@ stay within their bounds whatever clients ask for."""
 import time
 
 import upstreams
-from trialbuzz.attention.doccache import DocumentCache, approximate_size
+from trialbuzz.attention.doccache import DocumentCache, SharedGenerations, approximate_size
 
 
 def test_an_entry_is_served_until_its_trial_changes():
@@ -87,7 +87,7 @@ def test_generations_of_forgotten_trials_never_go_back():
     cache.invalidate("NCT3")   # NCT1's generation is forgotten: at most two are kept
     cache.put("k", "NCT1", "built before the change", old)
     assert cache.get("k") is None
-    assert len(cache._generations) == 2
+    assert len(cache.generations) == 2
 
 
 def test_a_thousand_host_headers_leave_one_cached_document(client, ctgov, fake):
@@ -101,3 +101,41 @@ def test_a_thousand_host_headers_leave_one_cached_document(client, ctgov, fake):
             f"http://localhost:{port}/trial/NCT04280705"
     # One document and the note that the trial is warm, whatever Host each request named.
     assert len(cache) == 2
+
+
+def shared_generations(redis_url, ttl=0.0):
+    """A generation store on `redis_url`, as one process of a deployment has it."""
+    import redis
+
+    return SharedGenerations(redis.Redis.from_url(redis_url), "test:docgen:", ttl=ttl)
+
+
+def test_an_invalidation_in_one_process_misses_in_another_after_the_ttl(redis_url):
+    here, there = shared_generations(redis_url), shared_generations(redis_url, ttl=0.3)
+    cache = DocumentCache(generations=there)
+    cache.put("k", "NCT1", "document", cache.generation("NCT1"))
+    here.bump("NCT1")
+    assert cache.get("k") == "document"   # the generation read a moment ago still holds
+    time.sleep(0.35)
+    assert cache.get("k") is None
+
+
+def test_generations_do_not_repeat_after_redis_lost_its_data(redis_url):
+    import redis
+
+    writer, reader = shared_generations(redis_url), shared_generations(redis_url)
+    writer.bump("NCT1")
+    before = reader.current("NCT1")
+    redis.Redis.from_url(redis_url).flushall()
+    writer.bump("NCT1")
+    assert reader.current("NCT1") != before
+
+
+def test_generations_fall_back_to_this_process_while_redis_is_down(redis_url):
+    generations = shared_generations(redis_url)
+    cache = DocumentCache(generations=generations)
+    cache.put("k", "NCT1", "document", cache.generation("NCT1"))
+    redis_url.stop()
+    assert cache.get("k") == "document"
+    cache.invalidate("NCT1")
+    assert cache.get("k") is None

@@ -41,9 +41,7 @@ class AttentionService:
         self.freshness = timedelta(seconds=settings["FRESHNESS"])
         self.cold_wait = settings["COLD_WAIT"]
         self.clock = clock
-        self.cache = DocumentCache(size=settings["DOCUMENT_CACHE_ENTRIES"],
-                                   ttl=settings["DOCUMENT_CACHE_SECONDS"],
-                                   max_bytes=settings["DOCUMENT_CACHE_BYTES"])
+        self.cache = DocumentCache.from_settings(settings)
         harvester.listeners.append(self.cache.invalidate)
         trials.listeners.append(self.cache.invalidate)
 

@@ -13,6 +13,7 @@ from huey import RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 from sqlalchemy.engine import make_url
 
+from trialbuzz.errors import UpstreamUnavailable
 from trialbuzz.jobs.work import QUEUED, RUNNING, VIEW_EVERY, Status
 
 log = logging.getLogger(__name__)
@@ -90,10 +91,17 @@ class Jobs:
         return True
 
     def enqueue(self, nct_id):
-        """Put a refresh job on the queue (the work row says it is queued)."""
+        """Put a refresh job on the queue (the work row says it is queued); when the queue
+        cannot be reached, the claim is given back and the caller told to come back later."""
         if self.embedded:
             self.start_consumer()
-        self.refresh_task(nct_id)
+        try:
+            self.refresh_task(nct_id)
+        except Exception as exc:  # noqa: BLE001 - any failure of the queue's storage
+            log.warning("could not queue the refresh of %s: %s", nct_id, exc)
+            self.book.release(nct_id)
+            raise UpstreamUnavailable("The job queue cannot be reached right now; try again "
+                                      "in a minute.", retry_after=60) from exc
 
     def wait(self, nct_id, timeout):
         """Wait at most `timeout` s for the work on `nct_id` to end; its Status.

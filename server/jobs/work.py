@@ -84,6 +84,12 @@ class WorkBook:
                 .returning(Work.force)).first()
             return None if row is None else {"force": row.force}
 
+    def release(self, nct_id):
+        """Give back a claim whose job could not be queued, so that the next request tries."""
+        with self.db.session() as session:
+            session.execute(update(Work).where(Work.nct_id == nct_id, Work.state == QUEUED)
+                            .values(state=DONE))
+
     def renew(self, nct_id):
         """Extend the lease of a refresh still under way."""
         with self.db.session() as session:

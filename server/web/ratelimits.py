@@ -10,6 +10,7 @@ from flask_limiter.util import get_remote_address
 from limits.storage import MemoryStorage
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from trialbuzz import shared
 from trialbuzz.errors import TrialbuzzError
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,11 @@ class BoundedMemoryStorage(MemoryStorage):
 
 def init_app(app):
     """Configure the limiter from settings: storage (memory or Redis URL) and proxy hops."""
-    storage = app.config["RATE_LIMIT_STORAGE_URL"] or "memory://"
+    storage, options = shared.client_limit_storage(app.config)
     app.config["RATELIMIT_STORAGE_URI"] = MEMORY_STORAGE if storage == "memory://" else storage
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = options
+    # While a shared storage is unreachable each process counts on its own rather than fail.
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = storage != "memory://"
     app.config["RATELIMIT_ENABLED"] = bool(app.config["CLIENT_UPSTREAM_LIMIT"])
     if app.config["TRUSTED_PROXIES"]:
         # Behind a reverse proxy the client is the address it forwards, not the proxy's.
@@ -106,7 +110,11 @@ def retry_after():
     """Seconds until the breached limit lets this client in again (at least 1)."""
     import time
 
-    current = limiter.current_limit
-    if current is None:
+    try:
+        current = limiter.current_limit
+        reset_at = None if current is None else current.reset_at
+    except Exception:  # noqa: BLE001 - a storage that went away since the check
+        reset_at = None
+    if reset_at is None:
         return 60
-    return max(1, int(current.reset_at - time.time()) + 1)
+    return max(1, int(reset_at - time.time()) + 1)

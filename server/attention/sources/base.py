@@ -100,7 +100,8 @@ class Source:
         # "*" sets every source's pace at once (an empty string turns our own limits off).
         rate = rates.get(self.id, rates.get("*", self.rate))
         self.upstream = Upstream(self.name, base_url, settings, rate=rate or None,
-                                 storage=storage, retry_statuses=self.retry_statuses)
+                                 storage=storage, retry_statuses=self.retry_statuses,
+                                 key=self.id)
 
     @classmethod
     def available(cls, settings):
