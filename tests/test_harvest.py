@@ -192,7 +192,7 @@ def test_only_enabled_sources_run(make_app, world):
 
 
 def test_a_cold_lookup_waits_at_most_cold_wait_then_shows_what_came_in(make_app, world):
-    app = make_app(COLD_WAIT=1.5)
+    app = make_app(COLD_WAIT=1.5, UPSTREAM_READ_TIMEOUT=10)
     client = app.test_client()
     world.route(upstreams.ROUTES["gdelt"], Reply.json({"articles": []}, delay=4.0))
     started = time.monotonic()
