@@ -96,7 +96,7 @@ def lookup(target, as_json, limit):
         if trial is None or trial.harvested_at is None:
             # A command has no reader to show a partial answer to: wait for every source.
             _wait_for(state, [trial.nct_id if trial else nct_id], force=False,
-                      quiet=as_json)
+                      quiet=as_json, timeout=LOOKUP_WAIT)
         document = state.attention.document(nct_id, app.config["PUBLIC_URL"] or LOCAL_URL,
                                             page=Page(limit=limit))
     except TrialbuzzError as exc:
@@ -107,6 +107,10 @@ def lookup(target, as_json, limit):
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     _print_trial(document)
+
+
+# The longest a lookup waits for its trial's job before showing what has come in.
+LOOKUP_WAIT = 120
 
 
 def _print_trial(document):
@@ -197,15 +201,19 @@ def harvest(targets):
         sys.exit(1)
 
 
-def _wait_for(state, ids, force, quiet=False):
-    """Queue a refresh of each of `ids` and wait for all to end, with a progress bar; the
-    Status of each."""
+def _wait_for(state, ids, force, quiet=False, timeout=None):
+    """Queue a refresh of each of `ids` and wait for all to end (or `timeout` s), with a
+    progress bar; the Status of each that ended."""
     import time
 
     from tqdm import tqdm
 
     for nct_id in ids:
         state.jobs.request(nct_id, force=force)
+    if not state.jobs.embedded and not quiet:
+        click.echo("queued: `trialbuzz worker` processes run the jobs (EMBEDDED_WORKER is off)",
+                   err=True)
+    deadline = None if timeout is None else time.monotonic() + timeout
     ended, waiting = {}, list(ids)
     with tqdm(total=len(ids), desc="collecting", unit="trial", file=sys.stderr,
               disable=True if quiet else None) as bar:
@@ -216,6 +224,8 @@ def _wait_for(state, ids, force, quiet=False):
                     ended[nct_id] = status
                     waiting.remove(nct_id)
                     bar.update(1)
+            if waiting and deadline is not None and time.monotonic() > deadline:
+                break
             if waiting:
                 time.sleep(0.2)
     return ended

@@ -108,3 +108,12 @@ def test_lookup_notes_items_a_source_skipped(env, fake):
     assert result.exit_code == 0, result.output
     gdelt = next(line for line in result.output.splitlines() if "GDELT" in line)
     assert gdelt.rstrip().endswith("2 items skipped")
+
+
+def test_lookup_without_a_worker_says_so_and_does_not_hang(env, monkeypatch):
+    monkeypatch.setenv("TRIALBUZZ_EMBEDDED_WORKER", "0")
+    monkeypatch.setattr("trialbuzz.cli.LOOKUP_WAIT", 0.5)
+    result = CliRunner().invoke(main, ["lookup", "NCT04280705"])
+    assert result.exit_code == 1
+    assert "trialbuzz worker" in result.output
+    assert "being looked up" in result.output
