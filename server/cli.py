@@ -14,6 +14,9 @@ from trialbuzz.storage.db import get_db
 from trialbuzz.web.labels import code_label, phase_label
 
 LOCAL_URL = "http://127.0.0.1:5000"
+# How long `lookup` waits for a new trial's sources before showing what it has, marked as such:
+# with no worker running (EMBEDDED_WORKER=0) nothing would ever end the wait.
+LOOKUP_WAIT = 120.0
 
 
 @click.group()
@@ -96,7 +99,7 @@ def lookup(target, as_json, limit):
         if trial is None or trial.harvested_at is None:
             # A command has no reader to show a partial answer to: wait for every source.
             _wait_for(state, [trial.nct_id if trial else nct_id], force=False,
-                      quiet=as_json)
+                      quiet=as_json, timeout=LOOKUP_WAIT)
         document = state.attention.document(nct_id, app.config["PUBLIC_URL"] or LOCAL_URL,
                                             page=Page(limit=limit))
     except TrialbuzzError as exc:
@@ -128,6 +131,11 @@ def _print_trial(document):
     for label, value in rows:
         click.echo(f"  {label:<11} {value if value is not None else 'n/a'}")
     click.echo()
+    if document.get("state") == "collecting":
+        asked = [s for s in document["sources"] if s["status"] != "disabled"]
+        answered = sum(s["status"] != "pending" for s in asked)
+        click.echo(f"  collecting… {answered} of {len(asked)} sources have answered; these "
+                   "figures are not final yet")
     click.echo(click.style(f"  score {document['score']}", bold=True) + "   " + "  ".join(
         f"{kind} {count}" for kind, count in document["kinds"].items() if count))
     publications = document["publications"]
@@ -197,9 +205,9 @@ def harvest(targets):
         sys.exit(1)
 
 
-def _wait_for(state, ids, force, quiet=False):
-    """Queue a refresh of each of `ids` and wait for all to end, with a progress bar; the
-    Status of each."""
+def _wait_for(state, ids, force, quiet=False, timeout=None):
+    """Queue a refresh of each of `ids` and wait for all to end (or `timeout` seconds), with a
+    progress bar; the Status of each that ended."""
     import time
 
     from tqdm import tqdm
@@ -207,6 +215,7 @@ def _wait_for(state, ids, force, quiet=False):
     for nct_id in ids:
         state.jobs.request(nct_id, force=force)
     ended, waiting = {}, list(ids)
+    deadline = None if timeout is None else time.monotonic() + timeout
     with tqdm(total=len(ids), desc="collecting", unit="trial", file=sys.stderr,
               disable=True if quiet else None) as bar:
         while waiting:
@@ -216,6 +225,8 @@ def _wait_for(state, ids, force, quiet=False):
                     ended[nct_id] = status
                     waiting.remove(nct_id)
                     bar.update(1)
+            if waiting and deadline is not None and time.monotonic() >= deadline:
+                break
             if waiting:
                 time.sleep(0.2)
     return ended
