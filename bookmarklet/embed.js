@@ -22,7 +22,8 @@
   var ALTMETRIC = Boolean(script && script.hasAttribute("data-trialbuzz"));
   var SVG = "http://www.w3.org/2000/svg";
   var MAX_IDS = 50;
-  var RETRY_MS = [3000, 10000];   // pending trials (first harvest still running): ask again
+  // Trials still looked up or collected: asked for again after these waits, then left as drawn.
+  var RETRY_MS = [2000, 3000, 5000, 8000, 13000, 21000];
   var TYPES = ["donut", "medium-donut", "large-donut", "1", "2", "4", "bar", "medium-bar",
                "large-bar"];
   var POPOVERS = ["left", "right", "top", "bottom"];
@@ -31,6 +32,7 @@
   var done = new WeakMap();     // element -> signature of what was drawn in it
   var roots = new WeakMap();    // element -> its shadow root
   var displays = new WeakMap(); // element -> its inline display before we hid it
+  var polling = {};             // NCT ID -> elements waiting for its finished figures
   var sheet = null;
 
   function normalize(raw) {
@@ -112,9 +114,11 @@
     return found.filter(function (el, index) { return found.indexOf(el) === index; });
   }
 
-  function request(ids) {
+  function request(ids, again) {
     var url = BASE + "/api/v1/badges?ids=" + ids.join(",");
-    var promise = fetch(url, { credentials: "omit", mode: "cors" }).then(function (response) {
+    // Asked again: revalidate rather than reuse the unfinished answer the browser keeps.
+    var promise = fetch(url, { credentials: "omit", mode: "cors",
+                               cache: again ? "no-cache" : "default" }).then(function (response) {
       if (!response.ok) {
         throw new Error("trialbuzz: the badge request failed (" + response.status + ")");
       }
@@ -134,10 +138,10 @@
     return promise;
   }
 
-  function load(ids) {
+  function load(ids, again) {
     var missing = ids.filter(function (id) { return !cache[id] && !inflight[id]; });
     for (var start = 0; start < missing.length; start += MAX_IDS) {
-      request(missing.slice(start, start + MAX_IDS));
+      request(missing.slice(start, start + MAX_IDS), again);
     }
     return Promise.all(ids.map(function (id) { return inflight[id]; }));
   }
@@ -164,27 +168,55 @@
     if (settings && settings.watch) {
       watch(scope);
     }
-    var attempt = (settings && settings.attempt) || 0;
     return load(ids).then(function () {
-      var pending = [];
+      var fresh = [];
       wanted.forEach(function (w) {
         var entry = cache[w.id];
-        if (entry && entry.pending && attempt < RETRY_MS.length) {
-          pending.push(w.id);
-          return;
-        }
         render(w.el, w.id, entry);
+        if (unfinished(entry)) {
+          if (!polling[w.id]) {
+            polling[w.id] = [];
+            fresh.push(w.id);
+          }
+          polling[w.id].push(w.el);
+        }
       });
-      if (pending.length) {
-        return new Promise(function (resolve) {
-          window.setTimeout(resolve, RETRY_MS[attempt]);
-        }).then(function () {
-          pending.forEach(function (id) { delete cache[id]; });
-          return embed(scope, { attempt: attempt + 1 });
-        });
+      if (fresh.length) {
+        poll(fresh, 0);
       }
-      return undefined;
     });
+  }
+
+  function unfinished(entry) {
+    return !!entry && (entry.pending || entry.state === "collecting");
+  }
+
+  // Badges drawn while their trial is looked up or collected are redrawn when it is done:
+  // one batch request per round for every such trial, at most RETRY_MS.length rounds.
+  function poll(ids, attempt) {
+    window.setTimeout(function () {
+      ids.forEach(function (id) { delete cache[id]; });
+      load(ids, true).then(function () {
+        var again = [];
+        ids.forEach(function (id) {
+          var entry = cache[id];
+          var more = (!entry || unfinished(entry)) && attempt + 1 < RETRY_MS.length;
+          var els = polling[id].filter(function (el) { return el.isConnected; });
+          if (more) {
+            again.push(id);
+            polling[id] = els;
+          } else {
+            delete polling[id];
+          }
+          if (entry) {
+            els.forEach(function (el) { render(el, id, entry); });
+          }
+        });
+        if (again.length) {
+          poll(again, attempt + 1);
+        }
+      });
+    }, RETRY_MS[attempt]);
   }
 
   function watch(scope) {

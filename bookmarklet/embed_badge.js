@@ -62,6 +62,8 @@ var CSS = [
   ".pop-title { display: block; font-weight: 700; margin: 0 0 4px; }",
   ".pop-score { display: block; margin: 0 0 6px; }",
   ".pop-hint { display: block; margin: 8px 0 0; font-size: 12px; opacity: 0.75; }",
+  // Figures still being collected: the badge is drawn dashed until they are final.
+  ".collecting .badge { outline: 1px dashed currentColor; outline-offset: 2px; }",
   "@media (prefers-reduced-motion: reduce) { .popover { transition: none; } }"
 ].join("\n");
 
@@ -168,7 +170,7 @@ function face(entry, o) {
     var flat = make("span", "flat");
     flat.appendChild(make("span", "flat-label", "attention"));
     flat.appendChild(make("span", "flat-msg" + (entry.has_attention ? "" : " ghost"),
-                          entry.has_attention ? score : "none"));
+                          entry.has_attention || entry.pending ? score : "none"));
     return flat;
   }
   if (/bar$/.test(o.type)) {
@@ -235,10 +237,12 @@ function render(el, id, entry) {
     return;
   }
   var root = shadowFor(el);
-  var wrap = make("span", "tb" + (o.dark ? " dark" : ""));
+  var gathering = entry.state === "collecting";
+  var wrap = make("span", "tb" + (o.dark ? " dark" : "") + (gathering ? " collecting" : ""));
   var title = entry.title || entry.nct_id || id;
   var name = entry.pending ? "Attention for " + id + ": still being gathered" :
-    "Attention score " + (entry.score || 0) + " for " + id + ", " + title;
+    "Attention score " + (entry.score || 0) + (gathering ? " so far" : "") + " for " + id +
+    ", " + title + (gathering ? ", still collecting" : "");
   var href = httpUrl(entry.details_url);
   var badge = make(href ? "a" : "span", "badge");
   if (href) {
@@ -282,8 +286,13 @@ function popover(entry, o, wrap, badge, title) {
   pop.setAttribute("role", "tooltip");
   pop.id = "tb-popover";
   pop.appendChild(make("span", "pop-title", title));
-  pop.appendChild(make("span", "pop-score", entry.has_attention ?
-    "Attention score " + (entry.score || 0) : "No attention found yet"));
+  var gathering = entry.state === "collecting";
+  pop.appendChild(make("span", "pop-score", entry.pending ? "Still being gathered" :
+    entry.has_attention ? "Attention score " + (entry.score || 0) + (gathering ? " so far" : "") :
+    gathering ? "Nothing found so far" : "No attention found yet"));
+  if (gathering) {
+    pop.appendChild(make("span", "pop-hint", "Still collecting: more sources are being asked."));
+  }
   pop.appendChild(list(entry, o));
   pop.appendChild(make("span", "pop-hint", "Click the badge for every mention."));
   badge.setAttribute("aria-describedby", "tb-popover");

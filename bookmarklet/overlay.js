@@ -3,8 +3,8 @@
    <script data-trialbuzz-page="ID"> tag): its shadow root, data, polling and closing.
    Last in the bundle because it ends by mounting the popup's view. */
 
-var POLL_MS = 1500;        // pending trials: ask again this often…
-var POLL_TRIES = 20;       // …this many times at most
+var POLL_MS = 1500;        // pending or collecting trials: ask again after this long,
+var POLL_TRIES = 20;       // …a little longer each time, this many times at most
 var STALE_MS = 4000;       // a document being refreshed: look again after this long…
 var STALE_TRIES = 4;       // …this many times at most
 
@@ -127,15 +127,18 @@ Overlay.prototype.load = function (pending) {
 Overlay.prototype.remember = function (trials) {
   var self = this;
   trials.forEach(function (doc) {
-    if (doc && typeof doc.nct_id === "string") self.docs[doc.nct_id] = doc;
+    // Figures already shown stay until newer ones come: a trial asked for among others is
+    // only "pending" while its first harvest runs.
+    if (!doc || typeof doc.nct_id !== "string") return;
+    if (!(doc.pending && complete(self.docs[doc.nct_id]))) self.docs[doc.nct_id] = doc;
   });
 };
 
-// Trials the server is still looking up are asked for again until they are ready.
+// Trials the server is still looking up or collecting are asked for again until complete.
 Overlay.prototype.pollPending = function (tries) {
   var self = this;
   var waiting = (this.payload.nct_ids || []).filter(function (id) {
-    return self.docs[id] && self.docs[id].pending;
+    return self.docs[id] && (self.docs[id].pending || collecting(self.docs[id]));
   });
   if (!waiting.length || tries >= POLL_TRIES) return;
   this.later(function () {
@@ -148,7 +151,7 @@ Overlay.prototype.pollPending = function (tries) {
         else self.showTrial(self.current, false);
         self.pollPending(tries + 1);
       });
-  }, POLL_MS);
+  }, Math.min(POLL_MS * Math.pow(1.25, tries), 10000));
 };
 
 window.trialbuzzOverlay = {

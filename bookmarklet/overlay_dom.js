@@ -105,6 +105,18 @@ function complete(doc) {
   return !!doc && !doc.pending && !doc.error && doc.score !== undefined;
 }
 
+// A document with figures while some of its sources are still out.
+function collecting(doc) {
+  return complete(doc) && doc.state === "collecting";
+}
+
+// "Collecting… 3 of 6 sources have answered", counting the sources not disabled.
+function progress(doc) {
+  var live = (doc.sources || []).filter(function (s) { return s.status !== "disabled"; });
+  var answered = live.filter(function (s) { return s.status !== "pending"; }).length;
+  return "Collecting… " + answered + " of " + live.length + " sources have answered";
+}
+
 // -- the donut: one ring segment per kind, the score in the middle ---------------------------
 
 function kindCounts(doc) {

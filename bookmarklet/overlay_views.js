@@ -30,7 +30,9 @@ Overlay.prototype.render = function (eyebrow, heading, status, busy, nodes, move
 
 Overlay.prototype.loading = function (id) {
   this.render(id || "", id ? "Looking up " + id : "Looking up the trials on this page",
-              "Loading attention…", true, [], false);
+              this.docs[id] && this.docs[id].pending
+                ? "Looking this trial up on ClinicalTrials.gov…" : "Loading attention…",
+              true, [], false);
 };
 
 Overlay.prototype.showNoId = function () {
@@ -96,11 +98,13 @@ Overlay.prototype.showTrial = function (id, moveFocus) {
       self.showTrial(id, moveFocus);
     });
   }
+  var busy = collecting(doc);
   this.render(doc.nct_id + (doc.acronym ? " · " + doc.acronym : ""), doc.title || doc.nct_id,
-              doc.stale ? "Being refreshed: these are the figures of the last check."
-                : "Updated " + dateLabel(doc.updated_at) + ".",
-              !!doc.stale, this.trialNodes(doc), moveFocus);
-  if (doc.stale && this.watching !== id) {
+              busy ? progress(doc) + "."
+                : doc.stale ? "Being refreshed: these are the figures of the last check."
+                  : "Updated " + dateLabel(doc.updated_at) + ".",
+              busy || !!doc.stale, this.trialNodes(doc), moveFocus);
+  if (!busy && doc.stale && this.watching !== id) {
     this.watching = id;
     this.refreshStale(id, 0);
   }
@@ -133,7 +137,9 @@ Overlay.prototype.trialNodes = function (doc) {
     facts ? el("p", { "class": "meta" }, facts) : null,
     summaryNode(doc),
     factsNode(doc),
-    mentions.length ? mentionsNodes(doc, mentions) : noAttentionNode(doc),
+    mentions.length ? mentionsNodes(doc, mentions)
+      : collecting(doc) ? el("p", { "class": "notice" }, "Nothing found so far; the other " +
+                             "sources are still being asked.") : noAttentionNode(doc),
     this.backButton(), this.otherTrials(doc.nct_id), this.footer(doc)
   ];
 };
@@ -146,7 +152,8 @@ function summaryNode(doc) {
       return el("li", {}, [swatch(item.color), el("span", {}, item.label),
                            el("span", { "class": "n" }, String(item.count))]);
     }))
-    : el("p", { "class": "meta" }, "No news, posts or pages mention it yet.");
+    : el("p", { "class": "meta" }, collecting(doc) ? "Nothing found so far."
+      : "No news, posts or pages mention it yet.");
   return el("div", { "class": "summary" }, [
     donut(doc, 72),
     el("div", { "class": "legend" }, [
@@ -230,7 +237,7 @@ Overlay.prototype.trialList = function (ids) {
   return el("ul", { "class": "trials" }, ids.map(function (id) {
     var doc = self.docs[id] || { nct_id: id, pending: true };
     var line = doc.error ? doc.error.message || "Not found"
-      : doc.pending ? "Being looked up…" : doc.title || id;
+      : doc.pending ? "Looking this trial up on ClinicalTrials.gov…" : doc.title || id;
     var pick = el("button", { type: "button", "class": "pick", "data-key": id }, [
       el("span", { "class": "id" }, id),
       el("span", { "class": "ttl" }, line),
@@ -244,10 +251,14 @@ Overlay.prototype.trialList = function (ids) {
 
 Overlay.prototype.showList = function (moveFocus) {
   var ids = this.payload.nct_ids || [];
-  var waiting = ids.filter(function (id) { return this.docs[id] && this.docs[id].pending; }, this);
+  var waiting = ids.filter(function (id) {
+    var doc = this.docs[id];
+    return doc && (doc.pending || collecting(doc));
+  }, this);
   this.current = null;
   this.render("", plural(ids.length, "trial", "trials") + " named on this page",
-              waiting.length ? "Looking up " + plural(waiting.length, "trial", "trials") + "…"
+              waiting.length ? "Collecting the attention of " +
+                plural(waiting.length, "trial", "trials") + "…"
                 : "Choose a trial to see its attention.",
               waiting.length > 0, [this.trialList(ids)], moveFocus);
 };

@@ -14,6 +14,9 @@ from trialbuzz.storage.db import get_db
 from trialbuzz.web.labels import code_label, phase_label
 
 LOCAL_URL = "http://127.0.0.1:5000"
+# How long `lookup` waits for a new trial's sources before showing what it has, marked as such:
+# with no worker running (EMBEDDED_WORKER=0) nothing would ever end the wait.
+LOOKUP_WAIT = 120.0
 
 
 @click.group()
@@ -109,10 +112,6 @@ def lookup(target, as_json, limit):
     _print_trial(document)
 
 
-# The longest a lookup waits for its trial's job before showing what has come in.
-LOOKUP_WAIT = 120
-
-
 def _print_trial(document):
     """A short human-readable summary of a trial document."""
     title = document["title"] or "(no title)"
@@ -132,6 +131,11 @@ def _print_trial(document):
     for label, value in rows:
         click.echo(f"  {label:<11} {value if value is not None else 'n/a'}")
     click.echo()
+    if document.get("state") == "collecting":
+        asked = [s for s in document["sources"] if s["status"] != "disabled"]
+        answered = sum(s["status"] != "pending" for s in asked)
+        click.echo(f"  collecting… {answered} of {len(asked)} sources have answered; these "
+                   "figures are not final yet")
     click.echo(click.style(f"  score {document['score']}", bold=True) + "   " + "  ".join(
         f"{kind} {count}" for kind, count in document["kinds"].items() if count))
     publications = document["publications"]

@@ -6,6 +6,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import pytest
 import webencodings
 
+import upstreams
 from fakeupstream import Reply
 from records import study
 
@@ -240,3 +241,24 @@ def test_any_declared_charset_still_finds_the_id_of_an_ascii_page(charset_site, 
     response = resolve_page(client, fake, "/page?" + urlencode({"label": label, "where": where}))
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["nct_ids"] == ["NCT04280705"]
+
+
+def test_a_document_being_refreshed_is_kept_only_briefly(make_app, fake, ctgov):
+    from trialbuzz.jobs import tasks
+
+    upstreams.install(fake)
+    app = make_app(EMBEDDED_WORKER=False, COLD_WAIT=0)
+    state = app.extensions["trialbuzz"]
+    state.jobs.request("NCT04280705")
+    tasks.refresh(state, "NCT04280705")
+    state.jobs.request("NCT04280705", force=True)  # queued; no worker runs it here
+    client = app.test_client()
+    document = client.get("/api/v1/trials/NCT04280705")
+    assert document.get_json()["state"] == "collecting" and not document.get_json()["stale"]
+    assert document.headers["Cache-Control"] == "public, max-age=5"
+    payload = client.get("/api/v1/badge?ids=NCT04280705")
+    assert payload.get_json()["trials"][0]["state"] == "collecting"
+    assert payload.headers["Cache-Control"] == "public, max-age=5"
+    batch = client.get("/api/v1/badges?ids=NCT04280705")
+    assert batch.get_json()["trials"][0]["state"] == "collecting"
+    assert batch.headers["Cache-Control"] == "public, max-age=5"

@@ -258,3 +258,11 @@ def test_hostile_corpus_badges_are_valid_svg_without_markup(client, fake, ctgov,
         "svg", "title", "style", "linearGradient", "stop", "clipPath", "rect", "g", "text",
         "circle"}
     assert hostile.PAYLOADS[1] in root.find(NS + "title").text
+
+
+def test_embed_entries_say_whether_the_trial_is_still_collecting():
+    from trialbuzz.web import badge_data
+
+    entry = badge_data.embed_entry({"nct_id": "NCT04280705", "score": 3, "kinds": {"news": 1},
+                                    "state": "collecting", "sources": []})
+    assert entry["state"] == "collecting" and "sources" not in entry

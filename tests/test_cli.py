@@ -117,3 +117,34 @@ def test_lookup_without_a_worker_says_so_and_does_not_hang(env, monkeypatch):
     assert result.exit_code == 1
     assert "trialbuzz worker" in result.output
     assert "being looked up" in result.output
+
+
+def test_lookup_says_when_sources_are_still_collecting_rather_than_showing_final_figures(
+        env, fake, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    import trialbuzz.cli
+
+    monkeypatch.setenv("TRIALBUZZ_EMBEDDED_WORKER", "0")
+    monkeypatch.setenv("TRIALBUZZ_UPSTREAM_READ_TIMEOUT", "20")
+    monkeypatch.setattr(trialbuzz.cli, "LOOKUP_WAIT", 4.0)
+    # A worker of its own, and one source slower than the lookup waits.
+    fake.route(upstreams.ROUTES["gdelt"], lambda request: upstreams.gdelt(request, delay=10.0))
+    worker = subprocess.Popen([sys.executable, "-m", "trialbuzz.cli", "worker"],
+                              env=dict(os.environ), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        result = CliRunner().invoke(main, ["lookup", "NCT04280705"])
+        as_json = CliRunner().invoke(main, ["lookup", "NCT04280705", "--json"])
+    finally:
+        worker.terminate()
+        worker.wait(10)
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.output.splitlines() if "collecting…" in line)
+    answered, asked = line.split("collecting… ")[1].split(" sources")[0].split(" of ")
+    assert int(answered) < int(asked)
+    assert "not final" in line
+    document = json.loads(as_json.output)
+    assert document["nct_id"] == "NCT04280705" and "collecting…" not in as_json.output

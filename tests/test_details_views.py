@@ -187,3 +187,24 @@ def test_hostile_corpus_is_neutralised_in_the_csv_export(client, fake, ctgov):
     assert "'=HYPERLINK(\"http://evil.example/\",\"xss-9\")" in cells
     assert "'+cmd|' /C calc'!A0" in cells
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+
+
+def test_a_page_still_collecting_says_how_many_sources_answered_and_is_never_kept(make_app,
+                                                                                  world):
+    app = make_app(EMBEDDED_WORKER=False, COLD_WAIT=0)
+    app.extensions["trialbuzz"].trials.fetch("NCT04280705")
+    response = app.test_client().get("/trial/NCT04280705")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Collecting… 0 of 6 sources have answered" in html and "data-collecting" in html
+    assert "No news, blog" not in html
+    assert response.headers["Cache-Control"] == "no-cache"
+
+
+def test_the_pending_page_polls_by_script_and_refreshes_without_it(make_app, world):
+    app = make_app(EMBEDDED_WORKER=False, COLD_WAIT=0)
+    response = app.test_client().get("/trial/NCT04280705")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 202
+    assert 'data-pending="/trial/NCT04280705"' in html and "/static/trial" in html
+    assert re.search(r'<noscript><meta http-equiv="refresh" content="3"></noscript>', html)

@@ -111,7 +111,7 @@ def trial(nct_id):
     """The trial document, mentions newest first, paged with limit and offset."""
     document = state().attention.document(nct_id, base_url(), refresh=_flag("refresh"),
                                           page=_page())
-    return _cached(document, document["stale"])
+    return _cached(document, document["stale"] or document["state"] == "collecting")
 
 
 @bp.get("/badge")
@@ -124,5 +124,6 @@ def badge():
     primary = from_url.primary or (ids[0] if len(ids) == 1 else None)
     payload = state().attention.badge_payload(primary, ids, base_url())
     payload["url"] = url or None
-    stale = any(t.get("stale") or t.get("pending") for t in payload["trials"])
+    stale = any(t.get("stale") or t.get("pending") or t.get("state") == "collecting"
+                for t in payload["trials"])
     return _cached(payload, stale)

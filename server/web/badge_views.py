@@ -150,7 +150,8 @@ def embed_batch():
     """Every badge of a page in one answer: a short document per ID, in the order asked."""
     ids = _batch_ids()
     trials = [badge_data.embed_entry(entry) for entry in _compacts(ids)]
-    waiting = any(t.get("pending") or t.get("stale") for t in trials)
+    waiting = any(t.get("pending") or t.get("stale") or t.get("state") == "collecting"
+                  for t in trials)
     return _conditional(jsonify({"trials": trials}), STALE_DATA if waiting else FRESH_DATA)
 
 

@@ -50,6 +50,14 @@ def _groups(mentions, sources):
              "mentions": grouped[kind]} for kind in order]
 
 
+def _collecting(document):
+    """(answered, asked) sources while the document is still collecting, else None."""
+    if document.get("state") != "collecting":
+        return None
+    asked = [s for s in document["sources"] if s["status"] != "disabled"]
+    return sum(s["status"] != "pending" for s in asked), len(asked)
+
+
 def _snippets(nct_id):
     """The ready-to-paste snippet of every badge form, each with a name and a preview kind."""
     base = base_url()
@@ -106,8 +114,10 @@ def trial(nct_id):
         months=timeline.monthly_counts(mentions, today),
         groups=_groups(mentions, document["sources"]), snippets=_snippets(document["nct_id"]),
         has_attention=not figures.ghost, noun=badge_data.noun, kinds=KINDS,
-        dark_colors=badges.DARK_COLORS))
-    response.headers["Cache-Control"] = PAGE_CACHE
+        dark_colors=badges.DARK_COLORS, collecting=_collecting(document)))
+    # A page still collecting is asked for again by its script: never a kept copy.
+    response.headers["Cache-Control"] = "no-cache" if document.get("state") == "collecting" \
+        else PAGE_CACHE
     return response
 
 
