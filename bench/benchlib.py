@@ -21,8 +21,9 @@ def nct_ids(count, start=4280705):
     return [f"NCT{start + i:08d}" for i in range(count)]
 
 
-def serve_registry(fake, ids):
-    """Serve a real-shaped ClinicalTrials.gov record for each of `ids` from the fake, at once."""
+def serve_registry(fake, ids, delay=0.0):
+    """Serve a real-shaped ClinicalTrials.gov record for each of `ids` from the fake, each
+    `delay` seconds late."""
     records = {nct_id: study(nct_id) for nct_id in ids}
 
     def handler(request, nct_id):
@@ -30,7 +31,7 @@ def serve_registry(fake, ids):
         record = records.get(nct_id.upper())
         if record is None:
             return Reply.text(f"NCT number {nct_id} not found", status=404)
-        return Reply.json(record)
+        return Reply.json(record, delay=delay)
 
     fake.route("/api/v2/studies/{nct_id}", handler)
     return records

@@ -54,3 +54,22 @@ def test_concurrent_upserts_on_postgresql_do_not_collide(pg_app):
     assert errors_of_workers(store, 6) == []
     document = pg_app.test_client().get("/api/v1/trials/NCT04280705")
     assert document.status_code == 200
+
+
+def test_work_on_postgresql_is_claimed_once_and_a_lost_lease_again(pg_app):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from trialbuzz.storage.models import Work
+
+    state = pg_app.extensions["trialbuzz"]
+    assert state.work.request("NCT04280705") is True
+    assert state.work.request("NCT04280705") is False          # already queued
+    assert state.work.start("NCT04280705") is not None          # a worker took it, then died
+    assert state.work.request("NCT04280705") is False          # its lease still runs
+    with state.db.session() as session:
+        session.execute(update(Work).values(lease_until=datetime.now(timezone.utc)
+                                            - timedelta(seconds=1)))
+    assert state.work.request("NCT04280705") is True
+    assert state.work.status("NCT04280705").state == "queued"

@@ -51,10 +51,11 @@ class WorkBook:
         now = self.clock()
         with self.db.session() as session:
             insert = postgresql_insert if _dialect(session) == "postgresql" else sqlite_insert
+            # RETURNING, not rowcount: psycopg reports -1 rows for INSERT … ON CONFLICT.
             created = session.execute(insert(Work).values(
                 nct_id=nct_id, state=QUEUED, force=force, requested_at=now, attempts=0, views=0,
-            ).on_conflict_do_nothing(index_elements=["nct_id"])).rowcount
-            if created:
+            ).on_conflict_do_nothing(index_elements=["nct_id"]).returning(Work.nct_id)).first()
+            if created is not None:
                 return True
             claimed = session.execute(
                 update(Work).where(Work.nct_id == nct_id, self._claimable(now, force))
