@@ -64,12 +64,12 @@ def test_work_on_postgresql_is_claimed_once_and_a_lost_lease_again(pg_app):
     from trialbuzz.storage.models import Work
 
     state = pg_app.extensions["trialbuzz"]
-    assert state.work.request("NCT04280705") is True
-    assert state.work.request("NCT04280705") is False          # already queued
+    assert state.work.request("NCT04280705") == "created"
+    assert state.work.request("NCT04280705") is None           # already queued
     assert state.work.start("NCT04280705") is not None          # a worker took it, then died
-    assert state.work.request("NCT04280705") is False          # its lease still runs
+    assert state.work.request("NCT04280705") is None           # its lease still runs
     with state.db.session() as session:
         session.execute(update(Work).values(lease_until=datetime.now(timezone.utc)
                                             - timedelta(seconds=1)))
-    assert state.work.request("NCT04280705") is True
+    assert state.work.request("NCT04280705") == "claimed"
     assert state.work.status("NCT04280705").state == "queued"

@@ -4,6 +4,7 @@ cold or stale, are queued as jobs and waited for a bounded time, never run here.
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import g, has_request_context
 from sqlalchemy import func, select
 
 from trialbuzz import nctid
@@ -50,17 +51,23 @@ class AttentionService:
         is waited for (at most COLD_WAIT). Raises Pending while the registry record is unknown,
         and the error of a refresh that failed without one (TrialNotFound, the registry down)."""
         requested = nctid.require(nct_id)
-        trial = self.trials.stored(requested)
+        trial = self._last_read.pop(requested) if requested in self._last_read \
+            else self.trials.stored(requested)
         key = trial.nct_id if trial is not None else requested
         cold = trial is None or trial.harvested_at is None
+        queued = False
         if refresh or cold or trial.stale or self._harvest_stale(trial.harvested_at):
-            self.jobs.request(key, force=refresh)
+            queued = self.jobs.request(key, force=refresh)
         self.jobs.viewed(key)
+        status, waited = None, False
         if wait and (cold or refresh):
-            self.jobs.wait(key, self.cold_wait)
-            trial = self.trials.stored(requested)
+            status, waited = self.jobs.wait(key, self.cold_wait)
+            if waited:
+                trial = self.trials.stored(requested)
         if trial is None:
-            status = self.jobs.status(key)
+            if queued and not waited:
+                raise Pending(requested)  # queued by this very request: nothing to read yet
+            status = status or self.jobs.status(key)
             if status.error is not None:
                 raise status.error
             raise Pending(requested)
@@ -73,8 +80,17 @@ class AttentionService:
         """Whether showing `nct_id` needs upstream calls now: never fetched or never harvested."""
         if self.cache.get(("warm", nctid.require(nct_id))):
             return False
-        trial = self.trials.stored(nct_id)
+        requested = nctid.require(nct_id)
+        trial = self.trials.stored(requested)
+        self._last_read[requested] = trial
         return trial is None or trial.harvested_at is None
+
+    @property
+    def _last_read(self):
+        """Records this request read in `is_cold`, taken once by the `ensure` that follows: the
+        per-client limit's check and the view of a cold trial need the same row, and a burst of
+        cold requests is bound by such reads. Outside a request, nothing is kept."""
+        return g.setdefault("trialbuzz_last_read", {}) if has_request_context() else {}
 
     def document(self, nct_id, base_url, refresh=False, page=Page()):
         """The full trial document of the public API, its links on `base_url`."""

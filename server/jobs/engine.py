@@ -85,8 +85,11 @@ class Jobs:
 
     def request(self, nct_id, force=False):
         """Queue a refresh of `nct_id` unless one is queued or under way; True if queued now."""
-        if not self.book.request(nct_id, force=force):
+        claim = self.book.request(nct_id, force=force)
+        if claim is None:
             return False
+        if claim == "created":
+            self._seen(nct_id)  # the new row counted this first view
         self.enqueue(nct_id)
         return True
 
@@ -104,36 +107,42 @@ class Jobs:
                                       "in a minute.", retry_after=60) from exc
 
     def wait(self, nct_id, timeout):
-        """Wait at most `timeout` s for the work on `nct_id` to end; its Status.
-
-        Only COLD_WAITERS requests wait at once; the others return at once."""
+        """Wait at most `timeout` s for the work on `nct_id` to end: its Status, and whether
+        this call waited at all (only COLD_WAITERS requests wait at once; the others return at
+        once, without reading anything)."""
         if not self._waiting.acquire(blocking=False):
-            return self.book.status(nct_id)
+            return None, False
         try:
             deadline = time.monotonic() + timeout
             while True:
                 status = self.book.status(nct_id)
                 if status.state not in (QUEUED, RUNNING) or time.monotonic() >= deadline:
-                    return status
+                    return status, True
                 time.sleep(min(WAIT_POLL, max(0.0, deadline - time.monotonic())))
         finally:
             self._waiting.release()
 
     def viewed(self, nct_id):
         """Count a reader's request for the schedule; at most once per VIEW_EVERY per process."""
-        now = time.monotonic()
-        with self._lock:
-            last = self._viewed.get(nct_id)
-            if last is not None and now - last < VIEW_EVERY.total_seconds():
-                return
-            self._viewed[nct_id] = now
-            self._viewed.move_to_end(nct_id)
-            while len(self._viewed) > VIEWS_REMEMBERED:
-                self._viewed.popitem(last=False)
+        if not self._seen(nct_id):
+            return
         try:
             self.book.viewed(nct_id)
         except Exception:  # noqa: BLE001 - a view not counted must never fail a request
             log.warning("could not count a view of %s", nct_id, exc_info=True)
+
+    def _seen(self, nct_id):
+        """Note a view of `nct_id` in this process; False when one was counted lately."""
+        now = time.monotonic()
+        with self._lock:
+            last = self._viewed.get(nct_id)
+            if last is not None and now - last < VIEW_EVERY.total_seconds():
+                return False
+            self._viewed[nct_id] = now
+            self._viewed.move_to_end(nct_id)
+            while len(self._viewed) > VIEWS_REMEMBERED:
+                self._viewed.popitem(last=False)
+        return True
 
     def status(self, nct_id):
         """Where the work on `nct_id` stands."""

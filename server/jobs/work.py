@@ -47,22 +47,24 @@ class WorkBook:
         self.clock = clock
 
     def request(self, nct_id, force=False):
-        """Mark a refresh of `nct_id` queued; True when this call did, so it must enqueue it."""
+        """Mark a refresh of `nct_id` queued: "created" (a first request, counted as a view) or
+        "claimed" when this call did, so it must enqueue it; None when it is queued already."""
         now = self.clock()
         with self.db.session() as session:
             insert = postgresql_insert if _dialect(session) == "postgresql" else sqlite_insert
             # RETURNING, not rowcount: psycopg reports -1 rows for INSERT … ON CONFLICT.
             created = session.execute(insert(Work).values(
-                nct_id=nct_id, state=QUEUED, force=force, requested_at=now, attempts=0, views=0,
+                nct_id=nct_id, state=QUEUED, force=force, requested_at=now, attempts=0,
+                viewed_at=now, views=1,
             ).on_conflict_do_nothing(index_elements=["nct_id"]).returning(Work.nct_id)).first()
             if created is not None:
-                return True
+                return "created"
             claimed = session.execute(
                 update(Work).where(Work.nct_id == nct_id, self._claimable(now, force))
                 .values(state=QUEUED, force=force, requested_at=now, error_code=None,
                         error_message=None, error_status=None,
                         error_retry_after=None)).rowcount
-            return bool(claimed)
+            return "claimed" if claimed else None
 
     def _claimable(self, now, force=False):
         """Rows a new request may queue: done, failed a while ago (or `force`), or lost (a lease

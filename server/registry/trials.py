@@ -51,9 +51,9 @@ class TrialService:
     def stored(self, nct_id):
         """The stored record for `nct_id` (or its alias), or None; never calls upstream."""
         requested = require(nct_id)
-        canonical = self.canonical_id(requested)
         with self.db.session() as session:
-            row = session.get(Trial, canonical)
+            alias = session.get(TrialAlias, requested)
+            row = session.get(Trial, alias.nct_id if alias else requested)
             if row is None:
                 return None
             return TrialRecord(row.nct_id, row.record, aware(row.fetched_at),
