@@ -65,6 +65,17 @@ def app_config(tmp_path, fake_url, **overrides):
     return config
 
 
+def point_cli_at(fake, tmp_path, monkeypatch):
+    """Environment pointing the command line at a fresh database and every upstream at `fake`."""
+    import upstreams
+    from liveserver import as_environment
+
+    upstreams.install(fake)
+    config = app_config(tmp_path, fake.url, DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    for name, value in as_environment(config).items():
+        monkeypatch.setenv(name, value)
+
+
 @pytest.fixture
 def source_settings(tmp_path, fake):
     """Effective settings with every upstream at the fake; for building sources directly."""

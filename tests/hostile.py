@@ -87,12 +87,18 @@ def _wikipedia(request, lang):
 def install(fake, ctgov):
     """Make the fake serve payloads from the registry and every source."""
     ctgov.add(hostile_study())
-    fake.route("/hn/search", _hn)
-    fake.route("/gdelt/doc", _gdelt)
-    fake.route("/search", _europepmc)
-    fake.route("/{lang}/w/api.php", _wikipedia)
+    _route_sources(fake, _hn, _gdelt, _europepmc, _wikipedia,
+                   altmetric=Reply.text("Not Found", 404))
+
+
+def _route_sources(fake, hn, gdelt, europepmc, wikipedia, altmetric):
+    """Every source's route on the fake, PubMed finding nothing."""
+    fake.route("/hn/search", hn)
+    fake.route("/gdelt/doc", gdelt)
+    fake.route("/search", europepmc)
+    fake.route("/{lang}/w/api.php", wikipedia)
     fake.route("/esearch.fcgi", Reply.json({"esearchresult": {"count": "0", "idlist": []}}))
-    fake.route("/nct_id/{nct_id}", Reply.text("Not Found", 404))
+    fake.route("/nct_id/{nct_id}", altmetric)
 
 
 # Values of the wrong type or shape, each beside a good item of the same source.
@@ -170,12 +176,9 @@ def install_values(fake, ctgov):
     """Make the fake serve values of the wrong type or shape from the registry and every source;
     Altmetric (when a key is set) scores the trial 1e999."""
     ctgov.add(hostile_values_study())
-    fake.route("/hn/search", _hn_values)
-    fake.route("/gdelt/doc", _gdelt_values)
-    fake.route("/search", _europepmc_values)
-    fake.route("/{lang}/w/api.php", _wikipedia_values)
-    fake.route("/esearch.fcgi", Reply.json({"esearchresult": {"count": "0", "idlist": []}}))
-    fake.route("/nct_id/{nct_id}", Reply(
-        200, '{"score": 1e999, "cited_by_msm_count": NaN, "cited_by_posts_count": "3", '
-             '"details_url": "http://[x/", "altmetric_id": [1]}',
-        {"Content-Type": "application/json"}))
+    _route_sources(fake, _hn_values, _gdelt_values, _europepmc_values, _wikipedia_values,
+                   altmetric=Reply(
+                       200, '{"score": 1e999, "cited_by_msm_count": NaN, '
+                            '"cited_by_posts_count": "3", "details_url": "http://[x/", '
+                            '"altmetric_id": [1]}',
+                       {"Content-Type": "application/json"}))

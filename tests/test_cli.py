@@ -6,9 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 import upstreams
-from conftest import app_config
+from conftest import point_cli_at
 from fakeupstream import Reply
-from liveserver import as_environment
 from records import study
 from trialbuzz.cli import main
 
@@ -16,10 +15,7 @@ from trialbuzz.cli import main
 @pytest.fixture
 def env(tmp_path, fake, ctgov, monkeypatch):
     """Environment pointing the CLI at a fresh database and every upstream at the fake."""
-    upstreams.install(fake)
-    config = app_config(tmp_path, fake.url, DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}")
-    for name, value in as_environment(config).items():
-        monkeypatch.setenv(name, value)
+    point_cli_at(fake, tmp_path, monkeypatch)
     return ctgov
 
 

@@ -7,9 +7,7 @@ from urllib.parse import quote
 import pytest
 from click.testing import CliRunner
 
-import upstreams
-from conftest import app_config
-from liveserver import as_environment
+from conftest import point_cli_at
 from trialbuzz.cli import main
 from trialbuzz.errors import BadRequest
 from trialbuzz.resolution import fetch
@@ -122,10 +120,7 @@ def test_a_page_whose_name_does_not_resolve_is_reported_without_the_resolvers_wo
 @pytest.fixture
 def cli_env(tmp_path, fake, ctgov, monkeypatch):
     """The command line pointed at the fake, its page fetcher's resolver recording."""
-    upstreams.install(fake)
-    config = app_config(tmp_path, fake.url, DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}")
-    for name, value in as_environment(config).items():
-        monkeypatch.setenv(name, value)
+    point_cli_at(fake, tmp_path, monkeypatch)
     recording = RecordingResolver()
     real_init = fetch.PageFetcher.__init__
 
