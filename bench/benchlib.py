@@ -8,12 +8,21 @@ TESTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
 
-from conftest import app_config  # noqa: E402 - needs the tests folder on sys.path first
+from conftest import app_config as test_config  # noqa: E402 - needs the tests folder on sys.path
 from fakeupstream import FakeUpstream, Reply  # noqa: E402
 from records import study  # noqa: E402
 
+from trialbuzz import settings  # noqa: E402
+
 __all__ = ["FakeUpstream", "Reply", "app_config", "study", "nct_ids", "serve_registry",
            "percentile", "summary_ms"]
+
+
+def app_config(tmp_path, fake_url, **overrides):
+    """The tests' settings for an app pointed at the fake, with the served default of COLD_WAIT
+    (the tests give cold harvests more room than a deployment does)."""
+    overrides.setdefault("COLD_WAIT", settings.DEFAULTS["COLD_WAIT"])
+    return test_config(tmp_path, fake_url, **overrides)
 
 
 def nct_ids(count, start=4280705):

@@ -40,7 +40,7 @@ def init_db():
 def serve(host, port, threads):
     """Serve the app with the waitress WSGI server (the schema is brought up to date first);
     jobs run in this process too unless EMBEDDED_WORKER is off."""
-    from waitress import serve as waitress_serve
+    from trialbuzz.serving import serve as serve_app
 
     app = create_app()
     get_db(app).migrate()
@@ -49,7 +49,7 @@ def serve(host, port, threads):
         jobs.start_consumer()
     click.echo(f"trialbuzz on http://{host}:{port}/", err=True)
     try:
-        waitress_serve(app, host=host, port=port, threads=threads, ident="trialbuzz")
+        serve_app(app, host=host, port=port, threads=threads)
     finally:
         jobs.shutdown()
 
