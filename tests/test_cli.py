@@ -125,6 +125,7 @@ def test_lookup_says_when_sources_are_still_collecting_rather_than_showing_final
 
     monkeypatch.setenv("TRIALBUZZ_EMBEDDED_WORKER", "0")
     monkeypatch.setenv("TRIALBUZZ_UPSTREAM_READ_TIMEOUT", "20")
+    monkeypatch.setenv("TRIALBUZZ_COLD_WAIT", "2")
     monkeypatch.setattr(trialbuzz.cli, "LOOKUP_WAIT", 4.0)
     # A worker of its own, and one source slower than the lookup waits.
     fake.route(upstreams.ROUTES["gdelt"], lambda request: upstreams.gdelt(request, delay=10.0))
