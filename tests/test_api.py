@@ -70,7 +70,13 @@ def test_upstream_failures_map_to_clear_errors(make_app, fake, reply, status, co
     client = make_app(UPSTREAM_READ_TIMEOUT=0.5, UPSTREAM_RETRIES=1).test_client()
     response = client.get("/api/v1/trials/NCT04280705")
     assert response.status_code == status
-    assert response.get_json()["error"]["code"] == code
+    error = response.get_json()["error"]
+    assert error["code"] == code
+    if status >= 500:
+        # Readers are told what happened and what to do, never an upstream's status line.
+        assert error["message"].startswith("ClinicalTrials.gov is not answering right now")
+        assert "try this page again in a minute" in error["message"]
+        assert "HTTP" not in error["message"] and int(response.headers["Retry-After"]) >= 60
 
 
 def test_rate_limited_upstream_passes_retry_after_on(make_app, fake):

@@ -1,6 +1,9 @@
 """The one JSON error shape of the API, pinned."""
 
 import pytest
+from bs4 import BeautifulSoup
+from fakeupstream import Reply
+from upstreams import ROUTES
 
 
 def assert_error_shape(response, status, code):
@@ -39,3 +42,21 @@ def test_pages_outside_the_api_get_an_html_error_page(client):
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     assert "trialbuzz" in response.get_data(as_text=True)
+
+
+def test_registry_down_page_says_what_happened_and_what_to_do(client, fake):
+    fake.route(ROUTES["ctgov"], Reply.text("down", 503))
+    response = client.get("/trial/NCT04280705")
+    assert response.status_code == 503
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert page.h1.get_text() == "ClinicalTrials.gov is not answering"
+    alert = page.find(role="alert").get_text()
+    assert "try this page again in a minute" in alert and "HTTP 503" not in alert
+    assert page.find("a", string="Try again") is not None
+    assert response.headers["Retry-After"] == "60"
+
+
+def test_unknown_page_has_a_heading_in_words(client):
+    page = BeautifulSoup(client.get("/no/such/page").get_data(as_text=True), "html.parser")
+    assert page.h1.get_text() == "Page not found"
+    assert page.find("a", string="Try again") is None

@@ -21,6 +21,11 @@ VIEWED_WITHIN = timedelta(days=7)
 REFRESH_AT = 0.9
 # Refreshes the schedule queues in one minute at the most (the sources' pace does the rest).
 SCHEDULED_PER_TICK = 50
+# What a reader is told when a new trial's record cannot be had; the detail goes to the log.
+REGISTRY_DOWN = ("ClinicalTrials.gov is not answering right now, so this trial cannot be looked "
+                 "up yet. We will try again when you do: try this page again in a minute.")
+# Seconds a client is asked to wait before trying again after that.
+REGISTRY_RETRY = 60
 
 
 def refresh(state, nct_id):
@@ -53,10 +58,12 @@ def _record(state, nct_id, force):
         return trial
     try:
         return state.trials.fetch(nct_id, deadline=time.monotonic() + state.registry_deadline)
-    except UpstreamError:
-        if trial is None:
-            raise
-        return trial
+    except UpstreamError as exc:
+        if trial is not None:
+            return trial
+        log.warning("the registry record of %s could not be had: %s", nct_id, exc.message)
+        raise exc.__class__(REGISTRY_DOWN, code=exc.code, status=exc.status,
+                            retry_after=max(exc.retry_after or 0, REGISTRY_RETRY)) from exc
 
 
 def tick(state, jobs, clock=utcnow):

@@ -14,6 +14,29 @@ log = logging.getLogger(__name__)
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
               413: "payload_too_large", 414: "uri_too_long", 415: "unsupported_media_type",
               429: "rate_limited"}
+# What an error page says in its heading, by code; the status number alone tells a reader
+# nothing. Codes not listed fall back on their HTTP class.
+HEADINGS = {
+    "trial_not_found": "No such trial",
+    "not_found": "Page not found",
+    "rate_limited": "Too many requests",
+    "busy": "Busy right now",
+    "upstream_unavailable": "ClinicalTrials.gov is not answering",
+    "upstream_rate_limited": "ClinicalTrials.gov is not answering",
+    "upstream_timeout": "ClinicalTrials.gov is not answering",
+    "upstream_bad_response": "ClinicalTrials.gov is not answering",
+    "page_fetch_failed": "That page could not be read",
+    "url_refused": "That page cannot be read",
+}
+
+
+def heading(status, code):
+    """The heading of an error page: what happened, in words."""
+    if code in HEADINGS:
+        return HEADINGS[code]
+    if status >= 500:
+        return "Something went wrong"
+    return "That did not work"
 
 
 def wants_json():
@@ -26,8 +49,9 @@ def error_response(status, code, message, retry_after=None):
     if wants_json():
         response = jsonify({"error": {"code": code, "message": message}})
     else:
-        response = make_response(render_template("error.html", status=status, code=code,
-                                                 message=message))
+        response = make_response(render_template(
+            "error.html", status=status, code=code, heading=heading(status, code),
+            message=message, retry_after=retry_after))
     response.status_code = status
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
