@@ -186,6 +186,14 @@ def test_a_failed_source_heals_itself_after_its_retry_and_nothing_is_lost(make_a
     gdelt = next(s for s in document["sources"] if s["id"] == "gdelt")
     assert gdelt["status"] == "error" and gdelt["failing_since"] and gdelt["retry_at"]
     assert document["kinds"]["news"] == 1            # what it found before is kept
+    assert document["state"] == "partial"
+    coverage = document["coverage"]
+    asked = sum(s["status"] != "disabled" for s in document["sources"])
+    assert coverage["asked"] == asked and coverage["answered"] == asked - 1
+    assert coverage["missing"] == [{"id": "gdelt", "name": "GDELT news", "status": "error",
+                                    "failing_since": gdelt["failing_since"],
+                                    "retry_at": gdelt["retry_at"]}]
+    assert coverage["retry_at"] == gdelt["retry_at"]
     assert state.harvester.retry_due(A) == set()     # not before SOURCE_RETRY
     world.route(upstreams.ROUTES["gdelt"], upstreams.gdelt)
     later = utcnow() + timedelta(seconds=61)
@@ -202,6 +210,8 @@ def test_a_failed_source_heals_itself_after_its_retry_and_nothing_is_lost(make_a
     healed = app.test_client().get(f"/api/v1/trials/{A}").get_json()
     gdelt = next(s for s in healed["sources"] if s["id"] == "gdelt")
     assert gdelt["status"] == "ok" and "retry_at" not in gdelt
+    assert healed["state"] == "complete"
+    assert healed["coverage"]["missing"] == [] and healed["coverage"]["retry_at"] is None
 
 
 def test_the_retry_doubles_up_to_the_freshness(make_app, world):

@@ -52,3 +52,16 @@ def trial_document(trial, base_url):
     document["stale"] = trial.stale
     document.update(links(trial.nct_id, base_url))
     return document
+
+
+def coverage(sources):
+    """Which of the sources in use have answered for a trial: `answered` of `asked`, and the
+    `missing` ones (not asked yet, or failing, with since when and when they are tried again),
+    with the soonest such retry. A zero means "no attention" only when nothing is missing."""
+    asked = [source for source in sources if source["status"] != "disabled"]
+    missing = [{"id": source["id"], "name": source["name"], "status": source["status"],
+                **{key: source[key] for key in ("failing_since", "retry_at") if key in source}}
+               for source in asked if source["status"] != "ok"]
+    retries = sorted(entry["retry_at"] for entry in missing if "retry_at" in entry)
+    return {"answered": len(asked) - len(missing), "asked": len(asked), "missing": missing,
+            "retry_at": retries[0] if retries else None}

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from trialbuzz import nctid
 from trialbuzz.attention import sources as source_registry
 from trialbuzz.attention.doccache import DocumentCache, approximate_size
-from trialbuzz.attention.document import links, trial_fields
+from trialbuzz.attention.document import coverage, links, trial_fields
 from trialbuzz.attention.sources.base import KINDS
 from trialbuzz.clock import aware, utcnow
 from trialbuzz.errors import Pending, TrialbuzzError
@@ -104,7 +104,7 @@ class AttentionService:
         generation = self.cache.generation(trial.nct_id)
         document, harvested = self._document(trial, page)
         # A document still collecting changes with every source that reports: never cached.
-        if not trial.stale and harvested is not None and document["state"] == "complete":
+        if not trial.stale and harvested is not None and document["state"] != "collecting":
             self.cache.put(key, trial.nct_id, (document, trial, harvested), generation,
                            size=approximate_size((document, trial.record)))
             self.cache.put(("warm", key[0]), trial.nct_id, True, generation)
@@ -121,8 +121,8 @@ class AttentionService:
         full = self.document(nct_id, base_url, page=Page(limit=COMPACT_MENTIONS))
         keep = ("nct_id", "requested_id", "title", "acronym", "status", "phases", "has_results",
                 "url", "score", "counts", "kinds", "publications", "mentions", "mentions_total",
-                "sources", "altmetric", "updated_at", "stale", "state", "details_url",
-                "badge_url")
+                "sources", "coverage", "altmetric", "updated_at", "stale", "state",
+                "details_url", "badge_url")
         return {name: full[name] for name in keep if name in full}
 
     def _from_cache(self, key, base_url):
@@ -177,12 +177,19 @@ class AttentionService:
         document = trial_fields(trial)
         counts = {source.id: 0 for source in self.harvester.sources}
         counts.update(summary.get("counts", {}))
+        sources = self._sources(checks, counts, self.harvester.failing(trial.nct_id))
+        covered = coverage(sources)
+        if harvested_at is None or self.jobs.status(trial.nct_id).active:
+            state = "collecting"  # its refresh is queued or under way, or before its first
+        else:
+            state = "partial" if covered["missing"] else "complete"
         document.update({
             "score": summary.get("score", 0),
             "counts": counts,
             "kinds": summary.get("kinds", dict.fromkeys(KINDS, 0)),
             "history": summary.get("history", {}),
-            "sources": self._sources(checks, counts, self.harvester.failing(trial.nct_id)),
+            "sources": sources,
+            "coverage": covered,
             "publications": summary.get("publications", {"total": 0, "results": 0,
                                                          "preprints": 0}),
             "mentions": [_mention(m, papers.get(str(m.id))) for m in mentions],
@@ -190,9 +197,7 @@ class AttentionService:
             "altmetric": _altmetric(checks.get("altmetric")),
             "updated_at": (harvested_at or trial.fetched_at).isoformat(),
             "stale": self._stale(trial, harvested_at),
-            # Collecting while the trial's refresh is queued or under way, or before its first.
-            "state": ("collecting" if harvested_at is None or self.jobs.status(trial.nct_id).active
-                      else "complete"),
+            "state": state,
         })
         return document, harvested_at
 

@@ -64,6 +64,20 @@ SCHEMAS = {
                               "count": {"type": "integer"}, "checked_at": NULLABLE_STRING,
                               "error": NULLABLE_STRING, "experimental": {"type": "boolean"},
                               "skipped": {"type": "integer", "minimum": 0}}},
+    "Coverage": {"type": "object", "required": ["answered", "asked", "missing", "retry_at"],
+                 "description": "Which sources in use have answered for the trial; a score of "
+                                "0 means no attention only when none is missing.",
+                 "properties": {
+                     "answered": {"type": "integer", "minimum": 0},
+                     "asked": {"type": "integer", "minimum": 0},
+                     "retry_at": NULLABLE_STRING,
+                     "missing": {"type": "array", "items": {
+                         "type": "object", "required": ["id", "name", "status"],
+                         "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                                        "status": {"enum": ["error", "rate_limited",
+                                                            "pending"]},
+                                        "failing_since": {"type": "string"},
+                                        "retry_at": {"type": "string"}}}}}},
     "Publications": {"type": "object", "required": ["total", "results"],
                      "properties": {"total": {"type": "integer"},
                                     "results": {"type": "integer"},
@@ -74,7 +88,7 @@ SCHEMAS = {
               "required": ["nct_id", "title", "status", "phases", "has_results", "url",
                            "score", "counts", "kinds", "history", "sources", "publications",
                            "mentions", "altmetric", "updated_at", "stale", "state",
-                           "details_url", "badge_url"],
+                           "coverage", "details_url", "badge_url"],
               "properties": {
                   "nct_id": {"type": "string", "pattern": "^NCT[0-9]{8}$"},
                   "requested_id": {"type": "string"},
@@ -94,9 +108,11 @@ SCHEMAS = {
                   "mentions_total": {"type": "integer"},
                   "altmetric": {"type": ["object", "null"]},
                   "updated_at": {"type": "string"}, "stale": {"type": "boolean"},
-                  "state": {"enum": ["collecting", "complete"], "description":
-                            "collecting while sources are still out, complete once all "
-                            "have reported"},
+                  "state": {"enum": ["collecting", "partial", "complete"], "description":
+                            "collecting while sources are still out; partial once the "
+                            "refresh ended with some sources failing (see coverage); "
+                            "complete once every source in use has answered"},
+                  "coverage": _ref("Coverage"),
                   "details_url": {"type": "string"}, "badge_url": {"type": "string"}}},
     "Pending": {"type": "object", "required": ["nct_id", "state", "message"],
                 "properties": {"nct_id": {"type": "string"}, "state": {"const": "pending"},
