@@ -170,7 +170,8 @@ function face(entry, o) {
     var flat = make("span", "flat");
     flat.appendChild(make("span", "flat-label", "attention"));
     flat.appendChild(make("span", "flat-msg" + (entry.has_attention ? "" : " ghost"),
-                          entry.has_attention || entry.pending ? score : "none"));
+                          entry.has_attention || entry.pending ? score
+                            : entry.state === "partial" ? "partial" : "none"));
     return flat;
   }
   if (/bar$/.test(o.type)) {
@@ -238,11 +239,13 @@ function render(el, id, entry) {
   }
   var root = shadowFor(el);
   var gathering = entry.state === "collecting";
+  var partial = entry.state === "partial";
   var wrap = make("span", "tb" + (o.dark ? " dark" : "") + (gathering ? " collecting" : ""));
   var title = entry.title || entry.nct_id || id;
   var name = entry.pending ? "Attention for " + id + ": still being gathered" :
-    "Attention score " + (entry.score || 0) + (gathering ? " so far" : "") + " for " + id +
-    ", " + title + (gathering ? ", still collecting" : "");
+    "Attention score " + (entry.score || 0) + (gathering || partial ? " so far" : "") +
+    " for " + id + ", " + title + (gathering ? ", still collecting" :
+      partial ? ", not every source has answered" : "");
   var href = httpUrl(entry.details_url);
   var badge = make(href ? "a" : "span", "badge");
   if (href) {
@@ -281,17 +284,32 @@ function render(el, id, entry) {
   show(el, id, entry);
 }
 
+// "4 of 6 sources answered; Wikipedia will be tried again at 14:05." in the reader's clock.
+function coverageLine(coverage) {
+  var when = new Date(coverage.retry_at || "");
+  if (isNaN(when.getTime())) {
+    return coverage.message + ".";
+  }
+  var minutes = when.getMinutes();
+  return coverage.message + " at " + when.getHours() + ":" + (minutes < 10 ? "0" : "") +
+    minutes + ".";
+}
+
 function popover(entry, o, wrap, badge, title) {
   var pop = make("div", "popover pop-" + o.popover);
   pop.setAttribute("role", "tooltip");
   pop.id = "tb-popover";
   pop.appendChild(make("span", "pop-title", title));
   var gathering = entry.state === "collecting";
+  var partial = entry.state === "partial";
   pop.appendChild(make("span", "pop-score", entry.pending ? "Still being gathered" :
-    entry.has_attention ? "Attention score " + (entry.score || 0) + (gathering ? " so far" : "") :
-    gathering ? "Nothing found so far" : "No attention found yet"));
+    entry.has_attention ? "Attention score " + (entry.score || 0) +
+      (gathering || partial ? " so far" : "") :
+    gathering || partial ? "Nothing found so far" : "No attention found yet"));
   if (gathering) {
     pop.appendChild(make("span", "pop-hint", "Still collecting: more sources are being asked."));
+  } else if (partial && entry.coverage && typeof entry.coverage.message === "string") {
+    pop.appendChild(make("span", "pop-hint", coverageLine(entry.coverage)));
   }
   pop.appendChild(list(entry, o));
   pop.appendChild(make("span", "pop-hint", "Click the badge for every mention."));

@@ -110,6 +110,27 @@ function collecting(doc) {
   return complete(doc) && doc.state === "collecting";
 }
 
+// A document whose refresh ended with some sources failing: its figures are a floor.
+function partial(doc) {
+  return complete(doc) && doc.state === "partial";
+}
+
+// "14:05" in the reader's clock.
+function clockLabel(iso) {
+  var when = new Date(iso || "");
+  if (isNaN(when.getTime())) return "";
+  var minutes = when.getMinutes();
+  return when.getHours() + ":" + (minutes < 10 ? "0" : "") + minutes;
+}
+
+// "4 of 6 sources answered; Wikipedia and GDELT news will be tried again at 14:05."
+function coverageLine(doc) {
+  var covered = doc.coverage || {};
+  if (typeof covered.message !== "string" || !covered.message) return "";
+  var at = clockLabel(covered.retry_at);
+  return covered.message + (at ? " at " + at : "") + ".";
+}
+
 // "Collecting… 3 of 6 sources have answered", counting the sources not disabled.
 function progress(doc) {
   var live = (doc.sources || []).filter(function (s) { return s.status !== "disabled"; });

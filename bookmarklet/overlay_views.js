@@ -101,8 +101,9 @@ Overlay.prototype.showTrial = function (id, moveFocus) {
   var busy = collecting(doc);
   this.render(doc.nct_id + (doc.acronym ? " · " + doc.acronym : ""), doc.title || doc.nct_id,
               busy ? progress(doc) + "."
-                : doc.stale ? "Being refreshed: these are the figures of the last check."
-                  : "Updated " + dateLabel(doc.updated_at) + ".",
+                : partial(doc) ? coverageLine(doc)
+                  : doc.stale ? "Being refreshed: these are the figures of the last check."
+                    : "Updated " + dateLabel(doc.updated_at) + ".",
               busy || !!doc.stale, this.trialNodes(doc), moveFocus);
   if (!busy && doc.stale && this.watching !== id) {
     this.watching = id;
@@ -139,7 +140,10 @@ Overlay.prototype.trialNodes = function (doc) {
     factsNode(doc),
     mentions.length ? mentionsNodes(doc, mentions)
       : collecting(doc) ? el("p", { "class": "notice" }, "Nothing found so far; the other " +
-                             "sources are still being asked.") : noAttentionNode(doc),
+                             "sources are still being asked.")
+        : partial(doc) ? el("p", { "class": "notice" }, "Nothing found so far, but not every " +
+                            "source has answered: " + coverageLine(doc))
+          : noAttentionNode(doc),
     this.backButton(), this.otherTrials(doc.nct_id), this.footer(doc)
   ];
 };
@@ -153,7 +157,8 @@ function summaryNode(doc) {
                            el("span", { "class": "n" }, String(item.count))]);
     }))
     : el("p", { "class": "meta" }, collecting(doc) ? "Nothing found so far."
-      : "No news, posts or pages mention it yet.");
+      : partial(doc) ? "Nothing found by the sources that answered."
+        : "No news, posts or pages mention it yet.");
   return el("div", { "class": "summary" }, [
     donut(doc, 72),
     el("div", { "class": "legend" }, [

@@ -2,10 +2,12 @@
 
 import json
 import sys
+from datetime import datetime
 
 import click
 
 from trialbuzz import create_app
+from trialbuzz.attention.document import coverage_line
 from trialbuzz.attention.service import Page
 from trialbuzz.errors import TrialbuzzError
 from trialbuzz.nctid import find_all, normalize, unique
@@ -136,6 +138,10 @@ def _print_trial(document):
         answered = sum(s["status"] != "pending" for s in asked)
         click.echo(f"  collecting… {answered} of {len(asked)} sources have answered; these "
                    "figures are not final yet")
+    elif document.get("state") == "partial":
+        # The retry in the terminal's own clock.
+        zone = datetime.now().astimezone().tzinfo
+        click.echo(f"  partial: {coverage_line(document['coverage'], zone)}")
     click.echo(click.style(f"  score {document['score']}", bold=True) + "   " + "  ".join(
         f"{kind} {count}" for kind, count in document["kinds"].items() if count))
     publications = document["publications"]

@@ -266,3 +266,32 @@ def test_embed_entries_say_whether_the_trial_is_still_collecting():
     entry = badge_data.embed_entry({"nct_id": "NCT04280705", "score": 3, "kinds": {"news": 1},
                                     "state": "collecting", "sources": []})
     assert entry["state"] == "collecting" and "sources" not in entry
+
+
+def test_nothing_found_while_sources_are_missing_is_partial_never_none(make_app, fake, ctgov):
+    # Only the registry answers: every networked source fails.
+    client = make_app().test_client()
+    image = client.get("/badge/NCT04280705.svg")
+    assert svg_texts(image)[-1] == "partial" and "none" not in svg_texts(image)
+    assert image.headers["Cache-Control"] == "public, max-age=300"
+    assert "partial for NCT04280705" in ET.fromstring(image.get_data()).get("aria-label")
+    donut = client.get("/badge/NCT04280705.svg?style=donut")
+    assert "attention: partial for NCT04280705" in ET.fromstring(donut.get_data()).get(
+        "aria-label")
+    shield = client.get("/api/v1/shields/NCT04280705.json").get_json()
+    assert shield["message"] == "partial" and shield["cacheSeconds"] == 300
+    response = client.get("/api/v1/badges?ids=NCT04280705")
+    (entry,) = response.get_json()["trials"]
+    assert entry["state"] == "partial" and entry["has_attention"] is False
+    assert set(entry["coverage"]) == {"message", "retry_at"}
+    assert entry["coverage"]["message"].startswith("1 of 6 sources answered; Europe PMC")
+    assert response.headers["Cache-Control"] == "public, max-age=5"
+
+
+def test_a_trial_with_attention_keeps_its_score_while_a_source_is_missing(client, world):
+    world.route(upstreams.ROUTES["gdelt"], Reply.text("down", status=500))
+    image = client.get("/badge/NCT04280705.svg")
+    assert svg_texts(image)[-1] == "5"   # 13 less the news story only GDELT finds
+    entry = client.get("/api/v1/badges?ids=NCT04280705").get_json()["trials"][0]
+    assert entry["state"] == "partial" and entry["has_attention"] is True
+    assert "GDELT news will be tried again" in entry["coverage"]["message"]

@@ -1,6 +1,7 @@
 """The command line: init-db and lookup, pointed at the fake registry."""
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -37,6 +38,16 @@ def test_lookup_prints_the_trial_its_sources_score_and_latest_mentions(env):
     assert gdelt.split()[-2:] == ["ok", "1"]
     assert any("Remdesivir trial results discussed" in line for line in lines)
     assert any("https://news.example.org/2026/11/remdesivir-trial" in line for line in lines)
+
+
+def test_lookup_says_which_sources_are_missing_and_when_they_are_tried_again(env, fake):
+    fake.route(upstreams.ROUTES["gdelt"], Reply.text("down", 500))
+    result = CliRunner().invoke(main, ["lookup", "NCT04280705"])
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.output.splitlines() if "partial:" in line)
+    assert re.fullmatch(r"  partial: 5 of 6 sources answered; GDELT news will be tried again "
+                        r"at \d\d?:\d\d\.", line)
+    assert "score 5" in result.output
 
 
 def test_harvest_refreshes_ids_from_arguments_and_files(env, fake, tmp_path):

@@ -8,6 +8,7 @@ import pytest
 
 import quiet
 import upstreams
+from fakeupstream import Reply
 from records import reference, study
 from trialbuzz.attention.harvest import Outcome
 from trialbuzz.attention.sources.base import Mention
@@ -208,3 +209,15 @@ def test_the_pending_page_polls_by_script_and_refreshes_without_it(make_app, wor
     assert response.status_code == 202
     assert 'data-pending="/trial/NCT04280705"' in html and "/static/trial" in html
     assert re.search(r'<noscript><meta http-equiv="refresh" content="3"></noscript>', html)
+
+
+def test_partial_page_says_which_sources_are_missing_above_the_figures(client, world):
+    world.route(upstreams.ROUTES["gdelt"], Reply.text("down", status=500))
+    world.route(upstreams.ROUTES["wikipedia"], Reply.text("down", status=503))
+    html = page(client)
+    status = re.search(r'<p id="collect-status"[^>]*>(.*?)</p>', html, re.S)
+    assert 'class="collect-status notice"' in status.group(0)
+    assert re.fullmatch(r"4 of 6 sources answered; Wikipedia and GDELT news will be tried again "
+                        r"at \d\d:\d\d UTC\. The figures below are what the others found\.",
+                        status.group(1))
+    assert "data-collecting" not in status.group(0)

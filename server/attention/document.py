@@ -1,5 +1,11 @@
 """The trial document of the public API, built from stored records."""
 
+from datetime import datetime, timezone
+
+# Document states whose figures may still change without a refresh being asked for: cached
+# briefly by clients.
+UNSETTLED = ("collecting", "partial")
+
 
 def _text(value):
     """A string field, or None: a record stored by an older release may hold anything."""
@@ -63,5 +69,44 @@ def coverage(sources):
                 **{key: source[key] for key in ("failing_since", "retry_at") if key in source}}
                for source in asked if source["status"] != "ok"]
     retries = sorted(entry["retry_at"] for entry in missing if "retry_at" in entry)
-    return {"answered": len(asked) - len(missing), "asked": len(asked), "missing": missing,
-            "retry_at": retries[0] if retries else None}
+    covered = {"answered": len(asked) - len(missing), "asked": len(asked), "missing": missing,
+               "retry_at": retries[0] if retries else None}
+    covered["message"] = coverage_message(covered)
+    return covered
+
+
+def coverage_message(covered):
+    """"4 of 6 sources answered; Wikipedia and GDELT news will be tried again", without an
+    end, so that each view can add the time of the retry in its reader's clock; None when
+    nothing is missing."""
+    missing = covered["missing"]
+    if not missing:
+        return None
+    names = and_list([entry["name"] for entry in missing])
+    failing = any(entry["status"] != "pending" for entry in missing)
+    if failing:
+        then = "will be tried again"
+    else:
+        then = "have not been asked yet" if len(missing) > 1 else "has not been asked yet"
+    return f"{covered['answered']} of {covered['asked']} sources answered; {names} {then}"
+
+
+def coverage_line(covered, zone=timezone.utc):
+    """The whole sentence of `coverage_message`, with the time of the soonest retry in `zone`
+    ("… will be tried again at 14:05 UTC."); "" when nothing is missing."""
+    message = (covered or {}).get("message")
+    if not message:
+        return ""
+    try:
+        retry = datetime.fromisoformat(covered["retry_at"]).astimezone(zone)
+    except (TypeError, ValueError, KeyError):
+        return message + "."
+    clock = retry.strftime("%H:%M") + (" UTC" if zone is timezone.utc else "")
+    return f"{message} at {clock}."
+
+
+def and_list(names):
+    """"A", "A and B", "A, B and C"."""
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]

@@ -3,6 +3,7 @@
 from flask import Blueprint, jsonify, request
 
 from trialbuzz import nctid
+from trialbuzz.attention.document import UNSETTLED
 from trialbuzz.attention.service import MAX_TRIALS_PER_BADGE, Page
 from trialbuzz.attention.sources.base import KINDS
 from trialbuzz.errors import BadRequest
@@ -111,7 +112,7 @@ def trial(nct_id):
     """The trial document, mentions newest first, paged with limit and offset."""
     document = state().attention.document(nct_id, base_url(), refresh=_flag("refresh"),
                                           page=_page())
-    return _cached(document, document["stale"] or document["state"] == "collecting")
+    return _cached(document, document["stale"] or document["state"] in UNSETTLED)
 
 
 @bp.get("/badge")
@@ -124,6 +125,6 @@ def badge():
     primary = from_url.primary or (ids[0] if len(ids) == 1 else None)
     payload = state().attention.badge_payload(primary, ids, base_url())
     payload["url"] = url or None
-    stale = any(t.get("stale") or t.get("pending") or t.get("state") == "collecting"
+    stale = any(t.get("stale") or t.get("pending") or t.get("state") in UNSETTLED
                 for t in payload["trials"])
     return _cached(payload, stale)

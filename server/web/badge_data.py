@@ -37,6 +37,8 @@ SHIELDS_FRESH_SECONDS = 3600
 SHIELDS_MIN_SECONDS = 300
 EMBED_FIELDS = ("nct_id", "requested_id", "title", "acronym", "score", "kinds", "publications",
                 "mentions_total", "stale", "state", "details_url", "badge_url")
+# Of the coverage, what a popover says: the sentence and the time of the retry.
+EMBED_COVERAGE = ("message", "retry_at")
 
 
 def noun(kind, count):
@@ -52,7 +54,8 @@ def figures(compact, nct_id=None, finished=True):
         return Figures(nct_id=nct_id or "", pending=True)
     kinds = compact.get("kinds") or {}
     return Figures(nct_id=compact["nct_id"], score=compact.get("score") or 0, kinds=kinds,
-                   title=compact.get("title"), pending=not finished and not has_attention(kinds))
+                   title=compact.get("title"), pending=not finished and not has_attention(kinds),
+                   partial=compact.get("state") == "partial")
 
 
 def embed_entry(entry):
@@ -61,6 +64,9 @@ def embed_entry(entry):
         return entry
     trimmed = {name: entry[name] for name in EMBED_FIELDS if name in entry}
     trimmed["has_attention"] = has_attention(entry.get("kinds"))
+    if entry.get("state") == "partial":
+        trimmed["coverage"] = {name: entry.get("coverage", {}).get(name)
+                               for name in EMBED_COVERAGE}
     return trimmed
 
 
@@ -84,8 +90,11 @@ def shields(compact, finished=True):
     seconds = SHIELDS_MIN_SECONDS if compact.get("stale") or not finished else \
         SHIELDS_FRESH_SECONDS
     if not has_attention(compact.get("kinds")):
-        return {"schemaVersion": 1, "label": SHIELDS_LABEL, "message": "none",
-                "color": "lightgrey", "cacheSeconds": seconds}
+        # Nothing found, but a missing source may yet find something: not "none".
+        partial = compact.get("state") == "partial"
+        return {"schemaVersion": 1, "label": SHIELDS_LABEL,
+                "message": "partial" if partial else "none", "color": "lightgrey",
+                "cacheSeconds": SHIELDS_MIN_SECONDS if partial else seconds}
     return {"schemaVersion": 1, "label": SHIELDS_LABEL, "message": str(compact["score"]),
             "color": "b3261e", "cacheSeconds": seconds}
 

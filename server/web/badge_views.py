@@ -9,6 +9,7 @@ from importlib import resources
 from flask import Blueprint, Response, jsonify, request
 
 from trialbuzz import nctid, strictjson
+from trialbuzz.attention.document import UNSETTLED
 from trialbuzz.attention.service import Page
 from trialbuzz.errors import BadRequest, Pending, TrialbuzzError, TrialNotFound
 from trialbuzz.state import base_url, state
@@ -130,7 +131,8 @@ def badge_svg(nct_id):
     if not finished:
         cache = PENDING_IMAGE
     else:
-        cache = STALE_IMAGE if compact.get("stale") else FRESH_IMAGE
+        cache = STALE_IMAGE if compact.get("stale") or compact.get("state") == "partial" \
+            else FRESH_IMAGE
     return _svg(badges.render(figures, options), 200, cache)
 
 
@@ -150,7 +152,7 @@ def embed_batch():
     """Every badge of a page in one answer: a short document per ID, in the order asked."""
     ids = _batch_ids()
     trials = [badge_data.embed_entry(entry) for entry in _compacts(ids)]
-    waiting = any(t.get("pending") or t.get("stale") or t.get("state") == "collecting"
+    waiting = any(t.get("pending") or t.get("stale") or t.get("state") in UNSETTLED
                   for t in trials)
     return _conditional(jsonify({"trials": trials}), STALE_DATA if waiting else FRESH_DATA)
 

@@ -55,6 +55,8 @@ class Figures:
     kinds: dict = field(default_factory=dict)
     title: str | None = None
     pending: bool = False
+    # Some sources have not answered: nothing found is not "none".
+    partial: bool = False
 
     @property
     def ghost(self):
@@ -125,7 +127,7 @@ def render(figures, options=BadgeOptions()):
     if figures.pending:
         message, color = "pending", GHOST_COLOR
     elif figures.ghost:
-        message, color = "none", GHOST_COLOR
+        message, color = ("partial" if figures.partial else "none"), GHOST_COLOR
     else:
         message, color = str(figures.score), options.color or MESSAGE_COLOR
     title = _title(figures, options.label or DEFAULT_LABEL, message)
@@ -212,7 +214,8 @@ def donut(figures, options=BadgeOptions(style="donut")):
     message = "…" if figures.pending else str(figures.score)
     label = options.label or DEFAULT_LABEL
     title = _title(figures, label, "pending" if figures.pending else
-                   ("none" if figures.ghost else figures.score))
+                   (("partial" if figures.partial else "none") if figures.ghost
+                    else figures.score))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
         f'viewBox="0 0 {size} {size}" role="img" aria-label="{xml_text(title)}">',

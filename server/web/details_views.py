@@ -5,6 +5,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from trialbuzz.attention.document import coverage_line
 from trialbuzz.attention.kinds import KINDS
 from trialbuzz.attention.service import Page
 from trialbuzz.attention.sources.base import safe_url
@@ -48,6 +49,13 @@ def _groups(mentions, sources):
              "color": KINDS.get(kind, {}).get("color"),
              "count": badge_data.noun(kind, len(grouped[kind])),
              "mentions": grouped[kind]} for kind in order]
+
+
+def _partial(document):
+    """What is missing from a partial document, as a sentence; "" otherwise."""
+    if document.get("state") != "partial":
+        return ""
+    return coverage_line(document.get("coverage"))
 
 
 def _collecting(document):
@@ -114,7 +122,8 @@ def trial(nct_id):
         months=timeline.monthly_counts(mentions, today),
         groups=_groups(mentions, document["sources"]), snippets=_snippets(document["nct_id"]),
         has_attention=not figures.ghost, noun=badge_data.noun, kinds=KINDS,
-        dark_colors=badges.DARK_COLORS, collecting=_collecting(document)))
+        dark_colors=badges.DARK_COLORS, collecting=_collecting(document),
+        partial=_partial(document)))
     # A page still collecting is asked for again by its script: never a kept copy.
     response.headers["Cache-Control"] = "no-cache" if document.get("state") == "collecting" \
         else PAGE_CACHE

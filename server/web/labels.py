@@ -1,5 +1,7 @@
 """Human labels for registry codes (PHASE2 → Phase 2), shared by pages and the command line."""
 
+from trialbuzz.attention.document import coverage_line
+
 PHASES = {"EARLY_PHASE1": "Early phase 1", "PHASE1": "Phase 1", "PHASE2": "Phase 2",
           "PHASE3": "Phase 3", "PHASE4": "Phase 4", "NA": "Not applicable"}
 
@@ -22,3 +24,4 @@ def init_app(app):
     """Offer the labels to templates as filters."""
     app.jinja_env.filters["phase_label"] = phase_label
     app.jinja_env.filters["code_label"] = code_label
+    app.jinja_env.filters["coverage_line"] = coverage_line

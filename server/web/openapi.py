@@ -64,13 +64,17 @@ SCHEMAS = {
                               "count": {"type": "integer"}, "checked_at": NULLABLE_STRING,
                               "error": NULLABLE_STRING, "experimental": {"type": "boolean"},
                               "skipped": {"type": "integer", "minimum": 0}}},
-    "Coverage": {"type": "object", "required": ["answered", "asked", "missing", "retry_at"],
+    "Coverage": {"type": "object", "required": ["answered", "asked", "missing", "retry_at",
+                                                "message"],
                  "description": "Which sources in use have answered for the trial; a score of "
                                 "0 means no attention only when none is missing.",
                  "properties": {
                      "answered": {"type": "integer", "minimum": 0},
                      "asked": {"type": "integer", "minimum": 0},
                      "retry_at": NULLABLE_STRING,
+                     "message": {**NULLABLE_STRING, "description":
+                                 "what is missing, in words, without an end: views add the "
+                                 "time of retry_at in their reader's clock"},
                      "missing": {"type": "array", "items": {
                          "type": "object", "required": ["id", "name", "status"],
                          "properties": {"id": {"type": "string"}, "name": {"type": "string"},
