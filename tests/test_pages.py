@@ -105,3 +105,16 @@ def test_lookup_of_a_page_read_in_part_says_so(make_app, fake, ctgov):
     html = client.get("/", query_string={"q": f"{fake.url}/long"}).get_data(as_text=True)
     assert "only its first part was read" in html
     assert "Adaptive COVID-19 Treatment Trial" in html
+
+
+def test_a_first_lookup_still_collecting_says_so_not_the_last_refresh(make_app, fake, ctgov):
+    import upstreams
+    upstreams.install(fake)
+    fake.route(upstreams.ROUTES["gdelt"], lambda request: upstreams.gdelt(request, delay=3.0))
+    client = make_app(COLD_WAIT=1.0, UPSTREAM_READ_TIMEOUT=10).test_client()
+    html = client.get("/?q=NCT04280705").get_data(as_text=True)
+    notice = BeautifulSoup(html, "html.parser").find("p", class_="notice").get_text(" ",
+                                                                                     strip=True)
+    assert re.match(r"Collecting… 5 of 6 sources have answered: these are the first figures",
+                    notice)
+    assert "last refresh" not in html
