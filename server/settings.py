@@ -63,6 +63,10 @@ DEFAULTS = {
     "GDELT_TIMESPAN": "3m",
     # Seconds a request for a trial not yet harvested waits; slower sources finish afterwards.
     "COLD_WAIT": 5.0,
+    # Seconds the details page waits for a trial not yet harvested before it answers with a
+    # page that shows progress and fills in as the sources answer: a reader sees something
+    # at once rather than a blank tab for COLD_WAIT.
+    "PAGE_WAIT": 1.0,
     # Requests waiting on cold trials at once (each holds a server thread); the others answer
     # at once with what is known.
     "COLD_WAITERS": 8,
@@ -101,7 +105,7 @@ DEFAULTS = {
 # Settings that hold lists; given as comma-separated strings in the environment.
 LIST_SETTINGS = ("SOURCES", "FETCH_ALLOW_HOSTS", "WIKIPEDIA_LANGUAGES")
 FLOAT_SETTINGS = (
-    "COLD_WAIT", "DOCUMENT_CACHE_SECONDS", "SOURCE_DEADLINE", "FETCH_CONNECT_TIMEOUT", "FETCH_TOTAL_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT",
+    "COLD_WAIT", "PAGE_WAIT", "DOCUMENT_CACHE_SECONDS", "SOURCE_DEADLINE", "FETCH_CONNECT_TIMEOUT", "FETCH_TOTAL_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT",
     "UPSTREAM_READ_TIMEOUT", "UPSTREAM_BACKOFF", "UPSTREAM_MAX_RETRY_AFTER",
 )
 INT_SETTINGS = ("DOCUMENT_CACHE_ENTRIES", "DOCUMENT_CACHE_BYTES",

@@ -221,3 +221,16 @@ def test_partial_page_says_which_sources_are_missing_above_the_figures(client, w
                         r"at \d\d:\d\d UTC\. The figures below are what the others found\.",
                         status.group(1))
     assert "data-collecting" not in status.group(0)
+
+
+def test_a_cold_page_answers_with_progress_after_page_wait_not_cold_wait(make_app, fake, ctgov):
+    upstreams.install(fake)
+    fake.route(upstreams.ROUTES["ctgov"], lambda request, nct_id: Reply.json(
+        ctgov.studies[nct_id.upper()], delay=3.0))
+    client = make_app(PAGE_WAIT=0.5, UPSTREAM_READ_TIMEOUT=10).test_client()
+    response = client.get("/trial/NCT04280705")
+    # COLD_WAIT is 30 s here: a 200 would mean the page sat blank for the registry's 3 s.
+    assert response.status_code == 202
+    assert "Looking this trial up on ClinicalTrials.gov" in response.get_data(as_text=True)
+    export = client.get("/trial/NCT04280705/mentions.json")
+    assert export.status_code == 200          # data, not a page: waits up to COLD_WAIT

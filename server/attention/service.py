@@ -48,7 +48,7 @@ class AttentionService:
 
     def ensure(self, nct_id, refresh=False, wait=True):
         """The stored trial record, its refresh queued when cold, stale or asked for; a cold one
-        is waited for (at most COLD_WAIT). Raises Pending while the registry record is unknown,
+        is waited for (at most COLD_WAIT, or `wait` seconds when a number is given). Raises Pending while the registry record is unknown,
         and the error of a refresh that failed without one (TrialNotFound, the registry down)."""
         requested = nctid.require(nct_id)
         trial = self._last_read.pop(requested) if requested in self._last_read \
@@ -61,7 +61,8 @@ class AttentionService:
         self.jobs.viewed(key)
         status, waited = None, False
         if wait and (cold or refresh):
-            status, waited = self.jobs.wait(key, self.cold_wait)
+            seconds = self.cold_wait if wait is True else min(float(wait), self.cold_wait)
+            status, waited = self.jobs.wait(key, seconds)
             if waited:
                 trial = self.trials.stored(requested)
         if trial is None:
@@ -92,15 +93,16 @@ class AttentionService:
         cold requests is bound by such reads. Outside a request, nothing is kept."""
         return g.setdefault("trialbuzz_last_read", {}) if has_request_context() else {}
 
-    def document(self, nct_id, base_url, refresh=False, page=Page()):
-        """The full trial document of the public API, its links on `base_url`."""
+    def document(self, nct_id, base_url, refresh=False, page=Page(), wait=True):
+        """The full trial document of the public API, its links on `base_url`; a cold trial is
+        waited for as `ensure` says."""
         # Cached without links: one copy per trial and page, whatever Host the request named.
         key = (nctid.require(nct_id), page)
         if not refresh:
             cached = self._from_cache(key, base_url)
             if cached is not None:
                 return cached
-        trial = self.ensure(nct_id, refresh=refresh)
+        trial = self.ensure(nct_id, refresh=refresh, wait=wait)
         generation = self.cache.generation(trial.nct_id)
         document, harvested = self._document(trial, page)
         # A document still collecting changes with every source that reports: never cached.

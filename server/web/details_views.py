@@ -26,9 +26,11 @@ def _cold():
     return int(state().attention.is_cold(request.view_args["nct_id"]))
 
 
-def _document(nct_id):
-    """The full document of a trial, and whether `nct_id` is not its canonical spelling."""
-    document = state().attention.document(nct_id, base_url(), page=Page(limit=MAX_MENTIONS))
+def _document(nct_id, wait=True):
+    """The full document of a trial, and whether `nct_id` is not its canonical spelling; a
+    cold trial is waited for as `AttentionService.ensure` says."""
+    document = state().attention.document(nct_id, base_url(), page=Page(limit=MAX_MENTIONS),
+                                          wait=wait)
     moved = document["nct_id"] != nct_id
     return document, moved
 
@@ -109,7 +111,8 @@ def _snippets(nct_id):
 @ratelimits.reaching_upstream(_cold)
 def trial(nct_id):
     """The details page; an alias or another spelling of the ID redirects to the canonical one."""
-    document, moved = _document(nct_id)
+    # A reader sees progress within PAGE_WAIT; the page fills itself in as sources answer.
+    document, moved = _document(nct_id, wait=state().settings["PAGE_WAIT"])
     if moved:
         return redirect(url_for(".trial", nct_id=document["nct_id"]), code=301)
     figures = badge_data.figures(document)
