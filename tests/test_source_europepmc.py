@@ -78,7 +78,9 @@ def test_parses_a_real_shaped_article_into_a_publication_mention(fake, source_se
     assert mention.published_at == datetime(2020, 5, 22, tzinfo=timezone.utc)
     assert mention.snippet == "N Engl J Med, 2020"
     assert mention.extra == {"pmid": "32445440", "pmcid": "PMC7262788",
-                             "doi": "10.1056/nejmoa2007764", "citations": 5321}
+                             "doi": "10.1056/nejmoa2007764", "citations": 5321,
+                             "pubtype": ["research support, n.i.h., extramural",
+                                         "randomized controlled trial", "journal article"]}
 
 
 def test_preprint_is_flagged_with_a_normalised_doi_and_markup_stripped(fake, source_settings):
@@ -89,17 +91,19 @@ def test_preprint_is_flagged_with_a_normalised_doi_and_markup_stripped(fake, sou
     assert preprint.title == "Mortality outcomes with remdesivir in hospitalised adults"
     assert preprint.snippet == "Preprint, 2020"
     assert preprint.extra == {"doi": "10.1101/2020.10.15.20205823", "preprint": True,
+                              "pubtype": ["preprint"],
                               "citations": 0}
 
 
-def test_publication_date_falls_back_to_the_year(fake, source_settings):
+def test_a_year_alone_gives_way_to_the_day_the_article_was_indexed(fake, source_settings):
     serve(fake, {(TEXT_QUERY, "*"): fixture("search-text.json")})
     review = find(source_settings)[2]
     assert review.external_id == "PMC:PMC8700120"
-    assert review.published_at == datetime(2021, 1, 1, tzinfo=timezone.utc)
+    assert review.published_at == datetime(2021, 12, 24, tzinfo=timezone.utc)
     assert review.author is None
     assert review.snippet == "Viruses, 2021"
-    assert review.extra == {"pmcid": "PMC8700120", "citations": 12}
+    assert review.extra == {"pmcid": "PMC8700120", "citations": 12,
+                            "pubtype": ["review-article"]}
 
 
 @pytest.mark.parametrize("raw, doi", [

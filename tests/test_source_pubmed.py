@@ -128,7 +128,8 @@ def test_parses_real_shaped_summaries_in_search_order_skipping_errors(fake, sour
     assert first.url == "https://pubmed.ncbi.nlm.nih.gov/33306283/"
     assert first.title == "Baricitinib plus Remdesivir for Hospitalized Adults with Covid-19."
     assert first.author == "Kalil AC et al."
-    assert first.published_at == datetime(2021, 3, 4, tzinfo=timezone.utc)
+    # Online on 11 December 2020, the March issue came later.
+    assert first.published_at == datetime(2020, 12, 11, tzinfo=timezone.utc)
     assert first.snippet == "The New England journal of medicine"
     assert first.extra == {"pmid": "33306283", "pmcid": "PMC7745180",
                            "doi": "10.1056/nejmoa2031994",
@@ -136,7 +137,8 @@ def test_parses_real_shaped_summaries_in_search_order_skipping_errors(fake, sour
                                        "Randomized Controlled Trial"]}
     assert second.external_id == "32445440"
     assert second.author == "Beigel JH"
-    assert second.published_at == datetime(2020, 11, 5, tzinfo=timezone.utc)
+    # Online on 8 October 2020, in the 5 November issue.
+    assert second.published_at == datetime(2020, 10, 8, tzinfo=timezone.utc)
     assert second.snippet == "N Engl J Med"
     assert second.extra == {"pmid": "32445440", "doi": "10.1056/nejmoa2007764",
                             "pubtype": ["Journal Article"]}

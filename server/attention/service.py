@@ -14,6 +14,7 @@ from trialbuzz.attention.document import links, trial_fields
 from trialbuzz.attention.sources.base import KINDS
 from trialbuzz.clock import aware, utcnow
 from trialbuzz.errors import Pending, TrialbuzzError
+from trialbuzz.registry.reporting import reporting
 from trialbuzz.storage.models import Mention, SourceCheck, Trial
 
 COMPACT_MENTIONS = 5
@@ -108,7 +109,12 @@ class AttentionService:
             self.cache.put(key, trial.nct_id, (document, trial, harvested), generation,
                            size=approximate_size((document, trial.record)))
             self.cache.put(("warm", key[0]), trial.nct_id, True, generation)
-        return {**document, **links(trial.nct_id, base_url)}
+        return {**document, "reporting": self.reporting(trial), **links(trial.nct_id, base_url)}
+
+    def reporting(self, trial):
+        """The results reporting of a trial as of today by the app's clock (a due date passes
+        while a document sits in the cache, so it is worked out on every answer)."""
+        return reporting(trial.record, self.clock().date())
 
     def compact(self, nct_id, base_url, wait=True):
         """The short document the bookmarklet and embeds show; None while a cold refresh runs."""
@@ -121,8 +127,8 @@ class AttentionService:
         full = self.document(nct_id, base_url, page=Page(limit=COMPACT_MENTIONS))
         keep = ("nct_id", "requested_id", "title", "acronym", "status", "phases", "has_results",
                 "url", "score", "counts", "kinds", "publications", "mentions", "mentions_total",
-                "sources", "altmetric", "updated_at", "stale", "state", "details_url",
-                "badge_url")
+                "sources", "altmetric", "updated_at", "stale", "state", "reporting",
+                "details_url", "badge_url")
         return {name: full[name] for name in keep if name in full}
 
     def _from_cache(self, key, base_url):
@@ -140,7 +146,7 @@ class AttentionService:
         self.jobs.viewed(trial.nct_id)
         # A shallow copy: the mentions list is shared, never copied per request.
         return {**document, "stale": self._stale(trial, harvested),
-                **links(trial.nct_id, base_url)}
+                "reporting": self.reporting(trial), **links(trial.nct_id, base_url)}
 
     def _stale(self, trial, harvested):
         """Whether a document shows old figures: an old registry copy or old attention."""

@@ -86,6 +86,20 @@ def _date(struct):
     return _text(struct.get("date")) if isinstance(struct, dict) else None
 
 
+def _dated(struct):
+    """A v2 `*DateStruct` as `{"date", "estimated"}`: estimated only when the registry marks it
+    ESTIMATED (an anticipated date); None without a date."""
+    date = _date(struct)
+    if date is None:
+        return None
+    return {"date": date, "estimated": struct.get("type") == "ESTIMATED"}
+
+
+def _flag(value):
+    """A yes/no answer of the record: True, False, or None when it gives none."""
+    return value if isinstance(value, bool) else None
+
+
 def _strings(values):
     """Only the string items of a list, cleaned (upstream lists are not to be trusted)."""
     return [text for text in map(_text, values) if text] if isinstance(values, list) else []
@@ -112,9 +126,13 @@ def parse_study(record):
     status = _section(protocol, "statusModule")
     design = _section(protocol, "designModule")
     nct_id = normalize(ident.get("nctId"))
+    oversight = _section(protocol, "oversightModule")
     references = [{"pmid": _text(ref.get("pmid")), "type": _text(ref.get("type")),
                    "citation": _text(ref.get("citation"))}
                   for ref in _dicts(_get(protocol, "referencesModule", "references"))]
+    enrollment = _section(design, "enrollmentInfo")
+    countries = sorted({text for text in (_text(place.get("country")) for place in _dicts(
+        _get(protocol, "contactsLocationsModule", "locations"))) if text})
     see_also = [{"label": _text(link.get("label")), "url": _text(link.get("url"))}
                 for link in _dicts(_get(protocol, "referencesModule", "seeAlsoLinks"))
                 if _text(link.get("url"))]
@@ -128,9 +146,21 @@ def parse_study(record):
         "phases": _strings(design.get("phases")),
         "study_type": _text(design.get("studyType")),
         "sponsor": _text(_get(protocol, "sponsorCollaboratorsModule", "leadSponsor", "name")),
-        "enrollment": _enrollment(_get(design, "enrollmentInfo", "count")),
+        "enrollment": _enrollment(enrollment.get("count")),
+        "enrollment_estimated": enrollment.get("type") == "ESTIMATED",
         "start_date": _date(status.get("startDateStruct")),
         "completion_date": _date(status.get("completionDateStruct")),
+        "dates": {"start": _dated(status.get("startDateStruct")),
+                  "primary_completion": _dated(status.get("primaryCompletionDateStruct")),
+                  "completion": _dated(status.get("completionDateStruct"))},
+        "results_first_submitted": _text(status.get("resultsFirstSubmitDate")),
+        "results_first_posted": _date(status.get("resultsFirstPostDateStruct")),
+        # A certificate of delay (the "disposition" in the registry's terms) puts results off.
+        "delay_first_submitted": _text(status.get("dispFirstSubmitDate")),
+        "fda_regulated_drug": _flag(oversight.get("isFdaRegulatedDrug")),
+        "fda_regulated_device": _flag(oversight.get("isFdaRegulatedDevice")),
+        "primary_purpose": _text(_get(design, "designInfo", "primaryPurpose")),
+        "countries": countries,
         "first_posted": _date(status.get("studyFirstPostDateStruct")),
         "last_updated": _date(status.get("lastUpdatePostDateStruct")),
         "has_results": _get(record, "hasResults") is True,
