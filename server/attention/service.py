@@ -189,8 +189,8 @@ class AttentionService:
             "kinds": summary.get("kinds", dict.fromkeys(KINDS, 0)),
             "history": summary.get("history", {}),
             "sources": self._sources(checks, counts, self.harvester.failing(trial.nct_id)),
-            "publications": summary.get("publications", {"total": 0, "results": 0,
-                                                         "preprints": 0}),
+            "publications": {"notices": 0, **summary.get(
+                "publications", {"total": 0, "results": 0, "preprints": 0})},
             "mentions": [_mention(m, papers.get(str(m.id))) for m in mentions],
             "mentions_total": total,
             "altmetric": _altmetric(checks.get("altmetric")),
@@ -256,6 +256,14 @@ def _mention(row, paper=None):
         item["comment"] = bool((row.extra or {}).get("comment"))
     if row.kind == "publication":
         item["result"] = bool((paper or {}).get("result"))
+        # A correction, retraction or expression of concern: shown, never counted.
+        notice = (paper or {}).get("notice") or (row.extra or {}).get("notice")
+        if notice:
+            item["notice"] = notice
+            if (paper or {}).get("notice_for"):
+                item["notice_for"] = paper["notice_for"]
+        if (paper or {}).get("notices"):
+            item["notices"] = paper["notices"]
     if paper and paper.get("also_found_by"):
         item["also_found_by"] = paper["also_found_by"]
     return item
