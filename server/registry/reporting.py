@@ -71,6 +71,8 @@ def coverage(record):
     completed = registry_date(completion["date"]) if completion else None
     started = registry_date((_dated(record, "start") or {}).get("date"), last=False)
     drug, device = record.get("fda_regulated_drug"), record.get("fda_regulated_device")
+    if record.get("study_type") is None:
+        return "unknown", "the record does not say what kind of study it is"
     if record.get("study_type") != "INTERVENTIONAL":
         return "probably_not", "it is not an interventional study"
     if record.get("status") == "WITHDRAWN":
