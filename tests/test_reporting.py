@@ -10,7 +10,7 @@ from records import reference, study
 from trialbuzz.registry.ctgov import parse_study
 from trialbuzz.registry.reporting import coverage, registry_date, reporting
 
-SAMPLES = Path("/work/shared/reference/samples")
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "samples"
 TODAY = date(2026, 12, 6)
 
 
