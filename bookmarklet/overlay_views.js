@@ -169,6 +169,7 @@ function factsNode(doc) {
   var papers = doc.publications || {};
   var rows = [
     ["Results", (doc.has_results ? "Posted" : "None posted") + " on ClinicalTrials.gov"],
+    doc.reporting ? ["Reporting", reportingLine(doc.reporting)] : null,
     ["Papers", [plural(number(papers.total), "paper", "papers"),
                 number(papers.results) ? number(papers.results) + " reporting results" : "",
                 number(papers.preprints) ? plural(number(papers.preprints), "preprint", "preprints")
@@ -180,9 +181,28 @@ function factsNode(doc) {
                              link(altmetric.details_url,
                                   altmetric.attribution || "Data from Altmetric")]]);
   }
-  return el("dl", {}, rows.map(function (row) {
+  return el("dl", {}, rows.filter(Boolean).map(function (row) {
     return [el("dt", {}, row[0]), el("dd", {}, row[1])];
   }));
+}
+
+// Where the results stand against the (estimated) FDAAA deadline, in one line.
+function reportingLine(r) {
+  var days = function (n) { return number(n).toLocaleString("en") + (n === 1 ? " day" : " days"); };
+  var pc = r.primary_completion || {};
+  var done = pc.date ? "primary completion " + pc.date + (pc.estimated ? " (estimated)" : "") : "";
+  var due = r.due ? "due " + r.due + " (estimate)" : "";
+  var lines = {
+    posted: "Posted" + (r.due && r.days_late === 0 ? " on time" : ""),
+    posted_late: "Posted late: submitted " + days(r.days_late) + " after the estimated due date",
+    overdue: "Overdue by " + days(r.days_late),
+    not_due: "Not due yet",
+    not_applicable: "No deadline: probably not covered by US law",
+    unknown: "Deadline unknown"
+  };
+  var line = lines[r.status] || lines.unknown;
+  return [line, r.status === "overdue" || r.status === "not_due" ? due : "", done]
+    .filter(Boolean).join(" · ");
 }
 
 function mentionsNodes(doc, mentions) {

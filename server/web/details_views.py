@@ -10,7 +10,7 @@ from trialbuzz.attention.service import Page
 from trialbuzz.attention.sources.base import safe_url
 from trialbuzz.clock import utcnow
 from trialbuzz.state import base_url, state
-from trialbuzz.web import badge_data, badges, exports, ratelimits, timeline
+from trialbuzz.web import badge_data, badges, exports, ratelimits, reporting_text, timeline
 
 bp = Blueprint("details", __name__)
 
@@ -114,7 +114,8 @@ def trial(nct_id):
         months=timeline.monthly_counts(mentions, today),
         groups=_groups(mentions, document["sources"]), snippets=_snippets(document["nct_id"]),
         has_attention=not figures.ghost, noun=badge_data.noun, kinds=KINDS,
-        dark_colors=badges.DARK_COLORS, collecting=_collecting(document)))
+        dark_colors=badges.DARK_COLORS, collecting=_collecting(document),
+        reporting_headline=reporting_text.headline, dated=reporting_text.dated))
     # A page still collecting is asked for again by its script: never a kept copy.
     response.headers["Cache-Control"] = "no-cache" if document.get("state") == "collecting" \
         else PAGE_CACHE
