@@ -52,7 +52,8 @@ def figures(compact, nct_id=None, finished=True):
         return Figures(nct_id=nct_id or "", pending=True)
     kinds = compact.get("kinds") or {}
     return Figures(nct_id=compact["nct_id"], score=compact.get("score") or 0, kinds=kinds,
-                   title=compact.get("title"), pending=not finished and not has_attention(kinds))
+                   title=compact.get("title"), pending=not finished and not has_attention(kinds),
+                   reporting=compact.get("reporting"))
 
 
 def embed_entry(entry):

@@ -49,5 +49,5 @@ def badge_message(reporting):
     message, color = BADGE.get(status, BADGE["unknown"])
     late = (reporting or {}).get("days_late")
     if status in ("overdue", "posted_late") and isinstance(late, int) and late > 0:
-        message = f"{message} {late:,}d"
+        message = f"{message} {_days(late)}"
     return message, color
