@@ -1,0 +1,91 @@
+"""The details page's results reporting and estimated dates in a real Chromium, on a phone
+(390 px) and a desktop, light and dark."""
+
+import re
+
+import pytest
+
+from records import reference, study
+
+pytestmark = pytest.mark.browser
+
+OVERDUE = "NCT04280705"
+PLANNED = "NCT05000001"
+RESULT_CITATION = ("Beigel JH, Tomashek KM, Dodd LE, et al. Remdesivir for the Treatment of "
+                   "Covid-19 - Final Report. N Engl J Med. 2020 Nov 5;383(19):1813-1826.")
+COVERED = dict(fda_drug=True, fda_device=False, has_results=False,
+               start=("2021-03-01", "ACTUAL"), primary_completion=("2022-06-15", "ACTUAL"),
+               completion=("2022-09", "ACTUAL"))
+
+
+@pytest.fixture
+def trials(live_server, ctgov):
+    ctgov.add(study(OVERDUE, **COVERED,
+                    references=[reference("33052335", citation=RESULT_CITATION)]))
+    ctgov.add(study(PLANNED, title="Planned trial", status="RECRUITING",
+                    **dict(COVERED, start=("2025-01-10", "ACTUAL"),
+                           primary_completion=("2027-03", "ESTIMATED"),
+                           completion=("2027-09", "ESTIMATED"), enrollment=(250, "ESTIMATED"))))
+    return live_server
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [390, 1280])
+def test_reporting_section_reads_well_on_phone_and_desktop(browser, trials, artifacts, width,
+                                                           scheme):
+    context = browser.new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{trials}/trial/{OVERDUE}")
+    section = page.locator("section", has=page.get_by_role("heading", name="Results reporting"))
+    section.scroll_into_view_if_needed()
+    assert section.is_visible()
+    assert re.fullmatch(r"Results overdue: [\d,]+ days past the date they were probably due "
+                        r"\(2023-06-15\)\.", section.locator(".reporting-status").inner_text())
+    facts = dict(zip(section.locator("dt").all_inner_texts(),
+                     section.locator("dd").all_inner_texts()))
+    assert facts["Results due"] == "2023-06-15 (estimate)"
+    assert facts["Primary completion"] == "2022-06-15"
+    assert facts["Results posted"] == "not yet"
+    paper = section.get_by_role("link", name="Remdesivir for the Treatment of Covid-19 - Final "
+                                              "Report.")
+    assert paper.get_attribute("href") == "https://pubmed.ncbi.nlm.nih.gov/33052335/"
+    # Nothing in the section sticks out sideways on a phone; every fact sits inside it.
+    outer = section.bounding_box()
+    assert outer["x"] + outer["width"] <= width
+    assert section.evaluate("n => n.scrollWidth <= n.clientWidth")
+    for fact in section.locator(".facts > div").all():
+        box = fact.bounding_box()
+        assert box["x"] >= outer["x"] - 1 and box["x"] + box["width"] <= outer["x"] + \
+            outer["width"] + 1
+    colour = section.locator(".reporting-status").evaluate("n => getComputedStyle(n).color")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (background == "rgb(20, 22, 26)") == (scheme == "dark")
+    assert colour != background
+    section.screenshot(path=f"{artifacts}/reporting-{width}-{scheme}.png")
+    assert errors == []
+    context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_estimated_dates_are_marked_in_the_header(browser, trials, artifacts, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(f"{trials}/trial/{PLANNED}")
+    header = page.locator("header.trial-head")
+    facts = dict(zip(header.locator("dt").all_inner_texts(),
+                     header.locator("dd").all_inner_texts()))
+    assert facts["Start"] == "2025-01-10"
+    assert facts["Completion"] == "2027-09 (estimated)"
+    assert facts["Enrollment"] == "250 (estimated)"
+    section = page.locator("section", has=page.get_by_role("heading", name="Results reporting"))
+    assert section.locator(".reporting-status").inner_text() == \
+        "Results not due yet: probably due by 2028-03-31."
+    for part in (header, section):
+        box = part.bounding_box()
+        assert box["x"] + box["width"] <= width
+        assert part.evaluate("n => n.scrollWidth <= n.clientWidth")
+    header.screenshot(path=f"{artifacts}/estimated-header-{width}.png")
+    section.screenshot(path=f"{artifacts}/estimated-reporting-{width}.png")
+    context.close()
