@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from bookmarkletpages import body, chromium, site  # noqa: F401 - fixtures
 from records import reference, study
 
 pytestmark = pytest.mark.browser
@@ -89,3 +90,38 @@ def test_estimated_dates_are_marked_in_the_header(browser, trials, artifacts, wi
     header.screenshot(path=f"{artifacts}/estimated-header-{width}.png")
     section.screenshot(path=f"{artifacts}/estimated-reporting-{width}.png")
     context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_overlay_has_a_reporting_line(site, body, chromium, artifacts, scheme):
+    import json
+
+    from bookmarkletpages import PRIMARY, TITLE
+
+    session = chromium(color_scheme=scheme)
+    page = session.page
+
+    def overdue(route):
+        """The real payload, its trial overdue (and one string in it hostile)."""
+        payload = route.fetch().json()
+        payload["trials"][0]["reporting"] = {
+            "status": "overdue", "covered": "probably", "days_late": 1270,
+            "primary_completion": {"date": "2022-06-15", "estimated": True},
+            "due": '2023-06-15<img src=x onerror="window.pwned=1">',
+            "results_submitted": None, "results_posted": None, "delay_requested": None,
+            "publication": None, "note": "Probably covered."}
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(payload),
+                      headers={"Access-Control-Allow-Origin": "*"})
+
+    page.route(site.server + "/api/v1/badge?**", overdue)
+    page.goto(site.page(f"/fixtures/study/{PRIMARY}"))
+    page.evaluate(body)
+    dialog = page.get_by_role("dialog", name=TITLE)
+    dialog.wait_for(timeout=10_000)
+    line = dialog.locator("dt", has_text="Reporting").locator("xpath=following-sibling::dd[1]")
+    assert line.inner_text() == ('Overdue by 1,270 days · due 2023-06-15<img src=x '
+                                 'onerror="window.pwned=1"> (estimate) · primary completion '
+                                 "2022-06-15 (estimated)")
+    assert page.evaluate("window.pwned") is None
+    dialog.screenshot(path=f"{artifacts}/overlay-reporting-{scheme}.png")
+    assert session.errors == []
