@@ -1,6 +1,8 @@
 """Results reporting and estimated dates where users see them: the trial document, the details
 page, the bookmarklet payload, the reporting badge and the command line."""
 
+import csv
+import io
 import re
 from datetime import datetime, timezone
 
@@ -161,6 +163,10 @@ def test_notices_are_shown_marked_and_not_counted(app, client, world):
     html = client.get(f"/trial/{OVERDUE}").get_data(as_text=True)
     assert re.search(r'<strong class="notice-mark">correction</strong>[^<]*'
                      r'(?:<a [^>]*>[^<]*</a>)?, not counted', html)
+    exported = list(csv.DictReader(io.StringIO(client.get(
+        f"/trial/{OVERDUE}/mentions.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert {row["title"][:8]: row["notice"] for row in exported
+            if row["kind"] == "publication"}.get("Erratum:") == "correction"
 
 
 def test_cli_lookup_shows_reporting_and_estimates(tmp_path, fake, ctgov, monkeypatch):
