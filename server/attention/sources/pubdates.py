@@ -3,8 +3,8 @@ the day it was indexed and never in the future.
 
 Sources date a paper several ways (online first, journal issue, first indexed); an issue date
 is often months after the article came out, even ahead of today, and would sort it above newer
-work. A date known only to the month or year is compared by its last day, so that a bare
-"2025" never wins over a day in 2025.
+work. A date known only to the month or year counts only when no date names a day, so that a
+bare "2025" never moves a paper back to 1 January.
 """
 
 import calendar
@@ -28,17 +28,25 @@ def period_end(moment, precision):
 
 def earliest(candidates, indexed=None, now=None):
     """The earliest of `(moment, precision)` candidates, never later than `indexed` (when the
-    source indexed it) nor than `now`; None when nothing is dated. Candidates are compared by
-    the end of their period, so that a bare year loses to a day within it; a month or year that
-    wins stands for its first day, unless the index date falls within it and says more."""
+    source indexed it) nor than `now`; None when nothing is dated. A month or a year alone
+    counts only when no candidate names a day; the earliest such period stands for its first
+    day, unless the index date falls within it and says more."""
     now = now or utcnow()
-    dated_ = [(period_end(moment, precision), moment) for moment, precision in candidates
-              if moment is not None]
-    if not dated_:
-        return min(indexed, now) if indexed is not None else None
-    end, moment = min(dated_)
-    if indexed is not None and (indexed < moment or end > moment and indexed <= end):
+    dated_ = [(moment, precision) for moment, precision in candidates if moment is not None]
+    days = [moment for moment, precision in dated_ if precision == DAY]
+    if days:
+        moment = min(days)
+        if indexed is not None and indexed < moment:
+            moment = indexed
+    elif dated_:
+        end, moment = min((period_end(moment, precision), moment)
+                          for moment, precision in dated_)
+        if indexed is not None and indexed <= end:
+            moment = indexed
+    elif indexed is not None:
         moment = indexed
+    else:
+        return None
     return min(moment, now)
 
 
