@@ -88,7 +88,7 @@ def test_details_page_has_a_reporting_section_in_plain_words(client, world):
     section = html.split('<section class="reporting"')[1].split("</section>")[0]
     assert "Results reporting</h2>" in section
     assert re.search(r"Results overdue: [\d,]+ days past the date they were probably due "
-                     r"\(2023-06-15\)\.", section)
+                     r'\(<span class="date">2023-06-15</span>\)\.', section)
     assert "<dt>Results due</dt><dd>2023-06-15 (estimate)</dd>" in section
     assert "<dt>Primary completion</dt><dd>2022-06-15</dd>" in section
     assert ('<a href="https://pubmed.ncbi.nlm.nih.gov/33052335/" rel="noopener noreferrer">'
@@ -103,7 +103,7 @@ def test_details_page_marks_estimated_dates_and_enrolment(client, world):
     assert '250 <span class="estimated">(estimated)</span>' in header
     assert '2025-01-10 <span class="estimated">' not in header
     assert "<dt>Primary completion</dt><dd>2027-03 (estimated)</dd>" in html
-    assert "Results not due yet: probably due by 2028-03-31." in html
+    assert 'Results not due yet: probably due by <span class="date">2028-03-31</span>.' in html
 
 
 def test_overlay_payload_carries_reporting(client, world):
