@@ -197,3 +197,10 @@ def test_estimated_dates_and_enrolment_are_marked_in_the_record():
     actual = sample("api-v2-study-NCT03630471.json")
     assert actual["enrollment_estimated"] is False
     assert actual["fda_regulated_drug"] is False and actual["fda_regulated_device"] is False
+
+
+def test_a_date_not_in_the_registrys_form_is_left_out():
+    record = parse_study(study(start=("<b>soon</b>", "ESTIMATED"),
+                               primary_completion=("2022-06", "ESTIMATED")))
+    assert record["dates"]["start"] is None
+    assert record["dates"]["primary_completion"] == {"date": "2022-06", "estimated": True}

@@ -1,5 +1,6 @@
 """ClinicalTrials.gov API v2: fetch one study and turn its record into trial fields."""
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -10,6 +11,7 @@ from trialbuzz.upstream import origin
 
 STUDY_PAGE = "https://clinicaltrials.gov/study/{nct_id}"
 STUDY_PATH = "/api/v2/studies/{nct_id}"
+_REGISTRY_DATE = re.compile(r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?")
 # No trial enrols more people than there are.
 MAX_ENROLLMENT = 10 ** 10
 
@@ -88,9 +90,10 @@ def _date(struct):
 
 def _dated(struct):
     """A v2 `*DateStruct` as `{"date", "estimated"}`: estimated only when the registry marks it
-    ESTIMATED (an anticipated date); None without a date."""
+    ESTIMATED (an anticipated date); None without a date in the registry's form (a day, a month
+    or a year)."""
     date = _date(struct)
-    if date is None:
+    if date is None or not _REGISTRY_DATE.fullmatch(date):
         return None
     return {"date": date, "estimated": struct.get("type") == "ESTIMATED"}
 
