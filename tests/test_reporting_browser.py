@@ -125,3 +125,19 @@ def test_overlay_has_a_reporting_line(site, body, chromium, artifacts, scheme):
     assert page.evaluate("window.pwned") is None
     dialog.screenshot(path=f"{artifacts}/overlay-reporting-{scheme}.png")
     assert session.errors == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_reporting_badge_renders_readably(browser, trials, artifacts, scheme):
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 600, "height": 200})
+    page = context.new_page()
+    page.set_content(
+        f'<body style="background:{"#14161a" if scheme == "dark" else "#fff"}">'
+        f'<img id="flat" src="{trials}/badge/{OVERDUE}.svg?type=reporting" alt="">'
+        f'<img id="big" src="{trials}/badge/{PLANNED}.svg?type=reporting&style=for-the-badge" '
+        'alt=""></body>')
+    page.wait_for_load_state("networkidle")
+    sizes = page.evaluate("[...document.images].map(i => [i.naturalWidth, i.naturalHeight])")
+    assert all(width > 100 for width, _ in sizes) and [h for _, h in sizes] == [20, 28]
+    page.screenshot(path=f"{artifacts}/reporting-badges-{scheme}.png")
+    context.close()
