@@ -205,6 +205,17 @@ function reportingLine(r) {
     .filter(Boolean).join(" · ");
 }
 
+// Corrections, retractions and expressions of concern are listed, marked, never counted.
+var NOTICES = {
+  correction: "Correction (not counted)",
+  retraction: "Retraction notice (not counted)",
+  expression_of_concern: "Expression of concern (not counted)"
+};
+
+function noticeLabel(kind) {
+  return Object.prototype.hasOwnProperty.call(NOTICES, kind) ? NOTICES[kind] : null;
+}
+
 function mentionsNodes(doc, mentions) {
   var total = number(doc.mentions_total);
   return [
@@ -212,7 +223,8 @@ function mentionsNodes(doc, mentions) {
        (total > mentions.length ? " (" + mentions.length + " of " + total + ")" : "")),
     el("ul", { "class": "mentions" }, mentions.map(function (m) {
       var kind = CONFIG.kinds[m.kind] || { label: String(m.kind || ""), color: CONFIG.empty };
-      var meta = [sourceName(doc, m.source), m.author, dateLabel(m.published_at)];
+      var meta = [noticeLabel(m.notice), sourceName(doc, m.source), m.author,
+                  dateLabel(m.published_at)];
       return el("li", {}, [
         link(m.url, m.title || m.url || "Untitled", { "class": "title" }),
         el("span", { "class": "meta" }, [swatch(kind.color),

@@ -110,6 +110,8 @@ def test_overlay_has_a_reporting_line(site, body, chromium, artifacts, scheme):
             "due": '2023-06-15<img src=x onerror="window.pwned=1">',
             "results_submitted": None, "results_posted": None, "delay_requested": None,
             "publication": None, "note": "Probably covered."}
+        payload["trials"][0]["mentions"][0]["notice"] = "correction"
+        payload["trials"][0]["mentions"][1]["notice"] = "constructor"
         route.fulfill(status=200, content_type="application/json", body=json.dumps(payload),
                       headers={"Access-Control-Allow-Origin": "*"})
 
@@ -123,6 +125,9 @@ def test_overlay_has_a_reporting_line(site, body, chromium, artifacts, scheme):
                                  'onerror="window.pwned=1"> (estimate) · primary completion '
                                  "2022-06-15 (estimated)")
     assert page.evaluate("window.pwned") is None
+    metas = dialog.locator(".mentions .meta").all_inner_texts()
+    assert "Correction (not counted) · " in metas[0]
+    assert "function" not in metas[1] and "not counted" not in metas[1]
     dialog.screenshot(path=f"{artifacts}/overlay-reporting-{scheme}.png")
     assert session.errors == []
 
