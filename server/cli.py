@@ -162,8 +162,11 @@ def _print_trial(document):
     click.echo(click.style(f"  score {document['score']}", bold=True) + "   " + "  ".join(
         f"{kind} {count}" for kind, count in document["kinds"].items() if count))
     publications = document["publications"]
+    notices = publications.get("notices") or 0
     click.echo(f"  publications {publications['total']} ({publications['results']} reporting "
-               f"results, {publications.get('preprints', 0)} preprints)")
+               f"results, {publications.get('preprints', 0)} preprints)"
+               + (f"; {notices} correction or retraction notice{'s' if notices > 1 else ''}, "
+                  "not counted" if notices else ""))
     click.echo()
     click.echo(f"  {'source':<32} {'status':<13} {'count':>5}  note")
     for source in document["sources"]:

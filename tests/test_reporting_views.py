@@ -163,6 +163,7 @@ def test_notices_are_shown_marked_and_not_counted(app, client, world):
     html = client.get(f"/trial/{OVERDUE}").get_data(as_text=True)
     assert re.search(r'<strong class="notice-mark">correction</strong>[^<]*'
                      r'(?:<a [^>]*>[^<]*</a>)?, not counted', html)
+    assert "1 correction or retraction notice listed, not counted" in html
     exported = list(csv.DictReader(io.StringIO(client.get(
         f"/trial/{OVERDUE}/mentions.csv").get_data(as_text=True).lstrip("\ufeff"))))
     assert {row["title"][:8]: row["notice"] for row in exported
