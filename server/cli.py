@@ -6,7 +6,16 @@ import sys
 import click
 
 from trialbuzz import create_app
+from trialbuzz.attention import sources
 from trialbuzz.attention.service import Page
+from trialbuzz.attention.words import (
+    kind_label,
+    noun,
+    number,
+    plural,
+    source_label,
+    status_label,
+)
 from trialbuzz.errors import TrialbuzzError
 from trialbuzz.nctid import find_all, normalize, unique
 from trialbuzz.resolution import lookup as lookups
@@ -109,11 +118,12 @@ def lookup(target, as_json, limit):
     if as_json:
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
-    _print_trial(document)
+    _print_trial(document, app.config)
 
 
-def _print_trial(document):
-    """A short human-readable summary of a trial document."""
+def _print_trial(document, settings):
+    """A short human-readable summary of a trial document; for the operator, a source that is
+    off says which setting would turn it on."""
     title = document["title"] or "(no title)"
     click.echo(click.style(f"{document['nct_id']}  {title}", bold=True))
     if document.get("requested_id"):
@@ -123,7 +133,7 @@ def _print_trial(document):
         ("phase", phase_label(document["phases"])),
         ("type", code_label(document["study_type"])),
         ("sponsor", document["sponsor"]),
-        ("enrollment", document["enrollment"]),
+        ("enrollment", document["enrollment"] and number(document["enrollment"])),
         ("dates", f"{document['start_date'] or '?'} to {document['completion_date'] or '?'}"),
         ("results", "posted" if document["has_results"] else "none posted"),
         ("record", document["url"]),
@@ -136,31 +146,38 @@ def _print_trial(document):
         answered = sum(s["status"] != "pending" for s in asked)
         click.echo(f"  collecting… {answered} of {len(asked)} sources have answered; these "
                    "figures are not final yet")
-    click.echo(click.style(f"  score {document['score']}", bold=True) + "   " + "  ".join(
-        f"{kind} {count}" for kind, count in document["kinds"].items() if count))
+    attention = [noun(kind, count) for kind, count in document["kinds"].items()
+                 if count and kind != "publication"]
+    click.echo(click.style(f"  score {number(document['score'])}", bold=True) + "   "
+               + (", ".join(attention) or "no news, posts or pages yet"))
     publications = document["publications"]
-    click.echo(f"  publications {publications['total']} ({publications['results']} reporting "
-               f"results, {publications.get('preprints', 0)} preprints)")
+    click.echo(f"  {noun('publication', publications['total'])} "
+               f"({number(publications['results'])} reporting results, "
+               f"{plural(publications.get('preprints', 0), 'preprint')})")
     click.echo()
-    click.echo(f"  {'source':<32} {'status':<13} {'count':>5}  note")
+    idle = {source_class.id: sources.status_of_idle(source_class, settings)
+            for source_class in sources.REGISTRY}
+    click.echo(f"  {'source':<20} {'status':<12} {'found':>5}  note")
     for source in document["sources"]:
-        note = [source["error"] or ""]
+        if source["status"] == "disabled":
+            status, note = "off", [idle.get(source["id"]) or source["error"] or ""]
+        else:
+            status, note = status_label(source["status"]), [source["error"] or ""]
         if source.get("skipped"):
-            note.append(f"{source['skipped']} item{'s' if source['skipped'] != 1 else ''} "
-                        "skipped")
-        click.echo(f"  {source['name']:<32} {source['status']:<13} {source['count']:>5}  "
+            note.append(f"{plural(source['skipped'], 'item')} skipped")
+        click.echo(f"  {source['name']:<20} {status:<12} {number(source['count']):>5}  "
                    + "; ".join(part for part in note if part))
     if document["mentions"]:
         click.echo()
-        click.echo(f"  latest of {document['mentions_total']} mentions:")
+        click.echo(f"  latest of {plural(document['mentions_total'], 'mention')}:")
     for mention in document["mentions"]:
         when = (mention["published_at"] or "")[:10] or "undated"
         title = (mention["title"] or mention["url"] or "")[:90]
-        click.echo(f"  {when:<10} {mention['kind']:<11} {title}")
-        if mention["url"]:
-            click.echo(f"  {'':<10} {'':<11} {click.style(mention['url'], dim=True)}")
+        click.echo(f"  {when:<10} {kind_label(mention['kind']):<12} {title}")
+        where = " · ".join(filter(None, [source_label(mention["source"]), mention["url"]]))
+        click.echo(f"  {'':<10} {'':<12} {click.style(where, dim=True)}")
     if document["altmetric"]:
-        click.echo(f"\n  Altmetric score {document['altmetric']['score']} "
+        click.echo(f"\n  Altmetric score {number(document['altmetric']['score'])} "
                    f"({document['altmetric']['attribution']})")
     if document["stale"]:
         click.echo("\n  (stored copy; a refresh is under way or the registry could not be "
@@ -198,7 +215,7 @@ def harvest(targets):
     click.echo(f"trials: {len(ids) - len(failed)} harvested, {len(failed)} failed; "
                f"mentions found: {found}")
     for source, count in sorted(errors.items()):
-        click.echo(f"  {source}: {count} trial(s) with errors")
+        click.echo(f"  {source_label(source)}: {plural(count, 'trial')} with errors")
     for line in failed:
         click.echo(f"  {line}")
     if failed and len(failed) == len(ids):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from trialbuzz.attention.kinds import EMPTY_COLOR, KINDS
+from trialbuzz.attention.words import noun, number
 from trialbuzz.errors import BadRequest
 
 STYLES = ("flat", "flat-square", "for-the-badge", "donut")
@@ -127,7 +128,7 @@ def render(figures, options=BadgeOptions()):
     elif figures.ghost:
         message, color = "none", GHOST_COLOR
     else:
-        message, color = str(figures.score), options.color or MESSAGE_COLOR
+        message, color = number(figures.score), options.color or MESSAGE_COLOR
     title = _title(figures, options.label or DEFAULT_LABEL, message)
     return flat(options.label, message, color, style=options.style, mono=options.mono,
                 title=title, ghost=figures.ghost)
@@ -209,10 +210,10 @@ def donut(figures, options=BadgeOptions(style="donut")):
     thickness = round(size * 0.17, 2)
     radius = round(centre - thickness / 2, 2)
     circumference = 2 * math.pi * radius
-    message = "…" if figures.pending else str(figures.score)
+    message = "…" if figures.pending else number(figures.score)
     label = options.label or DEFAULT_LABEL
     title = _title(figures, label, "pending" if figures.pending else
-                   ("none" if figures.ghost else figures.score))
+                   ("none" if figures.ghost else message))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
         f'viewBox="0 0 {size} {size}" role="img" aria-label="{xml_text(title)}">',
@@ -272,12 +273,17 @@ def _dark_rules():
 
 
 def _title(figures, label, message):
-    """The accessible name: label, message, the trial and its (untrusted) title."""
+    """The accessible name: label, message, the trial and its (untrusted) title, then what the
+    figure is made of ("2 news stories, 1 Wikipedia page")."""
     name = f"{label}: {message} for {figures.nct_id}"
     if figures.title:
         title = figures.title if len(figures.title) <= MAX_TITLE else \
             figures.title[:MAX_TITLE - 1] + "…"
         name += f" ({title})"
+    counts = [noun(kind, count) for kind, count in (figures.kinds or {}).items()
+              if kind in ATTENTION_KINDS and count]
+    if counts and not figures.pending:
+        name += ": " + ", ".join(counts)
     return name
 
 

@@ -12,6 +12,7 @@ from trialbuzz.attention.sources.base import (
     plain_text,
     safe_url,
 )
+from trialbuzz.attention.words import SOURCES
 
 # References that are attention: papers reporting the trial (RESULT) or indexed with its ID
 # (DERIVED). BACKGROUND references are prior work the trial cites, not work about the trial.
@@ -24,7 +25,7 @@ class CtGovReferences(Source):
     """Reads the references already in the registry record; it makes no upstream call."""
 
     id = "ctgov"
-    name = "ClinicalTrials.gov references"
+    name = SOURCES[id]
     about = "Results and derived papers listed in the registry record, and its see-also links."
     kinds = ("publication", "link")
     rate = None

@@ -15,13 +15,14 @@ from trialbuzz.attention.sources.base import (
     safe_url,
 )
 from trialbuzz.errors import UpstreamBadResponse
+from trialbuzz.attention.words import SOURCES
 
 
 class EuropePmc(Source):
     """Europe PMC REST search: a quoted free-text query and a text-mined accession query."""
 
     id = "europepmc"
-    name = "Europe PMC"
+    name = SOURCES[id]
     about = "Articles and preprints naming the trial in their text, or as a mined accession."
     kinds = ("publication",)
     url_setting = "EUROPEPMC_URL"
