@@ -66,8 +66,9 @@ def main():
                 sent, _, used = fetch(client, path, encoding)
                 row.append(f"{sent:,}" + ("" if used == encoding else f" ({used})"))
             rows.append(row)
-            html = client.get(path).get_data(as_text=True)
-            if "<html" in html:
+            answer = client.get(path)
+            html = answer.get_data(as_text=True)
+            if answer.status_code == 200 and answer.mimetype == "text/html":
                 extra = subresources(html)
                 row = [f"  + its {len(extra)} scripts and styles"]
                 totals = [f"= {name} in all"]
