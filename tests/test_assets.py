@@ -2,7 +2,6 @@
 for a year under the current hash and revalidated under any other."""
 
 import hashlib
-import re
 
 import pytest
 

@@ -64,7 +64,7 @@ def test_lookup_shows_score_kinds_and_latest_mentions(client, fake, ctgov):
     assert 'href="https://news.example.org/2026/11/remdesivir-trial"' in html
     assert "Latest of 7 mentions" in html
     # Each mention says its kind and source in words, not in the API's ids.
-    assert "Forums · Hacker News" in html and "hackernews" not in html
+    assert "Forum post · Hacker News" in html and "hackernews" not in html
 
 
 def test_lookup_without_attention_lists_the_sources_checked(client, ctgov):

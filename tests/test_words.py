@@ -44,6 +44,11 @@ def test_every_registered_source_and_kind_is_in_the_table():
         assert kind in words.KINDS
 
 
+def test_one_mention_is_named_as_a_label():
+    assert [words.one_of(k) for k in ("news", "wikipedia", "forum", "podcast")] == [
+        "News story", "Wikipedia page", "Forum post", "Podcast mention"]
+
+
 def test_states_are_said_in_words():
     assert [words.status_label(s) for s in ("ok", "error", "rate_limited", "pending",
                                             "disabled")] == [

@@ -60,6 +60,12 @@ def kind_words(kind):
     return f"{name} mention", f"{name} mentions"
 
 
+def one_of(kind):
+    """What one mention of `kind` is, as a label: "News story", "Forum post"."""
+    one = kind_words(kind)[0]
+    return one[:1].upper() + one[1:]
+
+
 def noun(kind, count):
     """`1 news story`, `2 forum posts`, `1,204 publications`."""
     one, many = kind_words(kind)

@@ -25,5 +25,6 @@ def init_app(app):
     """Offer the labels and the words of attention to templates as filters and globals."""
     app.jinja_env.filters.update(phase_label=phase_label, code_label=code_label,
                                  source_label=words.source_label, kind_label=words.kind_label,
+                                 one_of=words.one_of,
                                  status_label=words.status_label, number=words.number)
     app.jinja_env.globals.update(noun=words.noun, plural=words.plural)
