@@ -212,8 +212,8 @@ def harvest(targets):
             .where(SourceCheck.nct_id.in_(ids), SourceCheck.checked_at >= started,
                    SourceCheck.status != "ok")
             .group_by(SourceCheck.source)).all())
-    click.echo(f"trials: {len(ids) - len(failed)} harvested, {len(failed)} failed; "
-               f"mentions found: {found}")
+    click.echo(f"trials: {number(len(ids) - len(failed))} harvested, {number(len(failed))} "
+               f"failed; mentions found: {number(found)}")
     for source, count in sorted(errors.items()):
         click.echo(f"  {source_label(source)}: {plural(count, 'trial')} with errors")
     for line in failed:
