@@ -56,6 +56,7 @@ def serve(host, port, threads):
     jobs = app.extensions["trialbuzz"].jobs
     if jobs.embedded:
         jobs.start_consumer()
+    _say_sources_off(app.config)
     click.echo(f"trialbuzz on http://{host}:{port}/", err=True)
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="trialbuzz")
@@ -270,6 +271,15 @@ def _harvest_ids(targets):
     if not ids:
         raise click.ClickException("no NCT IDs given")
     return unique(ids)
+
+
+def _say_sources_off(settings):
+    """Tell the operator which sources are off and what would turn each on (pages say only
+    that a source is not used on this server)."""
+    for source_class in sources.REGISTRY:
+        idle = sources.status_of_idle(source_class, settings)
+        if idle:
+            click.echo(f"{source_class.name} is off: {idle}", err=True)
 
 
 def _redacted(url):

@@ -123,3 +123,16 @@ def test_the_command_line_tells_the_operator_which_setting_turns_a_source_on(har
     assert "off" in altmetric and "needs TRIALBUZZ_ALTMETRIC_KEY" in altmetric
     assert "1 news story, 1 Wikipedia page, 2 forum posts" in result.output
     assert "Hacker News" in result.output and " hackernews " not in result.output
+
+
+def test_serve_tells_the_operator_which_sources_are_off(make_app):
+    import click.testing
+
+    from trialbuzz.cli import _say_sources_off
+
+    app = make_app(SOURCES=["ctgov", "pubmed"])
+    result = click.testing.CliRunner().invoke(
+        click.command()(lambda: _say_sources_off(app.config)))
+    assert "Altmetric is off: needs TRIALBUZZ_ALTMETRIC_KEY" in result.output
+    assert "Hacker News is off: not enabled (TRIALBUZZ_SOURCES)" in result.output
+    assert "PubMed" not in result.output
