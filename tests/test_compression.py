@@ -54,6 +54,8 @@ def test_every_text_format_is_compressed_as_the_client_asks(harvested, kind, enc
 @pytest.mark.parametrize("accept, chosen", [
     ("gzip, deflate, br, zstd", "br"), ("br;q=0.5, gzip", "gzip"), ("gzip", "gzip"),
     ("br", "br"), ("identity", None), ("", None), ("deflate", None), ("*", "br"),
+    ("gzip;q=0, br;q=0", None), ("gzip;q=0, *", "br"), ("br;q=0, *;q=0.5", "gzip"),
+    ("gzip;q=0.2, br;q=0.1", "gzip"), ("br;q=0", None),
 ])
 def test_the_encoding_is_negotiated(harvested, accept, chosen):
     response = harvested.get("/api/v1/trials/NCT04280705", headers={"Accept-Encoding": accept})
