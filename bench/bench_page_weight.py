@@ -70,7 +70,7 @@ def main():
             html = answer.get_data(as_text=True)
             if answer.status_code == 200 and answer.mimetype == "text/html":
                 extra = subresources(html)
-                row = [f"  + its {len(extra)} scripts and styles"]
+                row = [f"  + what it loads ({len(extra)} file{'' if len(extra) == 1 else 's'})"]
                 totals = [f"= {name} in all"]
                 for encoding in ENCODINGS.values():
                     page, _, _ = fetch(client, path, encoding)
