@@ -84,6 +84,13 @@ function svg(tag, attrs) {
   return node;
 }
 
+// A number as people write it: 1,234; fractions to two places at most.
+function figure(value) {
+  var n = typeof value === "number" && isFinite(value) ? value : 0;
+  var parts = String(Math.round(n * 100) / 100).split(".");
+  return parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (parts[1] ? "." + parts[1] : "");
+}
+
 function colorOf(kind, o) {
   return o.dark ? kind.dark || kind.color : kind.color;
 }
@@ -128,7 +135,7 @@ function donut(entry, o, size) {
     start += length;
   });
   if (!o.noScore && size >= 32) {
-    var text = String(entry.pending ? "…" : entry.score || 0);
+    var text = entry.pending ? "…" : figure(entry.score);
     var scale = text.length <= 2 ? 0.34 : text.length === 3 ? 0.28 : 0.22;
     var label = svg("text", { x: centre, y: centre, dy: ".35em", "text-anchor": "middle",
                               "font-size": Math.round(size * scale * 10) / 10,
@@ -144,7 +151,8 @@ function kindLines(entry, o) {
   return KINDS.filter(function (k) { return kinds[k.id] > 0; }).map(function (k) {
     var n = kinds[k.id];
     return { id: k.id, color: colorOf(k, o),
-             text: o.condensed ? n + " " + k.label.toLowerCase() : n + " " + (n === 1 ? k.one : k.many) };
+             text: o.condensed ? k.label + ": " + figure(n)
+               : figure(n) + " " + (n === 1 ? k.one : k.many) };
   });
 }
 
@@ -165,7 +173,7 @@ function list(entry, o) {
 }
 
 function face(entry, o) {
-  var score = entry.pending ? "…" : String(entry.score || 0);
+  var score = entry.pending ? "…" : figure(entry.score);
   if (o.type === "1") {
     var flat = make("span", "flat");
     flat.appendChild(make("span", "flat-label", "attention"));
@@ -243,7 +251,7 @@ function render(el, id, entry) {
   var wrap = make("span", "tb" + (o.dark ? " dark" : "") + (gathering ? " collecting" : ""));
   var title = entry.title || entry.nct_id || id;
   var name = entry.pending ? "Attention for " + id + ": still being gathered" :
-    "Attention score " + (entry.score || 0) + (gathering || partial ? " so far" : "") +
+    "Attention score " + figure(entry.score) + (gathering || partial ? " so far" : "") +
     " for " + id + ", " + title + (gathering ? ", still collecting" :
       partial ? ", not every source has answered" : "");
   var href = httpUrl(entry.details_url);
@@ -303,7 +311,7 @@ function popover(entry, o, wrap, badge, title) {
   var gathering = entry.state === "collecting";
   var partial = entry.state === "partial";
   pop.appendChild(make("span", "pop-score", entry.pending ? "Still being gathered" :
-    entry.has_attention ? "Attention score " + (entry.score || 0) +
+    entry.has_attention ? "Attention score " + figure(entry.score) +
       (gathering || partial ? " so far" : "") :
     gathering || partial ? "Nothing found so far" : "No attention found yet"));
   if (gathering) {

@@ -1,6 +1,7 @@
 /* trialbuzz overlay, part 1 of 3: DOM helpers, labels, the donut, styles and pinning.
    Served concatenated with overlay_views.js and overlay.js inside one function, after the
-   server's CONFIG (kinds with labels and colours, the kinds of the ring, phase labels) and CSS
+   server's CONFIG (kinds with their words and colours, the kinds of the ring, phase labels,
+   source names and states, all from trialbuzz.attention.words) and CSS
    (overlay.css). Other people's strings are set with textContent and setAttribute only, links
    only when http(s); no innerHTML anywhere, so pages that require Trusted Types accept it.
    ES2017 without template literals. */
@@ -70,11 +71,29 @@ function swatch(color) {
 }
 
 function plural(count, one, many) {
-  return count + " " + (count === 1 ? one : many);
+  return figure(count) + " " + (count === 1 ? one : many);
 }
 
 function number(value) {
   return typeof value === "number" && isFinite(value) ? value : 0;
+}
+
+// A number as people write it: 1,234; fractions to two places at most.
+function figure(value) {
+  var parts = String(Math.round(number(value) * 100) / 100).split(".");
+  return parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (parts[1] ? "." + parts[1] : "");
+}
+
+// "1 news story", "2 Wikipedia pages": the server's words for a kind.
+function noun(kind, count) {
+  var words = CONFIG.kinds[kind] ||
+    { one: String(kind) + " mention", many: String(kind) + " mentions" };
+  return plural(count, words.one, words.many);
+}
+
+// "rate_limited" -> "rate-limited": what a source's state means to a reader.
+function sourceStatus(status) {
+  return CONFIG.statuses[status] || String(status || "").replace(/_/g, " ");
 }
 
 function phaseLabel(phases) {
@@ -152,8 +171,8 @@ function donut(doc, size) {
   var items = kindCounts(doc);
   var total = items.reduce(function (sum, item) { return sum + item.count; }, 0);
   var score = number(doc.score);
-  var text = "Attention score " + score + (items.length ? ": " + items.map(function (item) {
-    return item.count + " " + item.label;
+  var text = "Attention score " + figure(score) + (items.length ? ": " + items.map(function (item) {
+    return noun(item.kind, item.count);
   }).join(", ") : ", no mentions yet");
   var radius = 25;
   var ring = 2 * Math.PI * radius;
@@ -174,11 +193,11 @@ function donut(doc, size) {
   // Thin edges, drawn only in dark mode, keep dark kind colours visible on a dark panel.
   root.appendChild(svg("circle", { "class": "rim", cx: 32, cy: 32, r: radius + 5.4 }));
   root.appendChild(svg("circle", { "class": "rim", cx: 32, cy: 32, r: radius - 5.4 }));
-  var digits = String(score).length;
+  var digits = figure(score).length;
   root.appendChild(svg("text", { x: 32, y: 33, "text-anchor": "middle",
                                  "dominant-baseline": "middle",
                                  "font-size": digits > 3 ? 12 : digits > 2 ? 15 : 18 },
-                       String(score)));
+                       figure(score)));
   return root;
 }
 
@@ -190,7 +209,7 @@ function errorMessage(answer) {
 
 function sourceName(doc, id) {
   var found = (doc.sources || []).filter(function (s) { return s.id === id; })[0];
-  return found ? found.name : id;
+  return found ? found.name : CONFIG.sources[id] || String(id || "");
 }
 
 function closeIcon() {

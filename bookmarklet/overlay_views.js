@@ -154,7 +154,7 @@ function summaryNode(doc) {
   var legend = items.length
     ? el("ul", { "class": "kinds", "aria-label": "Mentions by kind" }, items.map(function (item) {
       return el("li", {}, [swatch(item.color), el("span", {}, item.label),
-                           el("span", { "class": "n" }, String(item.count))]);
+                           el("span", { "class": "n" }, figure(item.count))]);
     }))
     : el("p", { "class": "meta" }, collecting(doc) ? "Nothing found so far."
       : partial(doc) ? "Nothing found by the sources that answered."
@@ -163,7 +163,7 @@ function summaryNode(doc) {
     donut(doc, 72),
     el("div", { "class": "legend" }, [
       el("div", { "class": "score-label" },
-         ["Attention score ", el("strong", {}, String(number(doc.score)))]),
+         ["Attention score ", el("strong", {}, figure(doc.score))]),
       legend
     ])
   ]);
@@ -176,13 +176,13 @@ function factsNode(doc) {
     ["Results", (doc.has_results ? "Posted" : "None posted") + " on ClinicalTrials.gov"],
     doc.reporting ? ["Reporting", reportingLine(doc.reporting)] : null,
     ["Papers", [plural(number(papers.total), "paper", "papers"),
-                number(papers.results) ? number(papers.results) + " reporting results" : "",
+                number(papers.results) ? figure(papers.results) + " reporting results" : "",
                 number(papers.preprints) ? plural(number(papers.preprints), "preprint", "preprints")
                   : ""].filter(Boolean).join(", ")]
   ];
   var altmetric = doc.altmetric;
   if (altmetric && typeof altmetric.score === "number") {
-    rows.push(["Altmetric", [String(altmetric.score), " · ",
+    rows.push(["Altmetric", [figure(altmetric.score), " · ",
                              link(altmetric.details_url,
                                   altmetric.attribution || "Data from Altmetric")]]);
   }
@@ -225,7 +225,8 @@ function mentionsNodes(doc, mentions) {
   var total = number(doc.mentions_total);
   return [
     el("h3", {}, "Latest mentions" +
-       (total > mentions.length ? " (" + mentions.length + " of " + total + ")" : "")),
+       (total > mentions.length ? " (" + figure(mentions.length) + " of " + figure(total) + ")"
+         : "")),
     el("ul", { "class": "mentions" }, mentions.map(function (m) {
       var kind = CONFIG.kinds[m.kind] || { label: String(m.kind || ""), color: CONFIG.empty };
       var meta = [noticeLabel(m.notice), sourceName(doc, m.source), m.author,
@@ -246,7 +247,8 @@ function noAttentionNode(doc) {
   return el("div", { "class": "notice" }, [
     el("p", {}, "No attention found yet. Sources checked:"),
     el("ul", { "class": "sources" }, checked.map(function (s) {
-      return el("li", {}, s.name + " (" + s.status + ")");
+      return el("li", {}, (s.name || CONFIG.sources[s.id] || s.id) + " (" +
+                sourceStatus(s.status) + ")");
     }))
   ]);
 }
@@ -279,7 +281,7 @@ Overlay.prototype.trialList = function (ids) {
       el("span", { "class": "id" }, id),
       el("span", { "class": "ttl" }, line),
       el("span", { "class": "sc" }, complete(doc) ? [el("span", { "class": "sr" }, "score "),
-                                                    String(number(doc.score))] : "")
+                                                    figure(doc.score)] : "")
     ]);
     pick.addEventListener("click", function () { self.showTrial(id, true); });
     return el("li", {}, pick);

@@ -19,6 +19,7 @@ def create_app(config=None):
         assets,
         badge_views,
         bookmarklet_views,
+        compression,
         details_views,
         handlers,
         labels,
@@ -36,6 +37,8 @@ def create_app(config=None):
         log.warning("TRIALBUZZ_CONTACT is empty: Wikimedia and NCBI ask API clients for an "
                     "operator e-mail or URL in the User-Agent; set it before going public.")
     upstream.install_log_redaction()
+    # First, so that its after_request hook runs last, on the final answer.
+    compression.init_app(app)
     db.init_app(app)
     state.init_app(app)
     assets.init_app(app)

@@ -7,8 +7,17 @@ from datetime import datetime
 import click
 
 from trialbuzz import create_app
+from trialbuzz.attention import sources
 from trialbuzz.attention.document import coverage_line
 from trialbuzz.attention.service import Page
+from trialbuzz.attention.words import (
+    noun,
+    number,
+    one_of,
+    plural,
+    source_label,
+    status_label,
+)
 from trialbuzz.errors import TrialbuzzError
 from trialbuzz.nctid import find_all, normalize, unique
 from trialbuzz.resolution import lookup as lookups
@@ -50,6 +59,7 @@ def serve(host, port, threads):
     jobs = app.extensions["trialbuzz"].jobs
     if jobs.embedded:
         jobs.start_consumer()
+    _say_sources_off(app.config)
     click.echo(f"trialbuzz on http://{host}:{port}/", err=True)
     try:
         serve_app(app, host=host, port=port, threads=threads)
@@ -112,7 +122,7 @@ def lookup(target, as_json, limit):
     if as_json:
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
-    _print_trial(document)
+    _print_trial(document, app.config)
 
 
 def _estimated(value, estimated):
@@ -134,8 +144,9 @@ def _due(reporting):
     return f"; results due {due} (estimate)" if due else ""
 
 
-def _print_trial(document):
-    """A short human-readable summary of a trial document."""
+def _print_trial(document, settings):
+    """A short human-readable summary of a trial document; for the operator, a source that is
+    off says which setting would turn it on."""
     title = document["title"] or "(no title)"
     click.echo(click.style(f"{document['nct_id']}  {title}", bold=True))
     if document.get("requested_id"):
@@ -145,7 +156,8 @@ def _print_trial(document):
         ("phase", phase_label(document["phases"])),
         ("type", code_label(document["study_type"])),
         ("sponsor", document["sponsor"]),
-        ("enrollment", _estimated(document["enrollment"], document.get("enrollment_estimated"))),
+        ("enrollment", _estimated(document["enrollment"] and number(document["enrollment"]),
+                                  document.get("enrollment_estimated"))),
         ("dates", f"{_date(document, 'start')} to {_date(document, 'completion')}"),
         ("results", "posted" if document["has_results"] else "none posted"),
         ("reporting", headline(document.get("reporting"))),
@@ -165,34 +177,41 @@ def _print_trial(document):
         # The retry in the terminal's own clock.
         zone = datetime.now().astimezone().tzinfo
         click.echo(f"  partial: {coverage_line(document['coverage'], zone)}")
-    click.echo(click.style(f"  score {document['score']}", bold=True) + "   " + "  ".join(
-        f"{kind} {count}" for kind, count in document["kinds"].items() if count))
+    attention = [noun(kind, count) for kind, count in document["kinds"].items()
+                 if count and kind != "publication"]
+    click.echo(click.style(f"  score {number(document['score'])}", bold=True) + "   "
+               + (", ".join(attention) or "no news, posts or pages yet"))
     publications = document["publications"]
     notices = publications.get("notices") or 0
-    click.echo(f"  publications {publications['total']} ({publications['results']} reporting "
-               f"results, {publications.get('preprints', 0)} preprints)"
-               + (f"; {notices} correction or retraction notice{'s' if notices > 1 else ''}, "
-                  "not counted" if notices else ""))
+    click.echo(f"  {noun('publication', publications['total'])} "
+               f"({number(publications['results'])} reporting results, "
+               f"{plural(publications.get('preprints', 0), 'preprint')})"
+               + (f"; {plural(notices, 'correction or retraction notice')}, not counted"
+                  if notices else ""))
     click.echo()
-    click.echo(f"  {'source':<32} {'status':<13} {'count':>5}  note")
+    idle = {source_class.id: sources.status_of_idle(source_class, settings)
+            for source_class in sources.REGISTRY}
+    click.echo(f"  {'source':<20} {'status':<12} {'found':>5}  note")
     for source in document["sources"]:
-        note = [source["error"] or ""]
+        if source["status"] == "disabled":
+            status, note = "off", [idle.get(source["id"]) or source["error"] or ""]
+        else:
+            status, note = status_label(source["status"]), [source["error"] or ""]
         if source.get("skipped"):
-            note.append(f"{source['skipped']} item{'s' if source['skipped'] != 1 else ''} "
-                        "skipped")
-        click.echo(f"  {source['name']:<32} {source['status']:<13} {source['count']:>5}  "
+            note.append(f"{plural(source['skipped'], 'item')} skipped")
+        click.echo(f"  {source['name']:<20} {status:<12} {number(source['count']):>5}  "
                    + "; ".join(part for part in note if part))
     if document["mentions"]:
         click.echo()
-        click.echo(f"  latest of {document['mentions_total']} mentions:")
+        click.echo(f"  latest of {plural(document['mentions_total'], 'mention')}:")
     for mention in document["mentions"]:
         when = (mention["published_at"] or "")[:10] or "undated"
         title = (mention["title"] or mention["url"] or "")[:90]
-        click.echo(f"  {when:<10} {mention['kind']:<11} {title}")
-        if mention["url"]:
-            click.echo(f"  {'':<10} {'':<11} {click.style(mention['url'], dim=True)}")
+        click.echo(f"  {when:<10} {one_of(mention['kind']):<15} {title}")
+        where = " · ".join(filter(None, [source_label(mention["source"]), mention["url"]]))
+        click.echo(f"  {'':<10} {'':<15} {click.style(where, dim=True)}")
     if document["altmetric"]:
-        click.echo(f"\n  Altmetric score {document['altmetric']['score']} "
+        click.echo(f"\n  Altmetric score {number(document['altmetric']['score'])} "
                    f"({document['altmetric']['attribution']})")
     if document["stale"]:
         click.echo("\n  (stored copy; a refresh is under way or the registry could not be "
@@ -227,10 +246,10 @@ def harvest(targets):
             .where(SourceCheck.nct_id.in_(ids), SourceCheck.checked_at >= started,
                    SourceCheck.status != "ok")
             .group_by(SourceCheck.source)).all())
-    click.echo(f"trials: {len(ids) - len(failed)} harvested, {len(failed)} failed; "
-               f"mentions found: {found}")
+    click.echo(f"trials: {number(len(ids) - len(failed))} harvested, {number(len(failed))} "
+               f"failed; mentions found: {number(found)}")
     for source, count in sorted(errors.items()):
-        click.echo(f"  {source}: {count} trial(s) with errors")
+        click.echo(f"  {source_label(source)}: {plural(count, 'trial')} with errors")
     for line in failed:
         click.echo(f"  {line}")
     if failed and len(failed) == len(ids):
@@ -285,6 +304,15 @@ def _harvest_ids(targets):
     if not ids:
         raise click.ClickException("no NCT IDs given")
     return unique(ids)
+
+
+def _say_sources_off(settings):
+    """Tell the operator which sources are off and what would turn each on (pages say only
+    that a source is not used on this server)."""
+    for source_class in sources.REGISTRY:
+        idle = sources.status_of_idle(source_class, settings)
+        if idle:
+            click.echo(f"{source_class.name} is off: {idle}", err=True)
 
 
 def _redacted(url):

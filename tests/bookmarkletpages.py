@@ -142,7 +142,8 @@ def overlay_shows_the_primary(scope):
     legend = [li.inner_text().split("\n") for li in panel.locator(".kinds li").all()]
     assert legend == [["News", "1"], ["Wikipedia", "1"], ["Forums", "2"]]
     donut = panel.get_by_role("img")
-    assert donut.get_attribute("aria-label").startswith("Attention score 13: 1 News")
+    assert donut.get_attribute("aria-label") == (
+        "Attention score 13: 1 news story, 1 Wikipedia page, 2 forum posts")
     assert panel.get_by_text("Completed · Phase 3").is_visible()
     assert panel.get_by_text("Posted on ClinicalTrials.gov").is_visible()
     assert panel.get_by_text("3 papers, 1 reporting results, 1 preprint").is_visible()

@@ -1,5 +1,6 @@
 """Badge routes: SVG badges with caching, the embed script and its batch API, shields, JSONP."""
 
+import hashlib
 import json
 import re
 import time
@@ -196,22 +197,57 @@ def test_embed_batch_marks_trials_still_harvesting_as_pending(make_app, fake, ct
 
 
 def test_embed_script_is_given_the_server_and_the_kinds(client):
-    response = client.get("/embed.js")
+    response = client.get("/embed.js", follow_redirects=True)
     body = response.get_data(as_text=True)
     assert response.mimetype == "text/javascript"
     assert "/*TRIALBUZZ_CONFIG*/null" not in body and "/*TRIALBUZZ_BADGE*/" not in body
+    assert "__TRIALBUZZ_CONFIG__" not in body
     assert "function popover(" in body
-    config = json.loads(re.search(r"var CONFIG = (\{.*?\});\n", body).group(1))
+    config = json.loads(re.search(r"var CONFIG=(\{.*?\});", body).group(1))
     assert config["base"] == "http://localhost"
     assert [(k["id"], k["label"], k["color"]) for k in config["kinds"]] == [
         (kind, value["label"], value["color"]) for kind, value in KINDS.items()]
-    assert client.get("/embed.js", headers={"If-None-Match": response.headers["ETag"]}
+    assert config["kinds"][0]["one"] == "news story"
+
+
+def test_the_fixed_embed_url_redirects_briefly_to_the_script_under_its_hash(client):
+    fixed = client.get("/embed.js")
+    assert fixed.status_code == 302
+    assert fixed.headers["Cache-Control"] == "public, max-age=300"
+    location = fixed.headers["Location"]
+    assert re.fullmatch(r"/embed\.js\?v=[0-9a-f]{12}", location)
+    hashed = client.get(location)
+    body = hashed.get_data()
+    assert hashed.status_code == 200
+    assert hashed.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert location.endswith(hashlib.sha256(body).hexdigest()[:12])
+    assert client.get(location, headers={"If-None-Match": hashed.headers["ETag"]}
                       ).status_code == 304
+    # A hash from before an upgrade still gets a working script, revalidated each time.
+    old = client.get("/embed.js?v=000000000000")
+    assert old.get_data() == body and old.headers["Cache-Control"] == "no-cache"
+
+
+def test_the_embed_script_is_minified():
+    from trialbuzz.web.badge_views import embed_script
+
+    body, _ = embed_script("http://localhost")
+    source = "".join((SCRIPTS / name).read_text() for name in ("embed.js", "embed_badge.js"))
+    assert len(body) < 0.8 * len(source)
+    assert "\n  " not in body and "// " not in body
+
+
+def test_the_embed_hash_follows_its_content():
+    from trialbuzz.web.badge_views import embed_script
+
+    one, other = embed_script("http://127.0.0.1:5000"), embed_script("https://example.org")
+    assert one[1] != other[1]
+    assert one[1] == hashlib.sha256(one[0].encode()).hexdigest()[:12]
 
 
 def test_embed_script_config_cannot_close_a_script(make_app):
     body = make_app(PUBLIC_URL="https://example.org/</script><b>&").test_client().get(
-        "/embed.js").get_data(as_text=True)
+        "/embed.js", follow_redirects=True).get_data(as_text=True)
     assert "</script><b>" not in body
     assert "https://example.org/\\u003c/script\\u003e\\u003cb\\u003e\\u0026" in body
 

@@ -209,7 +209,7 @@ def test_trial_without_attention_lists_the_sources_checked(site, body, chromium,
     dialog.wait_for(timeout=10_000)
     assert dialog.get_by_text("No attention found yet. Sources checked:").is_visible()
     checked = dialog.locator(".sources li").all_inner_texts()
-    assert "Europe PMC (ok)" in checked and "Hacker News (ok)" in checked
+    assert "Europe PMC (checked)" in checked and "Hacker News (checked)" in checked
     assert not any(name.startswith("Altmetric") for name in checked)     # disabled: not checked
     assert dialog.get_by_role("img").get_attribute("aria-label") == \
         "Attention score 0, no mentions yet"

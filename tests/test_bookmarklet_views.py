@@ -24,7 +24,7 @@ def test_install_page_offers_the_link_instructions_and_the_demo(client):
     for browser in ("Chrome", "Firefox", "Safari", "Edge"):
         assert f"<h3>{browser}</h3>" in page
     assert 'href="/demo/study/NCT04280705"' in page
-    assert f"({len(bookmarklet_code.href('http://localhost'))} characters)" in page
+    assert f"({len(bookmarklet_code.href('http://localhost')):,} characters)" in page
 
 
 def test_home_page_links_to_the_install_page(client):

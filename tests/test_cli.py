@@ -35,7 +35,7 @@ def test_lookup_prints_the_trial_its_sources_score_and_latest_mentions(env):
     assert "score 13" in result.output
     lines = result.output.splitlines()
     gdelt = next(line for line in lines if "GDELT news" in line)
-    assert gdelt.split()[-2:] == ["ok", "1"]
+    assert gdelt.split()[-2:] == ["checked", "1"]
     assert any("Remdesivir trial results discussed" in line for line in lines)
     assert any("https://news.example.org/2026/11/remdesivir-trial" in line for line in lines)
 
@@ -66,7 +66,7 @@ def test_harvest_summarises_errors_per_source(env, fake):
     result = CliRunner().invoke(main, ["harvest", "NCT04280705", "NCT04292899", "NCT99999999"])
     assert result.exit_code == 0, result.output
     assert "trials: 2 harvested, 1 failed" in result.output
-    assert "gdelt: 2 trial(s) with errors" in result.output
+    assert "GDELT news: 2 trials with errors" in result.output
     assert "NCT99999999: ClinicalTrials.gov has no study NCT99999999" in result.output
 
 
@@ -103,7 +103,7 @@ def test_lookup_of_a_new_trial_waits_for_every_source(env, fake, monkeypatch):
     result = CliRunner().invoke(main, ["lookup", "NCT04280705"])
     assert result.exit_code == 0, result.output
     gdelt = next(line for line in result.output.splitlines() if "GDELT news" in line)
-    assert gdelt.split()[-2:] == ["ok", "1"]
+    assert gdelt.split()[-2:] == ["checked", "1"]
     assert "score 13" in result.output
 
 

@@ -72,7 +72,7 @@ def test_details_page_shows_collecting_then_updates_in_place(browser, slow, arti
     expect(status).to_have_text("Every source has answered: these are the final figures.")
     assert page.locator("[data-collecting]").count() == 0
     gdelt = page.locator("table.sources tr", has_text="GDELT news")
-    expect(gdelt.locator(".status")).to_have_text("ok")
+    expect(gdelt.locator(".status")).to_have_text("checked")
     assert not_reloaded(page)
     page.locator("section.result").screenshot(
         path=f"{artifacts}/collected-details-{scheme}-{width}.png")

@@ -162,6 +162,20 @@ def test_a_failing_source_keeps_its_earlier_mentions_and_reports_why(app, world,
     assert document["score"] == 13
 
 
+def test_a_bug_in_a_source_is_logged_and_the_pages_say_only_that_it_failed(
+        app, world, monkeypatch, caplog):
+    from trialbuzz.attention.sources.gdelt import Gdelt
+
+    def broken(self, trial, deadline=None):
+        raise KeyError("seendate")
+
+    monkeypatch.setattr(Gdelt, "find", broken)
+    document = app.test_client().get("/api/v1/trials/NCT04280705").get_json()
+    gdelt = next(s for s in document["sources"] if s["id"] == "gdelt")
+    assert gdelt["status"] == "error" and gdelt["error"] == "an error in trialbuzz itself"
+    assert "KeyError" in caplog.text
+
+
 def test_a_source_past_its_deadline_is_reported_and_the_rest_served(make_app, world):
     world.route(upstreams.ROUTES["gdelt"], Reply.json({"articles": []}, delay=3))
     client = make_app(SOURCE_DEADLINE=1.0, UPSTREAM_READ_TIMEOUT=5.0).test_client()

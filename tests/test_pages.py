@@ -2,8 +2,9 @@
 
 import re
 
-import quiet
 from bs4 import BeautifulSoup
+
+import quiet
 from records import study
 
 
@@ -62,9 +63,11 @@ def test_lookup_shows_score_kinds_and_latest_mentions(client, fake, ctgov):
     upstreams.install(fake)
     html = client.get("/?q=NCT04280705").get_data(as_text=True)
     assert "<strong>13</strong>" in html
-    assert "<li>1 news</li>" in html and "<li>2 forum</li>" in html
+    assert "<li>1 news story</li>" in html and "<li>2 forum posts</li>" in html
     assert 'href="https://news.example.org/2026/11/remdesivir-trial"' in html
     assert "Latest of 7 mentions" in html
+    # Each mention says its kind and source in words, not in the API's ids.
+    assert "Forum post · Hacker News" in html and "hackernews" not in html
 
 
 def test_lookup_with_every_source_failing_never_says_there_is_no_attention(client, ctgov):
@@ -81,16 +84,18 @@ def test_lookup_without_attention_lists_the_sources_checked(client, fake, ctgov)
     quiet.install(fake, "NCT04280705")
     html = client.get("/?q=NCT04280705").get_data(as_text=True)
     assert "No attention found yet. Sources checked:" in html
-    assert "GDELT news (ok)" in html
+    assert "GDELT news (checked)" in html
 
 
 def test_score_page_shows_this_servers_weights_and_sources(make_app):
     html = make_app(SCORE_WEIGHTS={"news": 10}, SOURCES=["ctgov", "pubmed"]).test_client().get(
         "/about/score").get_data(as_text=True)
-    assert "<td>News</td><td>10.0</td>" in html
-    assert "<td>Blog</td><td>5</td>" in html
-    assert "off: not enabled (TRIALBUZZ_SOURCES)" in html
-    assert "off: needs TRIALBUZZ_ALTMETRIC_KEY" in html
+    assert "<td>News</td><td>10</td>" in html
+    assert "<td>Blogs</td><td>5</td>" in html
+    assert "<td>Forums</td><td>1 a story, 0.25 a comment</td>" in html
+    # Which setting turns a source on is for the operator, not for the public page.
+    assert "<td>not used on this server</td>" in html
+    assert "TRIALBUZZ_" not in html and "6.0 hours" not in html
 
 
 def test_lookup_of_a_page_read_in_part_says_so(make_app, fake, ctgov):

@@ -159,7 +159,8 @@ class Harvester:
             return Outcome(source.id, status, error=exc.message[:300])
         except Exception as exc:  # noqa: BLE001 - a broken source must not break the others
             log.exception("source %s failed for %s", source.id, trial.nct_id)
-            return Outcome(source.id, "error", error=f"internal error ({exc.__class__.__name__})")
+            # What went wrong inside is in the log above; the pages say only that it did.
+            return Outcome(source.id, "error", error="an error in trialbuzz itself")
 
     def store(self, nct_id, outcomes, finish=True, summarize=True):
         """Upsert the mentions found and record each source check; then re-compute the summary

@@ -12,6 +12,7 @@ from trialbuzz.attention import sources as source_registry
 from trialbuzz.attention.doccache import DocumentCache, approximate_size
 from trialbuzz.attention.document import coverage, links, trial_fields
 from trialbuzz.attention.sources.base import KINDS
+from trialbuzz.attention.words import NOT_USED
 from trialbuzz.clock import aware, utcnow
 from trialbuzz.errors import Pending, TrialbuzzError
 from trialbuzz.registry.reporting import reporting
@@ -221,7 +222,8 @@ class AttentionService:
                      "status": "disabled" if idle else (check.status if check else "pending"),
                      "count": counts.get(source_class.id, 0),
                      "checked_at": aware(check.checked_at).isoformat() if check else None,
-                     "error": idle or (check.error if check else None),
+                     # Why a source is off is for the operator (`trialbuzz lookup`, the log).
+                     "error": NOT_USED if idle else (check.error if check else None),
                      "skipped": check.skipped if check and not idle else 0}
             if source_class.experimental:
                 entry["experimental"] = True

@@ -3,21 +3,10 @@
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from trialbuzz.attention import words
 from trialbuzz.attention.kinds import EMPTY_COLOR, KINDS
 from trialbuzz.web.badges import ATTENTION_KINDS, DARK_COLORS, SIZES, Figures, has_attention
 
-# How one and several mentions of a kind are named in popovers and on the details page.
-NOUNS = {
-    "news": ("news story", "news stories"),
-    "blog": ("blog post", "blog posts"),
-    "policy": ("policy document", "policy documents"),
-    "wikipedia": ("Wikipedia page", "Wikipedia pages"),
-    "social": ("social post", "social posts"),
-    "forum": ("forum post", "forum posts"),
-    "video": ("video", "videos"),
-    "publication": ("publication", "publications"),
-    "link": ("link in the record", "links in the record"),
-}
 # Altmetric's count field for each kind; social and forum have no Altmetric twin (its fields
 # name single services such as Reddit), so they get fields of their own in the same pattern.
 ALTMETRIC_FIELDS = {
@@ -39,12 +28,6 @@ EMBED_FIELDS = ("nct_id", "requested_id", "title", "acronym", "score", "kinds", 
                 "mentions_total", "stale", "state", "details_url", "badge_url")
 # Of the coverage, what a popover says: the sentence and the time of the retry.
 EMBED_COVERAGE = ("message", "retry_at")
-
-
-def noun(kind, count):
-    """`1 news story`, `2 forum posts`."""
-    singular, plural = NOUNS.get(kind, (kind, kind))
-    return f"{count} {singular if count == 1 else plural}"
 
 
 def figures(compact, nct_id=None, finished=True):
@@ -77,7 +60,7 @@ def embed_config(base_url):
         "base": base_url,
         "kinds": [{"id": kind, "label": KINDS[kind]["label"], "color": KINDS[kind]["color"],
                    "dark": DARK_COLORS.get(kind, KINDS[kind]["color"]),
-                   "one": NOUNS[kind][0], "many": NOUNS[kind][1],
+                   "one": words.kind_words(kind)[0], "many": words.kind_words(kind)[1],
                    "scored": kind in ATTENTION_KINDS} for kind in KINDS],
         "empty": EMPTY_COLOR,
     }
@@ -96,7 +79,7 @@ def shields(compact, finished=True):
         return {"schemaVersion": 1, "label": SHIELDS_LABEL,
                 "message": "partial" if partial else "none", "color": "lightgrey",
                 "cacheSeconds": SHIELDS_MIN_SECONDS if partial else seconds}
-    return {"schemaVersion": 1, "label": SHIELDS_LABEL, "message": str(compact["score"]),
+    return {"schemaVersion": 1, "label": SHIELDS_LABEL, "message": words.number(compact["score"]),
             "color": "b3261e", "cacheSeconds": seconds}
 
 

@@ -6,14 +6,15 @@ import time
 from functools import lru_cache
 from importlib import resources
 
-from flask import Blueprint, Response, jsonify, request
+import rjsmin
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
 
 from trialbuzz import nctid, strictjson
 from trialbuzz.attention.document import UNSETTLED
 from trialbuzz.attention.service import Page
 from trialbuzz.errors import BadRequest, Pending, TrialbuzzError, TrialNotFound
 from trialbuzz.state import base_url, state
-from trialbuzz.web import badge_data, badges, ratelimits
+from trialbuzz.web import assets, badge_data, badges, ratelimits
 from trialbuzz.web.handlers import error_response
 
 bp = Blueprint("badges", __name__)
@@ -27,8 +28,11 @@ STALE_IMAGE = "public, max-age=300"
 PENDING_IMAGE = "public, max-age=60"
 FRESH_DATA = "public, max-age=60"
 STALE_DATA = "public, max-age=5"
-SCRIPT_CACHE = "public, max-age=3600"
+# How long browsers and caches keep the fixed /embed.js pointing at one hashed script.
+EMBED_REDIRECT_CACHE = "public, max-age=300"
 CONFIG_PLACEHOLDER = "/*TRIALBUZZ_CONFIG*/null"
+CONFIG_TOKEN = "__TRIALBUZZ_CONFIG__"
+EMBED_BANNER = "/* trialbuzz embed.js, minified from bookmarklet/embed.js and embed_badge.js */\n"
 BADGE_PLACEHOLDER = "  /*TRIALBUZZ_BADGE*/\n"
 _CALLBACK = re.compile(r"[A-Za-z_$][\w$]{0,63}(\.[A-Za-z_$][\w$]{0,63}){0,4}")
 # What an image badge says instead of a JSON error, by error code.
@@ -185,14 +189,20 @@ def _compacts(ids):
 
 
 @lru_cache(maxsize=1)
-def _embed_source():
-    """The embed script as shipped in the package, with the badge drawing put in its place."""
+def _embed_template():
+    """The embed script as shipped in the package, with the badge drawing put in its place,
+    minified once per process; its configuration is left as a token to fill in."""
     package = resources.files("trialbuzz.bookmarklet")
     source = package.joinpath("embed.js").read_text("utf-8")
     drawing = package.joinpath("embed_badge.js").read_text("utf-8")
     if CONFIG_PLACEHOLDER not in source or BADGE_PLACEHOLDER not in source:
         raise RuntimeError("embed.js has lost a placeholder")
-    return source.replace(BADGE_PLACEHOLDER, textwrap.indent(drawing, "  "), 1)
+    source = source.replace(BADGE_PLACEHOLDER, textwrap.indent(drawing, "  "), 1)
+    # A name, unlike the placeholder comment, survives minifying.
+    minified = rjsmin.jsmin(source.replace(CONFIG_PLACEHOLDER, CONFIG_TOKEN, 1)).strip()
+    if minified.count(CONFIG_TOKEN) != 1:
+        raise RuntimeError("the minified embed.js lost its configuration token")
+    return EMBED_BANNER + minified + "\n"
 
 
 def _script_json(value):
@@ -201,14 +211,39 @@ def _script_json(value):
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+# Keyed on the base URL the script points at: one per host name the server answers to.
+@lru_cache(maxsize=16)
+def embed_script(base):
+    """The embed script for a server at `base`, and its content hash."""
+    body = _embed_template().replace(CONFIG_TOKEN, _script_json(badge_data.embed_config(base)), 1)
+    return body, assets.digest(body)
+
+
+@bp.app_template_global("embed_url")
+def embed_url():
+    """The embed script's URL under its content hash, for this server's own pages."""
+    return url_for("badges.embed_js", v=embed_script(base_url())[1])
+
+
 @bp.get("/embed.js")
 def embed_js():
-    """The badge embed script, given this server's address and the kinds' labels and colours."""
-    body = _embed_source().replace(CONFIG_PLACEHOLDER,
-                                   _script_json(badge_data.embed_config(base_url())), 1)
+    """The badge embed script, given this server's address and the words and colours of the
+    kinds. Pages elsewhere name it by this fixed URL, which redirects (cached briefly) to the
+    script under its content hash (cached for a year)."""
+    body, version = embed_script(base_url())
+    asked = request.args.get("v")
+    if asked is None:
+        response = redirect(url_for(".embed_js", v=version), code=302)
+        response.headers["Cache-Control"] = EMBED_REDIRECT_CACHE
+        return response
     response = Response(body, mimetype="text/javascript")
     response.headers["X-Content-Type-Options"] = "nosniff"
-    return _conditional(response, SCRIPT_CACHE)
+    # Pages that require CORP of what they embed (COEP) may still load it.
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.set_etag(version)
+    # A hash from before an upgrade gets today's script, revalidated.
+    response.headers["Cache-Control"] = assets.cache_control(asked, version)
+    return response.make_conditional(request)
 
 
 def _not_found(cache_control=FRESH_DATA):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from trialbuzz.attention.kinds import EMPTY_COLOR, KINDS
+from trialbuzz.attention.words import noun, number
 from trialbuzz.errors import BadRequest
 from trialbuzz.web.reporting_text import badge_message
 
@@ -147,7 +148,7 @@ def render(figures, options=BadgeOptions()):
     elif figures.ghost:
         message, color = ("partial" if figures.partial else "none"), GHOST_COLOR
     else:
-        message, color = str(figures.score), options.color or MESSAGE_COLOR
+        message, color = number(figures.score), options.color or MESSAGE_COLOR
     title = _title(figures, options.label or DEFAULT_LABEL, message)
     return flat(options.label, message, color, style=options.style, mono=options.mono,
                 title=title, ghost=figures.ghost)
@@ -243,11 +244,11 @@ def donut(figures, options=BadgeOptions(style="donut")):
     thickness = round(size * 0.17, 2)
     radius = round(centre - thickness / 2, 2)
     circumference = 2 * math.pi * radius
-    message = "…" if figures.pending else str(figures.score)
+    message = "…" if figures.pending else number(figures.score)
     label = options.label or DEFAULT_LABEL
     title = _title(figures, label, "pending" if figures.pending else
                    (("partial" if figures.partial else "none") if figures.ghost
-                    else figures.score))
+                    else message))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
         f'viewBox="0 0 {size} {size}" role="img" aria-label="{xml_text(title)}">',
@@ -307,12 +308,17 @@ def _dark_rules():
 
 
 def _title(figures, label, message):
-    """The accessible name: label, message, the trial and its (untrusted) title."""
+    """The accessible name: label, message, the trial and its (untrusted) title, then what the
+    figure is made of ("2 news stories, 1 Wikipedia page")."""
     name = f"{label}: {message} for {figures.nct_id}"
     if figures.title:
         title = figures.title if len(figures.title) <= MAX_TITLE else \
             figures.title[:MAX_TITLE - 1] + "…"
         name += f" ({title})"
+    counts = [noun(kind, count) for kind, count in (figures.kinds or {}).items()
+              if kind in ATTENTION_KINDS and count]
+    if counts and not figures.pending:
+        name += ": " + ", ".join(counts)
     return name
 
 

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import rjsmin
 
+from trialbuzz.attention import words
 from trialbuzz.attention.kinds import EMPTY_COLOR, KINDS
 from trialbuzz.web.labels import PHASES
 
@@ -43,7 +44,11 @@ def overlay_source():
     """overlay.js as served: its parts and stylesheet in one function, configured, minified."""
     # Publications are listed apart (papers, results), as on the badges: they do not fill the ring.
     ring = [kind for kind in KINDS if kind != "publication"]
-    config = {"kinds": KINDS, "ring": ring, "empty": EMPTY_COLOR, "phases": PHASES}
+    said = words.for_scripts()
+    kinds = {kind: dict(said["kinds"][kind], color=KINDS.get(kind, {}).get("color", EMPTY_COLOR))
+             for kind in said["kinds"]}
+    config = {"kinds": kinds, "ring": ring, "empty": EMPTY_COLOR, "phases": PHASES,
+              "sources": said["sources"], "statuses": said["statuses"]}
     css = " ".join(re.sub(r"/\*.*?\*/", "", _source("overlay.css"), flags=re.S).split())
     code = "\n".join([
         '(function () {"use strict";',

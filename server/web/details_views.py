@@ -6,6 +6,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
+from trialbuzz.attention import words
 from trialbuzz.attention.document import coverage_line
 from trialbuzz.attention.kinds import KINDS
 from trialbuzz.attention.service import Page
@@ -42,15 +43,15 @@ def _groups(mentions, sources):
     grouped = {}
     for mention in mentions:
         shown = dict(mention, href=safe_url(mention.get("url")),
-                     source_name=names.get(mention.get("source"), mention.get("source")))
+                     source_name=names.get(mention.get("source"))
+                     or words.source_label(mention.get("source")))
         grouped.setdefault(mention.get("kind") or "other", []).append(shown)
     order = [kind for kind in KINDS if kind in grouped]
     order += sorted(set(grouped) - set(order))
     return [{"kind": kind,
-             "label": KINDS.get(kind, {}).get("label") or badge_data.NOUNS.get(
-                 kind, (kind, kind))[1].capitalize(),
+             "label": words.kind_label(kind),
              "color": KINDS.get(kind, {}).get("color"),
-             "count": badge_data.noun(kind, len(grouped[kind])),
+             "count": words.noun(kind, len(grouped[kind])),
              "mentions": grouped[kind]} for kind in order]
 
 
@@ -125,7 +126,7 @@ def trial(nct_id):
         chart=Markup(timeline.render(mentions, today)), legend=timeline.legend(mentions),
         months=timeline.monthly_counts(mentions, today),
         groups=_groups(mentions, document["sources"]), snippets=_snippets(document["nct_id"]),
-        has_attention=not figures.ghost, noun=badge_data.noun, kinds=KINDS,
+        has_attention=not figures.ghost, kinds=KINDS,
         dark_colors=badges.DARK_COLORS, collecting=_collecting(document),
         partial=_partial(document), reporting_headline=_headline,
         dated=reporting_text.dated))

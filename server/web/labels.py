@@ -1,5 +1,7 @@
-"""Human labels for registry codes (PHASE2 → Phase 2), shared by pages and the command line."""
+"""Human labels for registry codes (PHASE2 → Phase 2), shared by pages and the command line;
+templates also get the words of sources, kinds and numbers from `trialbuzz.attention.words`."""
 
+from trialbuzz.attention import words
 from trialbuzz.attention.document import coverage_line
 
 PHASES = {"EARLY_PHASE1": "Early phase 1", "PHASE1": "Phase 1", "PHASE2": "Phase 2",
@@ -21,7 +23,9 @@ def code_label(code):
 
 
 def init_app(app):
-    """Offer the labels to templates as filters."""
-    app.jinja_env.filters["phase_label"] = phase_label
-    app.jinja_env.filters["code_label"] = code_label
-    app.jinja_env.filters["coverage_line"] = coverage_line
+    """Offer the labels and the words of attention to templates as filters and globals."""
+    app.jinja_env.filters.update(phase_label=phase_label, code_label=code_label,
+                                 source_label=words.source_label, kind_label=words.kind_label,
+                                 one_of=words.one_of, coverage_line=coverage_line,
+                                 status_label=words.status_label, number=words.number)
+    app.jinja_env.globals.update(noun=words.noun, plural=words.plural)

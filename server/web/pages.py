@@ -2,7 +2,7 @@
 
 from flask import Blueprint, g, render_template, request
 
-from trialbuzz.attention import sources
+from trialbuzz.attention import sources, words
 from trialbuzz.errors import TrialbuzzError
 from trialbuzz.resolution import lookup, resolve
 from trialbuzz.state import base_url, state
@@ -43,7 +43,7 @@ def about_score():
         idle = sources.status_of_idle(source_class, settings)
         listed.append({"name": source_class.name, "about": source_class.about,
                        "experimental": source_class.experimental,
-                       "state": f"off: {idle}" if idle else "on"})
+                       "state": words.NOT_USED if idle else "on"})
     return render_template("score.html", sources=listed, weights=settings["SCORE_WEIGHTS"],
                            freshness_hours=round(settings["FRESHNESS"] / 3600, 1))
 

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from trialbuzz.attention.kinds import KINDS
-from trialbuzz.web.badge_data import noun
+from trialbuzz.attention.words import kind_label, noun, number
 from trialbuzz.web.badges import DARK_COLORS, xml_text
 
 WIDTH, HEIGHT = 720, 200
@@ -76,7 +76,7 @@ def render(mentions, today=None):
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" '
                      f'y2="{y:.1f}" stroke="currentColor" stroke-opacity=".15"/>'
                      f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-                     f'fill="currentColor">{tick}</text>')
+                     f'fill="currentColor">{number(tick)}</text>')
     order = [*KINDS, *sorted({k for _, _, kinds in buckets for k in kinds} - set(KINDS))]
     for index, (label, _, kinds) in enumerate(buckets):
         total = sum(kinds.values())
@@ -109,7 +109,7 @@ def legend(mentions):
     """`(kind, label, colour)` of the kinds the chart shows, in display order."""
     present = {m.get("kind") for m in mentions if month_of(m.get("published_at"))}
     return [(kind, KINDS[kind]["label"], KINDS[kind]["color"]) for kind in KINDS
-            if kind in present] + [(kind, _label(kind), OTHER_COLOR)
+            if kind in present] + [(kind, kind_label(kind), OTHER_COLOR)
                                    for kind in sorted(present - set(KINDS))]
 
 
@@ -118,11 +118,6 @@ def _dark_style():
     rules = "".join(f"svg.timeline .k-{kind}{{fill:{color}}}"
                     for kind, color in DARK_COLORS.items())
     return f"<style>@media (prefers-color-scheme: dark){{{rules}}}</style>"
-
-
-def _label(kind):
-    """A kind's label; kinds outside the table (record links) get their own name."""
-    return KINDS.get(kind, {}).get("label", str(kind).capitalize())
 
 
 def _months(first, last):

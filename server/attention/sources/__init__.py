@@ -1,5 +1,7 @@
 """The attention sources, registered in one list; a new source is registered the same way."""
 
+import logging
+
 from trialbuzz.attention.sources.altmetric import Altmetric
 from trialbuzz.attention.sources.ctgov import CtGovReferences
 from trialbuzz.attention.sources.europepmc import EuropePmc
@@ -7,6 +9,8 @@ from trialbuzz.attention.sources.gdelt import Gdelt
 from trialbuzz.attention.sources.hackernews import HackerNews
 from trialbuzz.attention.sources.pubmed import PubMed
 from trialbuzz.attention.sources.wikipedia import Wikipedia
+
+log = logging.getLogger(__name__)
 
 REGISTRY = []
 
@@ -33,6 +37,10 @@ def enabled_ids(settings):
 def build(settings, storage=None):
     """Instances of the enabled sources that can run with these settings."""
     wanted = set(enabled_ids(settings))
+    for source_class in REGISTRY:
+        idle = status_of_idle(source_class, settings)
+        if idle:
+            log.info("source %s is off: %s", source_class.id, idle)
     return [cls(settings, storage=storage) for cls in REGISTRY
             if cls.id in wanted and cls.available(settings)]
 

@@ -2,6 +2,7 @@
 
 from trialbuzz.attention.sources.base import Source, clean, count, finite, safe_url
 from trialbuzz.errors import UpstreamError
+from trialbuzz.attention.words import SOURCES
 
 KEY_MESSAGE = "Altmetric needs a valid key (required since 10 November 2025)"
 COUNT_FIELDS = {
@@ -18,7 +19,7 @@ class Altmetric(Source):
     """Counts and score of one trial from Altmetric; runs only when ALTMETRIC_KEY is set."""
 
     id = "altmetric"
-    name = "Altmetric"
+    name = SOURCES[id]
     about = "Altmetric's own score and counts, shown beside ours (needs an operator key)."
     kinds = ()
     url_setting = "ALTMETRIC_URL"

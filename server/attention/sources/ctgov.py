@@ -15,6 +15,7 @@ from trialbuzz.attention.sources.base import (
 )
 from trialbuzz.attention.sources.notices import notice_type, noticed_title
 from trialbuzz.attention.sources.pubdates import dated, earliest
+from trialbuzz.attention.words import SOURCES
 from trialbuzz.registry.citations import parse as parse_citation
 
 # References that are attention: papers reporting the trial (RESULT) or indexed with its ID
@@ -29,7 +30,7 @@ class CtGovReferences(Source):
     """Reads the references already in the registry record; it makes no upstream call."""
 
     id = "ctgov"
-    name = "ClinicalTrials.gov references"
+    name = SOURCES[id]
     about = "Results and derived papers listed in the registry record, and its see-also links."
     kinds = ("publication", "link")
     rate = None

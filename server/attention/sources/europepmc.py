@@ -17,6 +17,7 @@ from trialbuzz.attention.sources.base import (
 from trialbuzz.attention.sources.notices import notice_type, noticed_title
 from trialbuzz.attention.sources.pubdates import dated, earliest
 from trialbuzz.errors import UpstreamBadResponse
+from trialbuzz.attention.words import SOURCES
 
 # Corrections and retractions name the article they are about (core results only).
 _NOTICE_LINKS = {"erratum for", "retraction of", "expression of concern for",
@@ -27,7 +28,7 @@ class EuropePmc(Source):
     """Europe PMC REST search: a quoted free-text query and a text-mined accession query."""
 
     id = "europepmc"
-    name = "Europe PMC"
+    name = SOURCES[id]
     about = "Articles and preprints naming the trial in their text, or as a mined accession."
     kinds = ("publication",)
     url_setting = "EUROPEPMC_URL"

@@ -11,6 +11,7 @@ from trialbuzz.attention.sources.base import (
     safe_url,
 )
 from trialbuzz.errors import UpstreamBadResponse
+from trialbuzz.attention.words import SOURCES
 
 MAX_RECORDS = 250
 # The store keeps external IDs up to 512 characters; longer article URLs are keyed by a digest.
@@ -32,7 +33,7 @@ class Gdelt(Source):
     """One artlist query for the quoted NCT ID; whether GDELT matches such tokens is unconfirmed."""
 
     id = "gdelt"
-    name = "GDELT news"
+    name = SOURCES[id]
     about = "Online news of about the last three months naming the trial's ID."
     kinds = ("news",)
     url_setting = "GDELT_URL"

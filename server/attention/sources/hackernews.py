@@ -12,6 +12,7 @@ from trialbuzz.attention.sources.base import (
     safe_url,
 )
 from trialbuzz.errors import UpstreamBadResponse
+from trialbuzz.attention.words import SOURCES
 
 HITS_PER_PAGE = 100
 # Algolia serves at most 1,000 hits per query anyway; 500 per query is far beyond any trial.
@@ -24,7 +25,7 @@ class HackerNews(Source):
     """Stories and comments quoting the NCT ID, and stories whose link is the study page."""
 
     id = "hackernews"
-    name = "Hacker News"
+    name = SOURCES[id]
     about = "Stories and comments naming the trial or linking its study page."
     kinds = ("forum",)
     url_setting = "HN_URL"

@@ -16,6 +16,7 @@ from trialbuzz.attention.sources.base import (
 from trialbuzz.attention.sources.notices import notice_type, noticed_title
 from trialbuzz.attention.sources.pubdates import dated, earliest
 from trialbuzz.errors import UpstreamBadResponse, UpstreamError
+from trialbuzz.attention.words import SOURCES
 
 _PMID = re.compile(r"^\d{1,10}$")
 _PMCID = re.compile(r"PMC\d+")
@@ -51,7 +52,7 @@ class PubMed(Source):
     """NCBI E-utilities: esearch for the PMIDs, then esummary for their citations."""
 
     id = "pubmed"
-    name = "PubMed"
+    name = SOURCES[id]
     about = "PubMed records carrying the trial's ID as a secondary source ID or in their abstract."
     kinds = ("publication",)
     url_setting = "PUBMED_URL"

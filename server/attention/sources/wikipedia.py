@@ -16,6 +16,7 @@ from trialbuzz.attention.sources.base import (
     safe_url,
 )
 from trialbuzz.errors import UpstreamBadResponse, UpstreamError, UpstreamUnavailable
+from trialbuzz.attention.words import SOURCES
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class Wikipedia(Source):
     """Pages on each configured wiki: `list=exturlusage` for links, `list=search` for text."""
 
     id = "wikipedia"
-    name = "Wikipedia"
+    name = SOURCES[id]
     about = "Articles linking the study page or naming the ID in their source."
     kinds = ("wikipedia",)
     url_setting = "WIKIPEDIA_URL"
