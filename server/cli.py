@@ -2,7 +2,8 @@
 
 import json
 import sys
-from datetime import datetime
+import threading
+from datetime import datetime, timezone
 
 import click
 
@@ -57,13 +58,16 @@ def serve(host, port, threads):
     app = create_app()
     get_db(app).migrate()
     jobs = app.extensions["trialbuzz"].jobs
+    stop = threading.Event()
     if jobs.embedded:
         jobs.start_consumer()
+        _start_streams(app, stop)
     _say_sources_off(app.config)
     click.echo(f"trialbuzz on http://{host}:{port}/", err=True)
     try:
         serve_app(app, host=host, port=port, threads=threads)
     finally:
+        stop.set()
         jobs.shutdown()
 
 
@@ -79,7 +83,94 @@ def worker(threads):
     queue = (_redacted(app.config["REDIS_URL"]) if app.config["REDIS_URL"]
              else jobs.huey.storage.filename)
     click.echo(f"trialbuzz worker: {threads or jobs.threads} threads on {queue}", err=True)
-    jobs.consumer(threads=threads).run()
+    stop = threading.Event()
+    _start_streams(app, stop)
+    try:
+        jobs.consumer(threads=threads).run()
+    finally:
+        stop.set()
+
+
+def _start_streams(app, stop):
+    """Read the Bluesky firehose beside the jobs when BLUESKY_STREAM is on (one reader per
+    deployment holds it; the others wait their turn)."""
+    if app.config["BLUESKY_STREAM"]:
+        from trialbuzz.attention.stream import start_in_background
+
+        start_in_background(app.extensions["trialbuzz"], stop)
+        click.echo("reading the Bluesky firehose", err=True)
+
+
+@main.group()
+def stream():
+    """Read a stream of posts now, in the foreground."""
+
+
+@stream.command("bluesky")
+@click.option("--since", default=None, metavar="WHEN",
+              help="Start here instead of the saved cursor: a date, an ISO time or Jetstream's "
+                   "cursor (microseconds since 1970).")
+@click.option("--max-events", default=None, type=click.IntRange(1), metavar="N",
+              help="Stop after N events (default: read until interrupted).")
+def stream_bluesky(since, max_events):
+    """Read Bluesky's public firehose (Jetstream) and file the posts naming a study; resumes
+    from where the last reader stopped. Stop with Ctrl-C."""
+    from tqdm import tqdm
+
+    from trialbuzz.attention.stream import StreamTaken
+
+    app = create_app()
+    get_db(app).migrate()
+    state = app.extensions["trialbuzz"]
+    if not app.config["BLUESKY_STREAM"]:
+        click.echo("note: BLUESKY_STREAM is off, so pages list Bluesky as off; what is read "
+                   "is stored all the same", err=True)
+    reader = state.bluesky_reader()
+    stop = threading.Event()
+    runner = threading.Thread(target=_run_reader, args=(reader, stop, _cursor(since),
+                                                        max_events), daemon=True)
+    runner.start()
+    with tqdm(desc="bluesky", unit=" events", file=sys.stderr, disable=None) as bar:
+        try:
+            while runner.is_alive():
+                runner.join(0.5)
+                bar.update(reader.counts.events - bar.n)
+                bar.set_postfix(posts=reader.counts.posts, filed=reader.counts.filed,
+                                refresh=False)
+        except KeyboardInterrupt:
+            stop.set()
+            runner.join(10)
+    if isinstance(reader.error, StreamTaken):
+        raise click.ClickException(str(reader.error))
+    if reader.error is not None:
+        raise click.ClickException(f"the stream stopped: {reader.error}")
+    click.echo(f"{reader.counts.events} events, {reader.counts.posts} posts naming a study, "
+               f"{reader.counts.filed} mentions filed; cursor {reader.cursor}")
+
+
+def _run_reader(reader, stop, since, max_events):
+    """Run `reader` and keep what ended it on `reader.error`."""
+    reader.error = None
+    try:
+        reader.run(stop, since=since, max_events=max_events)
+    except Exception as exc:  # noqa: BLE001 - shown to the operator by the command
+        reader.error = exc
+
+
+def _cursor(since):
+    """A Jetstream cursor from --since: microseconds as given, or a date or time (UTC)."""
+    if since is None:
+        return None
+    if since.isdigit():
+        return int(since)
+    try:
+        moment = datetime.fromisoformat(since)
+    except ValueError:
+        raise click.BadParameter("give a date (2026-12-01), an ISO time or a cursor",
+                                 param_hint="--since") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1_000_000)
 
 
 @main.command()

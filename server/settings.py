@@ -48,6 +48,11 @@ DEFAULTS = {
     "HN_URL": "https://hn.algolia.com/api/v1",
     "GDELT_URL": "https://api.gdeltproject.org/api/v2/doc/doc",
     "ALTMETRIC_URL": "https://api.altmetric.com/v1",
+    # Bluesky's public firehose (Jetstream), read when BLUESKY_STREAM is on, and the public
+    # AppView that names a post's author.
+    "BLUESKY_STREAM": False,
+    "BLUESKY_JETSTREAM_URL": "wss://jetstream2.us-east.bsky.network/subscribe",
+    "BLUESKY_APPVIEW_URL": "https://public.api.bsky.app",
     "ALTMETRIC_KEY": "",
     "NCBI_API_KEY": "",
     # Upstream lookups per client (a trial not yet harvested, a forced refresh, a page fetch;
@@ -112,7 +117,7 @@ INT_SETTINGS = ("DOCUMENT_CACHE_ENTRIES", "DOCUMENT_CACHE_BYTES",
                 "UPSTREAM_MAX_BYTES", "TRUSTED_PROXIES", "HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
                 "UPSTREAM_RETRIES", "PAGES_IN_FLIGHT", "PAGE_READERS", "COLD_WAITERS",
                 "WORKER_THREADS", "WORK_LEASE", "WORK_QUEUE_TIMEOUT", "SOURCE_RETRY")
-BOOL_SETTINGS = ("EMBEDDED_WORKER",)
+BOOL_SETTINGS = ("EMBEDDED_WORKER", "BLUESKY_STREAM")
 
 
 def _as_list(value):

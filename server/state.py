@@ -4,6 +4,7 @@ from flask import current_app, request
 
 from trialbuzz import shared
 from trialbuzz.attention import sources
+from trialbuzz.attention.filing import Filer
 from trialbuzz.attention.harvest import Harvester
 from trialbuzz.attention.service import AttentionService
 from trialbuzz.jobs import tasks
@@ -31,6 +32,7 @@ class AppState:
         self.ctgov = CtGovClient(Upstream("ClinicalTrials.gov", settings["CTGOV_URL"], settings,
                                           rate=settings["CTGOV_RATE"], storage=pace,
                                           key="registry"))
+        self.pace = pace
         self.trials = TrialService(self.db, self.ctgov, settings["TRIAL_FRESHNESS"])
         self.harvester = Harvester(self.db, sources.build(settings, storage=pace), settings)
         # The registry gets the same time as each attention source.
@@ -43,6 +45,7 @@ class AppState:
                          run_tick=lambda: tasks.tick(self, self.jobs), settings=settings)
         self.attention = AttentionService(self.db, self.trials, self.harvester, self.jobs,
                                           settings)
+        self.filer = Filer(self.db, self.trials, self.harvester, self.jobs)
         self.fetcher = PageFetcher(
             allow_hosts=settings["FETCH_ALLOW_HOSTS"],
             connect_timeout=settings["FETCH_CONNECT_TIMEOUT"],
@@ -53,6 +56,13 @@ class AppState:
         )
         self.page_work = PageWork(settings["PAGES_IN_FLIGHT"], settings["PAGE_READERS"],
                                   wait=settings["FETCH_TOTAL_TIMEOUT"])
+
+
+    def bluesky_reader(self, **options):
+        """A reader of the Bluesky firehose filing into this app's store."""
+        from trialbuzz.attention.stream import BlueskyReader
+
+        return BlueskyReader(self.db, self.filer, self.settings, storage=self.pace, **options)
 
 
 def init_app(app):

@@ -85,3 +85,15 @@ def plain_text(value, limit=500):
     if len(text) > limit:
         text = text[:limit - 1].rstrip() + "…"
     return text or None
+
+
+def written_text(value, limit=500):
+    """Text that is plain already (a post as its author wrote it, `<b>` and all): cleaned,
+    spaces folded, at most `limit` characters; never read as markup."""
+    text = clean(value)
+    if text is None:
+        return None
+    text = _SPACE.sub(" ", text).strip()
+    if len(text) > limit:
+        text = text[:limit - 1].rstrip() + "…"
+    return text or None

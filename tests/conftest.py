@@ -11,7 +11,8 @@ from services import postgres_database, postgres_url, redis_url  # noqa: F401 - 
 from trialbuzz import create_app, settings
 from trialbuzz.storage.db import get_db
 
-UPSTREAM_SETTINGS = ("CTGOV_URL", "EUROPEPMC_URL", "PUBMED_URL", "ALTMETRIC_URL")
+UPSTREAM_SETTINGS = ("CTGOV_URL", "EUROPEPMC_URL", "PUBMED_URL", "ALTMETRIC_URL",
+                     "BLUESKY_APPVIEW_URL")
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +53,8 @@ def app_config(tmp_path, fake_url, **overrides):
         "WIKIPEDIA_URL": fake_url + "/{lang}/w/api.php",
         "HN_URL": fake_url + "/hn",
         "GDELT_URL": fake_url + "/gdelt/doc",
+        # Off unless a test turns it on with its own fake firehose; never anywhere else.
+        "BLUESKY_JETSTREAM_URL": "ws://127.0.0.1:9/subscribe",
         "CONTACT": "tests@example.org",
         "UPSTREAM_BACKOFF": 0.01,
         "UPSTREAM_READ_TIMEOUT": 2.0,

@@ -167,6 +167,11 @@ class Harvester:
         (`summarize`) and mark the refresh done (`finish`)."""
         now = self.clock()
         with self.db.session() as session:
+            # The trial's row locked first (a write that changes nothing): a summary is read
+            # and written by one store at a time, so mentions filed meanwhile by a stream or
+            # another refresh are never lost from it.
+            session.execute(update(Trial).where(Trial.nct_id == nct_id)
+                            .values(fetched_at=Trial.fetched_at))
             for outcome in outcomes:
                 found = _unique(outcome.mentions)
                 if outcome.status == "ok":

@@ -11,6 +11,7 @@ from trialbuzz import nctid
 from trialbuzz.attention import sources as source_registry
 from trialbuzz.attention.doccache import DocumentCache, approximate_size
 from trialbuzz.attention.document import coverage, links, trial_fields
+from trialbuzz.attention.filing import is_placeholder
 from trialbuzz.attention.sources.base import KINDS
 from trialbuzz.attention.words import NOT_USED
 from trialbuzz.clock import aware, utcnow
@@ -67,6 +68,8 @@ class AttentionService:
             status, waited = self.jobs.wait(key, seconds)
             if waited:
                 trial = self.trials.stored(requested)
+        if trial is not None and is_placeholder(trial.record):
+            trial = None  # filed from a post before its registry record came: not known yet
         if trial is None:
             if queued and not waited:
                 raise Pending(requested)  # queued by this very request: nothing to read yet
@@ -218,8 +221,13 @@ class AttentionService:
         for source_class in source_registry.REGISTRY:
             check = checks.get(source_class.id)
             idle = source_registry.status_of_idle(source_class, self.settings)
-            entry = {"id": source_class.id, "name": source_class.name,
-                     "status": "disabled" if idle else (check.status if check else "pending"),
+            if idle:
+                status = "disabled"
+            elif source_class.stream:
+                status = "ok"  # a stream files posts as they come: nothing to wait for
+            else:
+                status = check.status if check else "pending"
+            entry = {"id": source_class.id, "name": source_class.name, "status": status,
                      "count": counts.get(source_class.id, 0),
                      "checked_at": aware(check.checked_at).isoformat() if check else None,
                      # Why a source is off is for the operator (`trialbuzz lookup`, the log).

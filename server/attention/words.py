@@ -12,6 +12,7 @@ SOURCES = {
     "wikipedia": "Wikipedia",
     "hackernews": "Hacker News",
     "gdelt": "GDELT news",
+    "bluesky": "Bluesky",
     "altmetric": "Altmetric",
 }
 

@@ -10,7 +10,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from trialbuzz.clock import utcnow
-from trialbuzz.errors import TrialbuzzError, UpstreamError
+from trialbuzz.attention.filing import is_placeholder
+from trialbuzz.errors import TrialbuzzError, TrialNotFound, UpstreamError
 from trialbuzz.jobs.work import DONE, FAILED
 from trialbuzz.storage.models import SourceCheck, Trial, Work
 
@@ -58,8 +59,13 @@ def _record(state, nct_id, force):
         return trial
     try:
         return state.trials.fetch(nct_id, deadline=time.monotonic() + state.registry_deadline)
+    except TrialNotFound:
+        if trial is not None and is_placeholder(trial.record):
+            # Filed from a post naming an ID the registry does not have: nothing to keep.
+            state.trials.forget(trial.nct_id)
+        raise
     except UpstreamError as exc:
-        if trial is not None:
+        if trial is not None and not is_placeholder(trial.record):
             return trial
         log.warning("the registry record of %s could not be had: %s", nct_id, exc.message)
         raise exc.__class__(REGISTRY_DOWN, code=exc.code, status=exc.status,

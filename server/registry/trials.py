@@ -60,6 +60,16 @@ class TrialService:
                                aware(row.harvested_at), requested,
                                stale=self.clock() - aware(row.fetched_at) > self.freshness)
 
+    def forget(self, nct_id):
+        """Delete a stored trial and everything filed under it (its mentions and checks go
+        with it); for a row the registry turned out not to know."""
+        with self.db.session() as session:
+            row = session.get(Trial, nct_id)
+            if row is not None:
+                session.delete(row)
+        for listener in self.listeners:
+            listener(nct_id)
+
     def get(self, nct_id, refresh=False, deadline=None):
         """Return the trial: fetched when missing or `refresh` is asked; a stale stored record
         is returned at once while one background fetch brings it up to date."""

@@ -1,8 +1,9 @@
-"""Database tables: trials, their alias IDs, mentions, source checks and the work on them."""
+"""Database tables: trials, their alias IDs, mentions, source checks, the work on them and
+the position of each stream of posts."""
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime as SqlDateTime
@@ -142,3 +143,17 @@ class Work(Base):
     # trials people look at before they go stale, the most viewed first.
     viewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     views: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class StreamCursor(Base):
+    """Where a long-running stream of posts (the Bluesky firehose) has read up to, and which
+    process reads it: one reader per deployment, whose lease others wait out."""
+
+    __tablename__ = "stream_cursors"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The stream's own position (Jetstream: the time of the last event read, in microseconds).
+    cursor: Mapped[int | None] = mapped_column(BigInteger)
+    owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

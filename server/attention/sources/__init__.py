@@ -3,6 +3,7 @@
 import logging
 
 from trialbuzz.attention.sources.altmetric import Altmetric
+from trialbuzz.attention.sources.bluesky import Bluesky
 from trialbuzz.attention.sources.ctgov import CtGovReferences
 from trialbuzz.attention.sources.europepmc import EuropePmc
 from trialbuzz.attention.sources.gdelt import Gdelt
@@ -23,7 +24,8 @@ def register(source_class):
     return source_class
 
 
-for _builtin in (CtGovReferences, EuropePmc, PubMed, Wikipedia, HackerNews, Gdelt, Altmetric):
+for _builtin in (CtGovReferences, EuropePmc, PubMed, Wikipedia, HackerNews, Gdelt, Bluesky,
+                 Altmetric):
     register(_builtin)
 
 
@@ -34,21 +36,24 @@ def enabled_ids(settings):
     return [c.id for c in REGISTRY if not c.key_setting or settings.get(c.key_setting)]
 
 
-def build(settings, storage=None):
-    """Instances of the enabled sources that can run with these settings."""
+def build(settings, storage=None, streams=False):
+    """Instances of the enabled sources that can run with these settings: those a trial's
+    refresh asks, or with `streams` those that file posts as they arrive."""
     wanted = set(enabled_ids(settings))
     for source_class in REGISTRY:
         idle = status_of_idle(source_class, settings)
         if idle:
             log.info("source %s is off: %s", source_class.id, idle)
     return [cls(settings, storage=storage) for cls in REGISTRY
-            if cls.id in wanted and cls.available(settings)]
+            if cls.id in wanted and cls.available(settings) and cls.stream == streams]
 
 
 def status_of_idle(source_class, settings):
     """Why a registered source is not running: the reason shown as its status."""
-    if not source_class.available(settings):
+    if source_class.key_setting and not settings.get(source_class.key_setting):
         return f"needs TRIALBUZZ_{source_class.key_setting}"
+    if not source_class.available(settings):
+        return f"off (TRIALBUZZ_{source_class.switch_setting})"
     if source_class.id not in enabled_ids(settings):
         return "not enabled (TRIALBUZZ_SOURCES)"
     return None

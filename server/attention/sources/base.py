@@ -86,6 +86,10 @@ class Source:
     # The setting holding the base URL, and the one holding a key this source cannot work without.
     url_setting = None
     key_setting = None
+    # The setting that turns an opt-in source on (a stream is a standing connection).
+    switch_setting = None
+    # A stream files its mentions as they arrive; a trial's refresh does not ask it.
+    stream = False
     # Our own pace towards the service, shared by every thread (a `limits` rate string).
     rate = "5/second"
     # Answers retried with backoff; a source whose limit window outlasts our backoff drops 429.
@@ -105,8 +109,10 @@ class Source:
 
     @classmethod
     def available(cls, settings):
-        """Whether the source can run with these settings (its key, if it needs one, is set)."""
-        return not cls.key_setting or bool(settings.get(cls.key_setting))
+        """Whether the source can run with these settings: its key, if it needs one, is set, and
+        its switch, if it has one, is on."""
+        return (not cls.key_setting or bool(settings.get(cls.key_setting))) and \
+            (not cls.switch_setting or bool(settings.get(cls.switch_setting)))
 
     def find(self, trial, deadline=None):
         """Return the mentions of `trial` (a TrialRecord); raise a TrialbuzzError on failure."""
