@@ -62,8 +62,10 @@ def app_config(tmp_path, fake_url, **overrides):
         "CTGOV_RATE": None,
         "SOURCE_RATES": {"*": ""},
         "CLIENT_UPSTREAM_LIMIT": "100000/minute",
-        # Room for a cold harvest on a loaded machine; tests of the pending state set their own.
+        # Room for a cold harvest on a loaded machine; tests of the pending state (and of pages
+        # showing progress) set their own.
         "COLD_WAIT": 30.0,
+        "PAGE_WAIT": 30.0,
         "TESTING": True,
     })
     config.update(overrides)
