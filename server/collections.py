@@ -41,11 +41,11 @@ def clean_name(value):
     """A collection's name: a string of 1 to MAX_NAME characters, spaces folded; else 400."""
     if not isinstance(value, str):
         raise BadRequest("Give the collection a name (a string).", code="invalid_name")
+    if len(value) > MAX_NAME:
+        raise BadRequest(f"The name is longer than {MAX_NAME} characters.", code="invalid_name")
     name = _SPACE.sub(" ", clean(value)).strip()
     if not name:
         raise BadRequest("Give the collection a name.", code="invalid_name")
-    if len(name) > MAX_NAME:
-        raise BadRequest(f"The name is longer than {MAX_NAME} characters.", code="invalid_name")
     return name
 
 

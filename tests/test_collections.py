@@ -331,3 +331,10 @@ def test_the_schedule_keeps_the_trials_of_read_collections_fresh(app, client, wo
     with state.db.session() as session:
         assert session.get(Trial, QUIET).harvested_at is not None
     assert read["id"] != unread["id"]
+
+
+def test_a_body_over_a_megabyte_is_refused_before_it_is_read(client, world):
+    big = b'{"name": "' + b"x" * (1024 * 1024) + b'", "nct_ids": []}'
+    response = client.post("/api/v1/collections", data=big, content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "payload_too_large"
