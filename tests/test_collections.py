@@ -266,7 +266,7 @@ def test_the_page_sorts_by_links_and_shows_badges_totals_timeline_and_embed(app,
     def order(query=""):
         html = client.get(path + query).get_data(as_text=True)
         table = html.split('class="data collection-trials"')[1].split("</table>")[0]
-        return re.findall(r'<td><a href="/trial/(NCT\d{8})">', table), html
+        return re.findall(r'<td class="id"><a href="/trial/(NCT\d{8})">', table), html
 
     by_score, html = order()
     assert by_score[0] == A                            # the default: score, highest first

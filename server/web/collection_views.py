@@ -211,8 +211,8 @@ def _row(entry):
 
 
 def _embed_snippet(ids):
-    """The snippet that shows every badge of the collection on another site: embed.js draws
-    them all, 50 a request."""
+    """The snippet that shows the badges of the collection's trials (those the registry knows,
+    or may yet) on another site: embed.js draws them all, 50 a request."""
     base = base_url()
     lines = [f'<script async src="{base}/embed.js"></script>']
     lines += [f'<div class="trialbuzz-embed" data-nct-id="{nct_id}" data-badge-type="1" '
@@ -238,7 +238,8 @@ def page(collection_id):
         rows=[_row(e) for e in _sorted(entries, key, descending)], sorts=SORTS, sort=key,
         descending=descending, chart=Markup(timeline.render(mentions, today)),
         legend=timeline.legend(mentions), kinds=KINDS, dark_colors=badges.DARK_COLORS,
-        noun=badge_data.noun, embed=_embed_snippet(payload["nct_ids"])))
+        noun=badge_data.noun,
+        embed=_embed_snippet([e["nct_id"] for e in entries if not e.get("error")])))
     response.headers["Cache-Control"] = "no-cache"
     return response
 
