@@ -165,10 +165,13 @@ class CollectionBook:
         """Those of `nct_ids` never harvested (no record yet, or never a refresh)."""
         if not nct_ids:
             return []
-        found = bulk.read(self.db, nct_ids, 0)
-        return [nct_id for nct_id in nct_ids
-                if getattr(found.trials.get(found.canonical.get(nct_id, nct_id)),
-                           "harvested_at", None) is None]
+        canonical = dict(zip(nct_ids, bulk.canonical(self.db, nct_ids, keep_order=True)))
+        warm = set()
+        with self.db.session() as session:
+            for part in bulk.chunks(set(canonical.values())):
+                warm.update(session.scalars(select(Trial.nct_id).where(
+                    Trial.nct_id.in_(part), Trial.harvested_at.is_not(None))))
+        return [nct_id for nct_id in nct_ids if canonical[nct_id] not in warm]
 
     def due(self, harvested_before, limit):
         """Trial IDs of collections read within VIEWED_WITHIN whose attention was harvested

@@ -338,3 +338,45 @@ def test_a_body_over_a_megabyte_is_refused_before_it_is_read(client, world):
     response = client.post("/api/v1/collections", data=big, content_type="application/json")
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "payload_too_large"
+
+
+def test_a_partial_trial_reads_the_same_in_bulk_with_its_failing_source(app, client, world):
+    from fakeupstream import Reply
+
+    state = app.extensions["trialbuzz"]
+    harvest(app, A)                                      # everything answers once
+    world.route(upstreams.ROUTES["hackernews"], Reply.text("Internal Server Error", 500))
+    for _ in range(2):                                   # then Hacker News fails twice
+        state.jobs.request(A, force=True)
+        tasks.refresh(state, A)
+    made = create(client, ids=[A]).get_json()
+    bulk = client.get(f"/api/v1/collections/{made['id']}").get_json()["trials"][0]
+    with app.test_request_context():
+        single = state.attention.compact(A, "http://localhost")
+    assert bulk["state"] == "partial" and bulk == single
+    failing = next(s for s in bulk["sources"] if s["id"] == "hackernews")
+    assert failing["status"] == "error" and "retry_at" in failing and "failing_since" in failing
+
+
+def test_a_hostile_name_stays_text_on_the_page_made_by_the_form(app, client, world):
+    response = client.post("/collections/new", data={"name": PAYLOADS[0] + PAYLOADS[1],
+                                                     "nct_ids": A})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 201
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#34;xss-1&#34;)&lt;/script&gt;" in html
+
+
+def test_a_large_collection_is_queued_by_one_job_past_its_first_trials(app, client, world):
+    from trialbuzz.jobs.engine import REQUESTED_NOW
+
+    state = app.extensions["trialbuzz"]
+    ids = [f"NCT0{n:07d}" for n in range(1, REQUESTED_NOW + 6)]
+    assert create(client, ids=ids).status_code == 201
+    states = [state.work.status(nct_id).state for nct_id in ids]
+    assert states == ["queued"] * REQUESTED_NOW + [None] * 5
+    huey = state.jobs.huey
+    while (task := huey.dequeue()) is not None:           # what a worker would run
+        if task.name == "request_many":
+            huey.execute(task)
+    assert {state.work.status(nct_id).state for nct_id in ids} == {"queued"}

@@ -129,11 +129,13 @@ def dated_kinds(db, nct_ids):
     return found
 
 
-def canonical(db, nct_ids):
-    """`nct_ids` with each alias replaced by its study's ID, in order, without repeats."""
+def canonical(db, nct_ids, keep_order=False):
+    """`nct_ids` with each alias replaced by its study's ID, in order, without repeats (or
+    one for one, repeats kept, with `keep_order`)."""
     aliases = {}
     with db.session() as session:
         for part in chunks(nct_ids):
             aliases.update(session.execute(select(TrialAlias.alias, TrialAlias.nct_id)
                                            .where(TrialAlias.alias.in_(part))).all())
-    return list(dict.fromkeys(aliases.get(nct_id, nct_id) for nct_id in nct_ids))
+    mapped = [aliases.get(nct_id, nct_id) for nct_id in nct_ids]
+    return mapped if keep_order else list(dict.fromkeys(mapped))

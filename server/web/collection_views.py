@@ -11,7 +11,7 @@ from trialbuzz import collections, strictjson
 from trialbuzz.attention import bulk
 from trialbuzz.attention.kinds import KINDS
 from trialbuzz.clock import utcnow
-from trialbuzz.errors import BadRequest, TrialbuzzError
+from trialbuzz.errors import BadRequest
 from trialbuzz.state import base_url, state
 from trialbuzz.web import badge_data, badges, exports, timeline
 from trialbuzz.web.ratelimits import limiter
@@ -60,12 +60,10 @@ def _json_body():
 def _queue(nct_ids):
     """Queue the first harvest of those of `nct_ids` never harvested; the workers run them.
     A queue that cannot be reached leaves them to the schedule."""
-    for nct_id in state().collections.cold(nct_ids):
-        try:
-            state().jobs.request(nct_id)
-        except TrialbuzzError as exc:
-            log.warning("could not queue %s for its collection: %s", nct_id, exc.message)
-            break
+    try:
+        state().jobs.request_many(state().collections.cold(nct_ids))
+    except Exception as exc:  # noqa: BLE001 - the collection is made; the schedule queues them
+        log.warning("could not queue the trials of a collection: %s", exc)
 
 
 def _payload(collection_id):
