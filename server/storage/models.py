@@ -162,7 +162,8 @@ class Collection(Base):
 
 
 class CollectionTrial(Base):
-    """One trial ID of a collection, as given (an alias stays an alias), at its place in the list."""
+    """One trial ID of a collection, as given (an alias stays an alias), at its place in the
+    list."""
 
     __tablename__ = "collection_trials"
     __table_args__ = (Index("ix_collection_trials_nct_id", "nct_id"),)

@@ -3,8 +3,7 @@ collection page with its table, totals, timeline and embed, and its exports."""
 
 import logging
 
-from flask import (Blueprint, Response, current_app, jsonify, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from markupsafe import Markup
 
 from trialbuzz import collections, strictjson
@@ -39,6 +38,7 @@ def _create_limit():
 
 
 def _max_trials():
+    """COLLECTION_MAX_TRIALS."""
     return state().settings["COLLECTION_MAX_TRIALS"]
 
 
@@ -86,6 +86,7 @@ def _created(collection, token, ids):
 
 
 def _no_store(response):
+    """`response`, never kept by a cache (it may carry an edit token, or reflect an edit)."""
     response.headers["Cache-Control"] = "no-store"
     return response
 

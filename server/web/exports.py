@@ -1,4 +1,5 @@
-"""A trial's mentions (and other tables) as CSV or JSON, with CSV cells that spreadsheets cannot run as formulas."""
+"""A trial's mentions (and any table) as CSV or JSON, with CSV cells that spreadsheets cannot
+run as formulas."""
 
 import csv
 import io

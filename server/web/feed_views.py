@@ -15,6 +15,7 @@ FEED_CACHE = "public, max-age=300"
 
 
 def _source_names():
+    """Each source's name by its ID."""
     return {source.id: source.name for source in source_registry.REGISTRY}
 
 
