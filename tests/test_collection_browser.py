@@ -79,3 +79,31 @@ def test_collection_page_at_phone_and_desktop_widths(browser, live_server, colle
     assert all(url.startswith(live_server) for url in asked)
     assert errors == [] and dialogs == []
     context.close()
+
+
+@pytest.mark.parametrize("scheme, width", [("dark", 390), ("light", 1100)])
+def test_the_form_makes_a_collection_from_an_uploaded_file(browser, live_server, tmp_path,
+                                                           artifacts, scheme, width):
+    upload = tmp_path / "trials.csv"
+    upload.write_text(f"id,title\n{A},ACTT\nnct04292899,quiet\n{A},again\n", encoding="utf-8")
+    context = browser.new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(live_server + "/")
+    page.get_by_role("link", name="Collections").click()
+    page.get_by_label("Name").fill("From a file")
+    page.get_by_label("Or a CSV or text file").set_input_files(str(upload))
+    page.screenshot(path=f"{artifacts}/collection-new-{width}-{scheme}.png", full_page=True)
+    page.get_by_role("button", name="Create the collection").click()
+    page.get_by_role("heading", name="Collection created").wait_for()
+    token = page.locator("#edit-token").inner_text()
+    assert len(token) >= 40
+    page.screenshot(path=f"{artifacts}/collection-created-{width}-{scheme}.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.locator("main a[href*='/collections/']").first.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "From a file"
+    assert page.locator("table.collection-trials td.id a").all_inner_texts() in (
+        [A, QUIET], [QUIET, A])
+    assert errors == []
+    context.close()
