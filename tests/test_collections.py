@@ -183,7 +183,8 @@ def test_creation_is_limited_per_client_with_retry_after(make_app, world):
     limited = create(client)
     assert limited.status_code == 429
     assert limited.get_json()["error"]["code"] == "rate_limited"
-    assert int(limited.headers["Retry-After"]) > 60
+    # Whole seconds until the client's window lets it in again (the sliding window's estimate).
+    assert 1 <= int(limited.headers["Retry-After"]) <= 3600
     page = client.post("/collections/new", data={"name": "x", "nct_ids": A})
     assert page.status_code == 429 and page.headers["Retry-After"]
     other = client.post("/api/v1/collections", json={"name": "x", "nct_ids": [A]},
