@@ -54,6 +54,7 @@ def ids_from_list(values, limit):
     if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
         raise BadRequest("nct_ids must be a list of NCT IDs (strings).",
                          code="invalid_parameter")
+    # Repeats are dropped, but a list far past the limit is refused before any is checked.
     if len(values) > 4 * limit:
         raise too_many(limit)
     return within(nctid.unique(nctid.require(value) for value in values), limit)

@@ -48,7 +48,8 @@ def trial_feed(nct_id):
             return redirect(url_for(".trial_feed", nct_id=canonical), code=301)
     base = base_url()
     page = f"{base}/trial/{canonical}"
-    title = (trial.record or {}).get("title") if trial is not None else None
+    record = trial.record if trial is not None and isinstance(trial.record, dict) else {}
+    title = record.get("title")
     rows = bulk.newest_found(state().db, [canonical], feeds.MAX_ENTRIES) if trial else []
     if trial is None:
         subtitle = f"{canonical} is being looked up for the first time; mentions follow."
