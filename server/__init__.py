@@ -20,7 +20,9 @@ def create_app(config=None):
         badge_views,
         bookmarklet_views,
         compression,
+        collection_views,
         details_views,
+        feed_views,
         handlers,
         labels,
         meta,
@@ -50,6 +52,8 @@ def create_app(config=None):
     app.register_blueprint(bookmarklet_views.bp)
     app.register_blueprint(badge_views.bp)
     app.register_blueprint(details_views.bp)
+    app.register_blueprint(collection_views.bp)
+    app.register_blueprint(feed_views.bp)
     # The bookmarklet reads the API from other sites' pages; nothing else is cross-origin.
     CORS(app, resources={r"/api/*": {"origins": "*", "methods": ["GET"]}},
          send_wildcard=True, vary_header=False)

@@ -60,6 +60,26 @@ class TrialNotFound(NotFound):
     code = "trial_not_found"
 
 
+class CollectionNotFound(NotFound):
+    """No collection has this ID (it may have been deleted)."""
+
+    code = "collection_not_found"
+
+
+class Unauthorized(TrialbuzzError):
+    """Give the collection's edit token as Authorization: Bearer <token>."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(TrialbuzzError):
+    """That edit token does not open this collection."""
+
+    status = 403
+    code = "forbidden"
+
+
 class RateLimited(TrialbuzzError):
     """Too many requests; try again later."""
 

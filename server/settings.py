@@ -102,6 +102,10 @@ DEFAULTS = {
     "SOURCE_RATES": {},
     # Threads running source calls, shared by all refreshes.
     "HARVEST_THREADS": 16,
+    # Trials a collection may hold, and collections one client may make (a `limits` string;
+    # empty for no limit).
+    "COLLECTION_MAX_TRIALS": 500,
+    "COLLECTION_CREATE_LIMIT": "10/hour",
     # Score weights per kind; forum_comment applies to forum comments, Wikipedia is flat.
     "SCORE_WEIGHTS": {"news": 8, "blog": 5, "policy": 3, "wikipedia": 3, "social": 1,
                       "forum": 1, "forum_comment": 0.25, "video": 0.25, "publication": 0},
@@ -116,7 +120,8 @@ FLOAT_SETTINGS = (
 INT_SETTINGS = ("DOCUMENT_CACHE_ENTRIES", "DOCUMENT_CACHE_BYTES",
                 "UPSTREAM_MAX_BYTES", "TRUSTED_PROXIES", "HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
                 "UPSTREAM_RETRIES", "PAGES_IN_FLIGHT", "PAGE_READERS", "COLD_WAITERS",
-                "WORKER_THREADS", "WORK_LEASE", "WORK_QUEUE_TIMEOUT", "SOURCE_RETRY")
+                "WORKER_THREADS", "WORK_LEASE", "WORK_QUEUE_TIMEOUT", "SOURCE_RETRY",
+                "COLLECTION_MAX_TRIALS")
 BOOL_SETTINGS = ("EMBEDDED_WORKER", "BLUESKY_STREAM")
 
 

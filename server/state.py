@@ -3,6 +3,7 @@
 from flask import current_app, request
 
 from trialbuzz import shared
+from trialbuzz.collections import CollectionBook
 from trialbuzz.attention import sources
 from trialbuzz.attention.filing import Filer
 from trialbuzz.attention.harvest import Harvester
@@ -43,6 +44,7 @@ class AppState:
         self.jobs = Jobs(app, build_huey(settings, app.instance_path), self.work,
                          run_refresh=lambda nct_id: tasks.refresh(self, nct_id),
                          run_tick=lambda: tasks.tick(self, self.jobs), settings=settings)
+        self.collections = CollectionBook(self.db)
         self.attention = AttentionService(self.db, self.trials, self.harvester, self.jobs,
                                           settings)
         self.filer = Filer(self.db, self.trials, self.harvester, self.jobs)

@@ -73,3 +73,21 @@ def test_work_on_postgresql_is_claimed_once_and_a_lost_lease_again(pg_app):
                                             - timedelta(seconds=1)))
     assert state.work.request("NCT04280705") == "claimed"
     assert state.work.status("NCT04280705").state == "queued"
+
+
+def test_collections_read_in_bulk_and_scheduled_on_postgresql(pg_app):
+    from trialbuzz.jobs import tasks
+
+    client = pg_app.test_client()
+    assert client.get("/api/v1/trials/NCT04280705").status_code == 200
+    made = client.post("/api/v1/collections", json={
+        "name": "On PostgreSQL", "nct_ids": ["NCT04280705", "NCT04368728"]}).get_json()
+    payload = client.get(f"/api/v1/collections/{made['id']}").get_json()
+    assert payload["totals"]["score"] == 13
+    assert payload["trials"][0]["mentions_total"] == 7
+    assert len(payload["trials"][0]["mentions"]) == 5
+    assert client.get(f"/collections/{made['id']}").status_code == 200
+    assert client.get(f"/collections/{made['id']}/feed.atom").status_code == 200
+    state = pg_app.extensions["trialbuzz"]
+    assert state.collections.due(datetime.now(timezone.utc), 50) == ["NCT04280705"]
+    tasks.tick(state, state.jobs)

@@ -8,6 +8,7 @@ from flask import g, has_request_context
 from sqlalchemy import func, select
 
 from trialbuzz import nctid
+from trialbuzz.attention import bulk
 from trialbuzz.attention import sources as source_registry
 from trialbuzz.attention.doccache import DocumentCache, approximate_size
 from trialbuzz.attention.document import coverage, links, trial_fields
@@ -15,11 +16,17 @@ from trialbuzz.attention.filing import is_placeholder
 from trialbuzz.attention.sources.base import KINDS
 from trialbuzz.attention.words import NOT_USED
 from trialbuzz.clock import aware, utcnow
-from trialbuzz.errors import Pending, TrialbuzzError
+from trialbuzz.errors import Pending, TrialbuzzError, rebuilt
 from trialbuzz.registry.reporting import reporting
+from trialbuzz.registry.trials import TrialRecord
 from trialbuzz.storage.models import Mention, SourceCheck, Trial
 
 COMPACT_MENTIONS = 5
+# The fields of the short document the bookmarklet, embeds and collections show.
+COMPACT_FIELDS = ("nct_id", "requested_id", "title", "acronym", "status", "phases",
+                  "has_results", "url", "score", "counts", "kinds", "publications", "mentions",
+                  "mentions_total", "sources", "coverage", "altmetric", "updated_at", "stale",
+                  "state", "reporting", "details_url", "badge_url")
 MAX_TRIALS_PER_BADGE = 20
 
 
@@ -131,12 +138,7 @@ class AttentionService:
                 pass
             return None
         full = self.document(nct_id, base_url, page=Page(limit=COMPACT_MENTIONS))
-        keep = ("nct_id", "requested_id", "title", "acronym", "status", "phases", "has_results",
-                "url", "score", "counts", "kinds", "publications", "mentions", "mentions_total",
-                "sources", "coverage", "altmetric", "updated_at", "stale", "state",
-                "reporting",
-                "details_url", "badge_url")
-        return {name: full[name] for name in keep if name in full}
+        return {name: full[name] for name in COMPACT_FIELDS if name in full}
 
     def _from_cache(self, key, base_url):
         """A cached document with its freshness worked out and its links filled in now, or
@@ -186,13 +188,20 @@ class AttentionService:
             harvested_at = aware(row.harvested_at)
             checks = _latest_checks(session, trial.nct_id)
             mentions, total = _mentions(session, trial.nct_id, page)
+        document = self._assemble(trial, summary, harvested_at, checks, mentions, total,
+                                  self.harvester.failing(trial.nct_id),
+                                  self.jobs.status(trial.nct_id).active)
+        return document, harvested_at
+
+    def _assemble(self, trial, summary, harvested_at, checks, mentions, total, failing, active):
+        """The document of a trial from what was read of the store, without links."""
         papers = summary.get("papers", {})
         document = trial_fields(trial)
         counts = {source.id: 0 for source in self.harvester.sources}
         counts.update(summary.get("counts", {}))
-        sources = self._sources(checks, counts, self.harvester.failing(trial.nct_id))
+        sources = self._sources(checks, counts, failing)
         covered = coverage(sources)
-        if harvested_at is None or self.jobs.status(trial.nct_id).active:
+        if harvested_at is None or active:
             state = "collecting"  # its refresh is queued or under way, or before its first
         else:
             state = "partial" if covered["missing"] else "complete"
@@ -212,7 +221,44 @@ class AttentionService:
             "stale": self._stale(trial, harvested_at),
             "state": state,
         })
-        return document, harvested_at
+        return document
+
+    def compacts(self, nct_ids, base_url, extra=()):
+        """Compact documents of many trials, in the order given, read from the store in a few
+        queries whatever their number; never queues or waits. A trial without its registry
+        record yet is `{"nct_id", "pending": true, "state": "pending"}`, one whose lookup
+        failed `{"nct_id", "error": {"code", "message"}}`. `extra` names document fields kept
+        beside the compact ones (such as "history")."""
+        requested = [nctid.require(nct_id) for nct_id in nct_ids]
+        found = bulk.read(self.db, requested, COMPACT_MENTIONS)
+        now = self.clock()
+        entries = []
+        for nct_id in requested:
+            canonical = found.canonical.get(nct_id, nct_id)
+            row = found.trials.get(canonical)
+            work = found.work.get(canonical) or found.work.get(nct_id)
+            if row is None or is_placeholder(row.record):
+                if work is not None and work.state == "failed":
+                    error = rebuilt(work.error_code, work.error_message,
+                                    status=work.error_status)
+                    entries.append({"nct_id": nct_id, "error": {"code": error.code,
+                                                                 "message": error.message}})
+                else:
+                    entries.append({"nct_id": nct_id, "pending": True, "state": "pending",
+                                    **links(nct_id, base_url)})
+                continue
+            fetched_at = aware(row.fetched_at)
+            trial = TrialRecord(row.nct_id, row.record, fetched_at, aware(row.harvested_at),
+                                nct_id, stale=now - fetched_at > self.trials.freshness)
+            mentions, total = found.mentions.get(canonical, ([], 0))
+            document = self._assemble(
+                trial, row.summary or {}, trial.harvested_at, found.checks.get(canonical, {}),
+                mentions, total, found.failing(canonical),
+                work is not None and work.state in ("queued", "running"))
+            document.update({"reporting": self.reporting(trial), **links(trial.nct_id, base_url)})
+            entries.append({name: document[name] for name in (*COMPACT_FIELDS, *extra)
+                            if name in document})
+        return entries
 
     def _sources(self, checks, counts, failing):
         """Every registered source with its status, count, last check and error; a failing one

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 SQLITE_POLL = 0.1
 # How often a waiting request looks at the store for the work it waits on.
 WAIT_POLL = 0.1
+# Refreshes `request_many` queues on the caller's thread; the rest go through one job.
+REQUESTED_NOW = 20
 # Trials whose last counted view this process remembers (older ones are simply counted again).
 VIEWS_REMEMBERED = 10_000
 
@@ -80,8 +82,18 @@ class Jobs:
             with app.app_context():
                 run_tick()
 
+        def request_many(nct_ids):
+            with app.app_context():
+                for nct_id in nct_ids:
+                    try:
+                        self.request(nct_id)
+                    except Exception:  # noqa: BLE001 - the schedule queues what is left
+                        log.warning("could not queue the refresh of %s", nct_id, exc_info=True)
+                        return
+
         self.refresh_task = huey.task(name="refresh")(refresh)
         self.tick_task = huey.periodic_task(crontab(), name="tick")(tick)
+        self.request_many_task = huey.task(name="request_many")(request_many)
 
     def request(self, nct_id, force=False):
         """Queue a refresh of `nct_id` unless one is queued or under way; True if queued now."""
@@ -92,6 +104,18 @@ class Jobs:
             self._seen(nct_id)  # the new row counted this first view
         self.enqueue(nct_id)
         return True
+
+    def request_many(self, nct_ids, now=REQUESTED_NOW):
+        """Queue refreshes of many trials: the first `now` here, the rest by one job that
+        claims and queues each from a worker, so that a request for hundreds of trials is not
+        held up queueing them one by one."""
+        nct_ids = list(nct_ids)
+        for nct_id in nct_ids[:now]:
+            self.request(nct_id)
+        if nct_ids[now:]:
+            if self.embedded:
+                self.start_consumer()
+            self.request_many_task(nct_ids[now:])
 
     def enqueue(self, nct_id):
         """Put a refresh job on the queue (the work row says it is queued); when the queue

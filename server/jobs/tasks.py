@@ -1,6 +1,6 @@
 """What the jobs do: refresh a trial (its registry record when due, then its attention), and
-every minute the schedule: lost work queued again, the trials readers look at refreshed before
-they go stale, failed sources tried again."""
+every minute the schedule: lost work queued again, the trials readers look at (and those of the
+collections they read) refreshed before they go stale, failed sources tried again."""
 
 import logging
 import threading
@@ -73,7 +73,8 @@ def _record(state, nct_id, force):
 
 
 def tick(state, jobs, clock=utcnow):
-    """The schedule: queue again what was lost, then the viewed trials about to go stale."""
+    """The schedule: queue again what was lost, then the viewed trials and those of read
+    collections about to go stale (or never harvested)."""
     for nct_id in state.work.lost():
         log.warning("the refresh of %s was lost (its worker stopped); queued again", nct_id)
         jobs.request(nct_id)
@@ -86,6 +87,9 @@ def tick(state, jobs, clock=utcnow):
                    Trial.harvested_at < due)
             .order_by(Work.views.desc()).limit(SCHEDULED_PER_TICK)))
     for nct_id in ids:
+        jobs.request(nct_id)
+    # The trials of collections people read, kept fresh the same way (never harvested first).
+    for nct_id in state.collections.due(due, SCHEDULED_PER_TICK):
         jobs.request(nct_id)
     for nct_id in _with_failing_sources(state):
         if state.harvester.retry_due(nct_id):

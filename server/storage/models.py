@@ -157,3 +157,33 @@ class StreamCursor(Base):
     owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Collection(Base):
+    """A named list of trials anyone may read at its unguessable ID; only the holder of its
+    edit token (stored as a hash) may change or delete it."""
+
+    __tablename__ = "collections"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    # SHA-256 of the edit token, hex; the token itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # When a reader (or a feed reader) last asked for it: the schedule keeps the trials of
+    # collections read within the last week fresh.
+    viewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CollectionTrial(Base):
+    """One trial ID of a collection, as given (an alias stays an alias), at its place in the
+    list."""
+
+    __tablename__ = "collection_trials"
+    __table_args__ = (Index("ix_collection_trials_nct_id", "nct_id"),)
+
+    collection_id: Mapped[str] = mapped_column(
+        ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True)
+    nct_id: Mapped[str] = mapped_column(String(11), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -1,4 +1,5 @@
-"""A trial's mentions as CSV or JSON, with CSV cells that spreadsheets cannot run as formulas."""
+"""A trial's mentions (and any table) as CSV or JSON, with CSV cells that spreadsheets cannot
+run as formulas."""
 
 import csv
 import io
@@ -33,11 +34,16 @@ def rows(document):
 
 def to_csv(document):
     """The mentions as CSV text (with a byte order mark), every cell neutralised."""
+    return table_csv(COLUMNS, rows(document))
+
+
+def table_csv(columns, table):
+    """Any table as CSV text (with a byte order mark), every cell neutralised."""
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in rows(document):
+    writer.writerow(columns)
+    for row in table:
         writer.writerow([neutralise(cell) for cell in row])
     return buffer.getvalue()
 

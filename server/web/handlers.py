@@ -20,6 +20,7 @@ HEADINGS = {
     "trial_not_found": "No such trial",
     "not_found": "Page not found",
     "rate_limited": "Too many requests",
+    "collection_not_found": "No such collection",
     "busy": "Busy right now",
     "upstream_unavailable": "ClinicalTrials.gov is not answering",
     "upstream_rate_limited": "ClinicalTrials.gov is not answering",
@@ -55,6 +56,8 @@ def error_response(status, code, message, retry_after=None):
     response.status_code = status
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="trialbuzz"'
     response.headers["Cache-Control"] = "no-store"
     return response
 

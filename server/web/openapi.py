@@ -21,8 +21,11 @@ def _json(schema, description):
 
 def _errors(*statuses):
     """Error responses in the one error shape."""
-    texts = {400: "Invalid input", 403: "A URL we will not fetch", 404: "Not found",
-             429: "Too many requests that reach upstream services",
+    texts = {400: "Invalid input", 401: "No edit token given (Authorization: Bearer <token>)",
+             403: "A URL we will not fetch, or an edit token that does not open this "
+                  "collection",
+             404: "Not found", 413: "The body is larger than 1 MB",
+             429: "Too many requests that reach upstream services (or new collections)",
              502: "An upstream answered badly", 503: "An upstream is unavailable",
              504: "An upstream did not answer in time"}
     return {str(status): _json(_ref("Error"), texts[status]) for status in statuses}
@@ -204,12 +207,74 @@ SCHEMAS = {
 }
 
 
+def _page_errors(*statuses):
+    """Error answers of routes outside /api/, which are pages for people."""
+    return {str(status): {"description": "An error page", "content": {
+        "text/html": {"schema": {"type": "string"}}}} for status in statuses}
+
+
+COLLECTION_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,32}$"}
+COLLECTION_SCHEMAS = {
+    "CollectionInput": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200,
+                     "description": "Spaces are folded; control characters removed"},
+            "nct_ids": {"type": "array", "items": {"type": "string"}, "description":
+                        "NCT IDs in order (any case); repeats are dropped; at most "
+                        "COLLECTION_MAX_TRIALS (500) different ones"}}},
+    "CollectionCreated": {
+        "type": "object",
+        "required": ["id", "name", "url", "api_url", "feed_url", "edit_token", "nct_ids"],
+        "properties": {"id": COLLECTION_ID, "name": {"type": "string"},
+                       "url": {"type": "string"}, "api_url": {"type": "string"},
+                       "feed_url": {"type": "string"},
+                       "edit_token": {"type": "string", "description":
+                                      "Shown this once: send it as Authorization: Bearer "
+                                      "<token> to change or delete the collection"},
+                       "nct_ids": {"type": "array", "items": {"type": "string"}}}},
+    "CollectionTotals": {
+        "type": "object",
+        "required": ["trials", "score", "kinds", "mentions", "with_attention", "pending",
+                     "collecting", "errors"],
+        "properties": {"trials": {"type": "integer", "minimum": 0},
+                       "score": {"type": "integer", "minimum": 0,
+                                 "description": "the sum of the trials' scores"},
+                       "kinds": _ref("Kinds"),
+                       "mentions": {"type": "integer", "minimum": 0,
+                                    "description": "mentions the score counts"},
+                       "with_attention": {"type": "integer", "minimum": 0},
+                       "pending": {"type": "integer", "minimum": 0,
+                                   "description": "registry record not yet fetched"},
+                       "collecting": {"type": "integer", "minimum": 0},
+                       "errors": {"type": "integer", "minimum": 0}}},
+    "Collection": {
+        "type": "object",
+        "required": ["id", "name", "url", "api_url", "feed_url", "created_at", "updated_at",
+                     "nct_ids", "totals", "trials"],
+        "properties": {"id": COLLECTION_ID, "name": {"type": "string"},
+                       "url": {"type": "string"}, "api_url": {"type": "string"},
+                       "feed_url": {"type": "string"}, "created_at": {"type": "string"},
+                       "updated_at": {"type": "string"},
+                       "nct_ids": {"type": "array", "items": {"type": "string"}},
+                       "totals": _ref("CollectionTotals"),
+                       "trials": {"type": "array", "description":
+                                  "a compact trial document per ID, in order; "
+                                  "{nct_id, pending, state} while its record is fetched, "
+                                  "{nct_id, error} when it could not be",
+                                  "items": {"type": "object", "required": ["nct_id"]}}}},
+}
+SCHEMAS.update(COLLECTION_SCHEMAS)
+
+
 def _param(name, where="query", required=False, schema=None, description=""):
     """A parameter object."""
     return {"name": name, "in": where, "required": required or where == "path",
             "description": description, "schema": schema or {"type": "string"}}
 
 
+COLLECTION_PARAM = _param("collection_id", "path", schema=COLLECTION_ID,
+                          description="A collection's ID, as given when it was made")
 NCT_PARAM = _param("nct_id", "path", schema={"type": "string", "pattern": NCT_PATTERN},
                    description="An NCT ID, such as NCT04280705")
 
@@ -271,6 +336,59 @@ PATHS = {
                               "content": {"text/plain": {"schema": {"type": "string"}},
                                           "application/json": {"schema": _ref("Error")}}},
                       **_errors(400, 429, 502, 503, 504)}}},
+    "/api/v1/collections": {"post": {
+        "summary": "Create a collection (no account: the answer carries its edit token)",
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {**_ref("CollectionInput"), "required": ["name"]}}}},
+        "responses": {"201": _json(_ref("CollectionCreated"), "Created"),
+                      **_errors(400, 413, 429)}}},
+    "/api/v1/collections/{collection_id}": {
+        "get": {"summary": "A collection: compact documents of its trials and their totals",
+                "parameters": [COLLECTION_PARAM],
+                "responses": {"200": _json(_ref("Collection"), "The collection"),
+                              "304": {"description": "Not modified (ETag)"},
+                              **_errors(404)}},
+        "put": {"summary": "Rename a collection and/or replace its trials",
+                "parameters": [COLLECTION_PARAM],
+                "security": [{"editToken": []}],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {**_ref("CollectionInput"), "anyOf": [
+                        {"required": ["name"]}, {"required": ["nct_ids"]}]}}}},
+                "responses": {"200": _json(_ref("Collection"), "The collection as changed"),
+                              **_errors(400, 401, 403, 404, 413)}},
+        "delete": {"summary": "Delete a collection",
+                   "parameters": [COLLECTION_PARAM],
+                   "security": [{"editToken": []}],
+                   "responses": {"204": {"description": "Deleted"},
+                                 **_errors(401, 403, 404)}}},
+    "/collections/{collection_id}/trials.csv": {"get": {
+        "summary": "A collection's trials and figures as CSV (formula-safe, UTF-8 with BOM)",
+        "parameters": [COLLECTION_PARAM],
+        "responses": {"200": {"description": "CSV", "content": {
+                          "text/csv": {"schema": {"type": "string"}}}},
+                      **_page_errors(404)}}},
+    "/collections/{collection_id}/trials.json": {"get": {
+        "summary": "A collection as a JSON download (as the API gives it)",
+        "parameters": [COLLECTION_PARAM],
+        "responses": {"200": _json(_ref("Collection"), "The collection"),
+                      **_page_errors(404)}}},
+    "/collections/{collection_id}/feed.atom": {"get": {
+        "summary": "Atom feed of the mentions of a collection's trials, newest first",
+        "parameters": [COLLECTION_PARAM],
+        "responses": {"200": {"description": "Atom 1.0", "content": {
+                          "application/atom+xml": {"schema": {"type": "string"}}}},
+                      "304": {"description": "Not modified (ETag)"},
+                      **_page_errors(404)}}},
+    "/trial/{nct_id}/feed.atom": {"get": {
+        "summary": "Atom feed of a trial's mentions, newest first (empty while a new trial "
+                   "is looked up; never waits for it)",
+        "parameters": [NCT_PARAM],
+        "responses": {"200": {"description": "Atom 1.0", "content": {
+                          "application/atom+xml": {"schema": {"type": "string"}}}},
+                      "301": {"description": "An alias or another spelling: the canonical "
+                                             "feed"},
+                      "304": {"description": "Not modified (ETag)"},
+                      **_page_errors(400, 404, 429, 502, 503, 504)}}},
     "/healthz": {"get": {
         "summary": "Whether the app and its database answer",
         "responses": {"200": _json({"type": "object"}, "Healthy"),
@@ -285,5 +403,7 @@ def document():
         "info": {"title": "trialbuzz", "version": __version__,
                  "description": "The online attention a clinical trial gets, from open sources."},
         "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": {"editToken": {
+            "type": "http", "scheme": "bearer",
+            "description": "The edit token given when the collection was created"}}},
     }

@@ -1,0 +1,141 @@
+"""What the documents of many trials need, read from the store in a few queries whatever their
+number (collections of hundreds of trials): records, latest checks, failing sources, the first
+mentions of each and their totals, the work on each."""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased, undefer
+
+from trialbuzz.clock import aware
+from trialbuzz.storage.models import Mention, SourceCheck, Trial, TrialAlias, Work
+
+# IDs per IN (…) list: far below any database's limit on bound parameters.
+CHUNK = 500
+
+
+@dataclass
+class Found:
+    """The rows read for a list of trial IDs, by canonical ID (aliases mapped in `canonical`)."""
+
+    canonical: dict = field(default_factory=dict)
+    trials: dict = field(default_factory=dict)
+    checks: dict = field(default_factory=dict)
+    failures: dict = field(default_factory=dict)
+    mentions: dict = field(default_factory=dict)
+    work: dict = field(default_factory=dict)
+
+    def failing(self, nct_id):
+        """{source: (failures in a row, first of them, latest)}, as Harvester.failing says."""
+        return self.failures.get(nct_id, {})
+
+
+def chunks(ids):
+    """`ids` in lists of at most CHUNK."""
+    ids = list(ids)
+    return [ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK)]
+
+
+def read(db, nct_ids, mentions_each):
+    """Everything the documents of `nct_ids` need, with the `mentions_each` newest listed
+    mentions of each trial."""
+    found = Found()
+    with db.session() as session:
+        for part in chunks(nct_ids):
+            found.canonical.update(session.execute(
+                select(TrialAlias.alias, TrialAlias.nct_id).where(TrialAlias.alias.in_(part))
+            ).all())
+        canonical = list(dict.fromkeys(found.canonical.get(i, i) for i in nct_ids))
+        for part in chunks(canonical):
+            for row in session.scalars(select(Trial).options(undefer(Trial.summary))
+                                       .where(Trial.nct_id.in_(part))):
+                found.trials[row.nct_id] = row
+            _checks(session, part, found)
+            _failures(session, part, found)
+            _mentions(session, part, mentions_each, found)
+        for part in chunks(set(nct_ids) | set(canonical)):
+            for row in session.scalars(select(Work).where(Work.nct_id.in_(part))):
+                found.work[row.nct_id] = row
+        session.expunge_all()
+    return found
+
+
+def _checks(session, ids, found):
+    """The newest check of each source of each trial."""
+    newest = (select(func.max(SourceCheck.id)).where(SourceCheck.nct_id.in_(ids))
+              .group_by(SourceCheck.nct_id, SourceCheck.source))
+    for check in session.scalars(select(SourceCheck).where(SourceCheck.id.in_(newest))):
+        found.checks.setdefault(check.nct_id, {})[check.source] = check
+
+
+def _failures(session, ids, found):
+    """The checks that failed since each source's last good one, per trial and source."""
+    good = aliased(SourceCheck)
+    last_good = (select(func.coalesce(func.max(good.id), 0))
+                 .where(good.nct_id == SourceCheck.nct_id, good.source == SourceCheck.source,
+                        good.status == "ok").scalar_subquery())
+    rows = session.execute(
+        select(SourceCheck.nct_id, SourceCheck.source, func.count(),
+               func.min(SourceCheck.checked_at), func.max(SourceCheck.checked_at))
+        .where(SourceCheck.nct_id.in_(ids), SourceCheck.status != "ok",
+               SourceCheck.id > last_good)
+        .group_by(SourceCheck.nct_id, SourceCheck.source))
+    for nct_id, source, count, since, latest in rows:
+        found.failures.setdefault(nct_id, {})[source] = (count, aware(since), aware(latest))
+
+
+def _mentions(session, ids, each, found):
+    """The `each` newest listed mentions of each trial (undated last), and their totals."""
+    listed = and_(Mention.nct_id.in_(ids), Mention.duplicate_of.is_(None))
+    totals = dict(session.execute(select(Mention.nct_id, func.count()).where(listed)
+                                  .group_by(Mention.nct_id)).all())
+    place = func.row_number().over(
+        partition_by=Mention.nct_id,
+        order_by=(Mention.published_at.desc().nulls_last(), Mention.id.desc())).label("place")
+    ranked = select(Mention.id, place).where(listed).subquery()
+    rows = session.scalars(
+        select(Mention).join(ranked, ranked.c.id == Mention.id).where(ranked.c.place <= each)
+        .order_by(Mention.nct_id, Mention.published_at.desc().nulls_last(), Mention.id.desc()))
+    for row in rows:
+        found.mentions.setdefault(row.nct_id, ([], totals.get(row.nct_id, 0)))[0].append(row)
+    for nct_id, total in totals.items():
+        found.mentions.setdefault(nct_id, ([], total))
+
+
+def newest_found(db, nct_ids, limit):
+    """The `limit` listed mentions of `nct_ids` (canonical IDs) found most lately, newest first:
+    what a feed of new mentions shows."""
+    rows = []
+    with db.session() as session:
+        for part in chunks(nct_ids):
+            rows.extend(session.scalars(
+                select(Mention).where(Mention.nct_id.in_(part), Mention.duplicate_of.is_(None))
+                .order_by(Mention.first_seen_at.desc(), Mention.id.desc()).limit(limit)))
+    rows.sort(key=lambda row: (aware(row.first_seen_at), row.id), reverse=True)
+    return rows[:limit]
+
+
+def dated_kinds(db, nct_ids):
+    """`{"kind", "published_at"}` of every listed mention of `nct_ids` (canonical IDs): what a
+    timeline of them all needs, without their text."""
+    found = []
+    with db.session() as session:
+        for part in chunks(nct_ids):
+            for kind, published in session.execute(
+                    select(Mention.kind, Mention.published_at).where(
+                        Mention.nct_id.in_(part), Mention.duplicate_of.is_(None))):
+                found.append({"kind": kind, "published_at":
+                              aware(published).isoformat() if published else None})
+    return found
+
+
+def canonical(db, nct_ids, keep_order=False):
+    """`nct_ids` with each alias replaced by its study's ID, in order, without repeats (or
+    one for one, repeats kept, with `keep_order`)."""
+    aliases = {}
+    with db.session() as session:
+        for part in chunks(nct_ids):
+            aliases.update(session.execute(select(TrialAlias.alias, TrialAlias.nct_id)
+                                           .where(TrialAlias.alias.in_(part))).all())
+    mapped = [aliases.get(nct_id, nct_id) for nct_id in nct_ids]
+    return mapped if keep_order else list(dict.fromkeys(mapped))
