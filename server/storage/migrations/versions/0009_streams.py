@@ -1,13 +1,13 @@
 """stream_cursors: how far each stream of posts has been read, and by which process
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
