@@ -237,7 +237,6 @@ def page(collection_id):
         rows=[_row(e) for e in _sorted(entries, key, descending)], sorts=SORTS, sort=key,
         descending=descending, chart=Markup(timeline.render(mentions, today)),
         legend=timeline.legend(mentions), kinds=KINDS, dark_colors=badges.DARK_COLORS,
-        noun=badge_data.noun,
         embed=_embed_snippet([e["nct_id"] for e in entries if not e.get("error")])))
     response.headers["Cache-Control"] = "no-cache"
     return response
