@@ -30,7 +30,7 @@ var CSS = [
   ".flat span { padding: 0 6px; }",
   ".flat-label { background: #555; }",
   ".flat-msg { background: var(--trialbuzz-accent, #b3261e); }",
-  ".flat-msg.ghost { background: #757a82; }",
+  ".flat-msg.ghost { background: #6e737b; }",
   ".card { display: inline-flex; flex-direction: column; align-items: center; gap: 6px;",
   "  padding: 8px 12px; border: 1px solid var(--trialbuzz-border, #dfe2e8); border-radius: 8px; }",
   ".dark .card { border-color: var(--trialbuzz-border, #343943); }",
@@ -44,6 +44,7 @@ var CSS = [
   ".list { list-style: none; margin: 0; padding: 0; font-size: 12.5px; }",
   ".list li { display: flex; align-items: center; gap: 6px; margin: 3px 0; white-space: nowrap; }",
   ".dot { width: 10px; height: 10px; border-radius: 50%; flex: none; }",
+  ".dot.apart { border: 1.5px solid currentColor; opacity: 0.7; }",
   ".more { font-size: 12px; }",
   ".more a { color: var(--trialbuzz-link, #1d4ed8); }",
   ".dark .more a { color: var(--trialbuzz-link, #8ab4ff); }",
@@ -143,7 +144,7 @@ function kindLines(entry, o) {
   var kinds = entry.kinds || {};
   return KINDS.filter(function (k) { return kinds[k.id] > 0; }).map(function (k) {
     var n = kinds[k.id];
-    return { id: k.id, color: colorOf(k, o),
+    return { id: k.id, color: colorOf(k, o), scored: k.scored,
              text: o.condensed ? n + " " + k.label.toLowerCase() : n + " " + (n === 1 ? k.one : k.many) };
   });
 }
@@ -152,8 +153,11 @@ function list(entry, o) {
   var ul = make("ul", "list");
   kindLines(entry, o).forEach(function (line) {
     var li = make("li");
-    var dot = make("span", "dot");
-    dot.style.background = o.mono ? "currentColor" : line.color;
+    // Kinds outside the score (publications) are not in the donut: a hollow dot, no colour.
+    var dot = make("span", line.scored ? "dot" : "dot apart");
+    if (line.scored) {
+      dot.style.background = o.mono ? "currentColor" : line.color;
+    }
     li.appendChild(dot);
     li.appendChild(make("span", null, line.text));
     ul.appendChild(li);
@@ -169,6 +173,8 @@ function face(entry, o) {
   if (o.type === "1") {
     var flat = make("span", "flat");
     flat.appendChild(make("span", "flat-label", "attention"));
+    // A space between the words, for the accessible name (flex layout does not show it).
+    flat.appendChild(document.createTextNode(" "));
     flat.appendChild(make("span", "flat-msg" + (entry.has_attention ? "" : " ghost"),
                           entry.has_attention || entry.pending ? score : "none"));
     return flat;
@@ -194,6 +200,7 @@ function face(entry, o) {
     mini.appendChild(icon);
     if (!o.noScore) {
       mini.appendChild(make("span", "mini-score", score));
+      mini.appendChild(document.createTextNode(" "));
     }
     mini.appendChild(make("span", "mini-label", "attention"));
     return mini;
@@ -201,10 +208,33 @@ function face(entry, o) {
   if (o.type === "4") {
     var card = make("span", "card");
     card.appendChild(icon);
+    card.appendChild(document.createTextNode(" "));
     card.appendChild(make("span", "card-label", "attention score"));
     return card;
   }
   return icon;
+}
+
+// The words a badge shows, in order ("attention 13"), as a sighted reader would say them.
+function shownText(node) {
+  var words = [];
+  var walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+  for (var text = walker.nextNode(); text; text = walker.nextNode()) {
+    if (text.textContent.trim()) {
+      words.push(text.textContent.trim());
+    }
+  }
+  return words.join(" ");
+}
+
+// A badge's accessible name starts with the text it shows, so that someone who says what they
+// see (speech input) names it; the description follows when it does not already contain it.
+function spoken(drawn, name) {
+  var shown = shownText(drawn);
+  if (!shown || name.toLowerCase().indexOf(shown.toLowerCase()) >= 0) {
+    return name;
+  }
+  return shown + ": " + name.charAt(0).toLowerCase() + name.slice(1);
 }
 
 function pageIsDark(el) {
@@ -255,8 +285,9 @@ function render(el, id, entry) {
     badge.setAttribute("tabindex", "0");
     badge.setAttribute("role", "img");
   }
-  badge.setAttribute("aria-label", name + (href ? ": see the details" : ""));
-  badge.appendChild(face(entry, o));
+  var drawn = face(entry, o);
+  badge.setAttribute("aria-label", spoken(drawn, name) + (href ? ": see the details" : ""));
+  badge.appendChild(drawn);
   wrap.appendChild(badge);
   if (o.details) {
     var side = make("span", "side");

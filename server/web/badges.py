@@ -17,7 +17,7 @@ DEFAULT_LABEL = "attention"
 MAX_LABEL = 40
 MAX_TITLE = 100
 MESSAGE_COLOR = "#b3261e"
-GHOST_COLOR = "#757a82"
+GHOST_COLOR = "#6e737b"
 ERROR_COLOR = "#e05d44"
 LABEL_COLOR = "#555"
 # Kind colours too dark to see on a dark background, and what they become there.
@@ -164,7 +164,7 @@ def flat(label, message, color, style="flat", mono=False, title=None, ghost=Fals
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{xml_text(title)}">',
         f"<title>{xml_text(title)}</title>",
-        "<style>.tb-label{fill:#555}.tb-ghost{fill:#757a82}.tb-mono{fill:#222}"
+        "<style>.tb-label{fill:#555}.tb-ghost{fill:#6e737b}.tb-mono{fill:#222}"
         "@media (prefers-color-scheme: dark){.tb-label{fill:#3d4047}.tb-ghost{fill:#5d636b}"
         ".tb-mono{fill:#e3e5e9}.tb-mono-text{fill:#111}}</style>",
     ]

@@ -1,0 +1,192 @@
+"""What every reader sees, in a real Chromium: axe-core's WCAG 2.0/2.1/2.2 A and AA audit of
+every page, the overlay, the popup and every badge, at a phone's width and a desktop's, light and
+dark; no page scrolling sideways on a phone, no text under 12 px; pages naming several trials;
+the overlay by keyboard."""
+
+import sys
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+import quiet
+import upstreams
+from accessibility import (PHONE_WIDTHS, assert_accessible, assert_fits_a_phone, report,
+                           violations)
+from bookmarkletpages import body_from, page_html
+from conftest import app_config
+from fakeupstream import Reply
+from liveserver import as_environment, running_server
+from records import reference, study
+
+pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect
+
+PRIMARY = "NCT04280705"
+TITLE = "Adaptive COVID-19 Treatment Trial (ACTT)"
+QUIET = "NCT04292899"
+QUIET_TITLE = "Remdesivir in Hospitalized Adults With Severe COVID-19: Quiet Follow-up Cohort A"
+LONG = "NCT04368728"
+# One word longer than any phone is wide: it must wrap, not push the page sideways.
+LONG_TITLE = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 2 + "-Remdesivir-Evaluation-Study"
+# Three trials whose titles share a long beginning: the chooser must show what tells them apart.
+SHARED = "Remdesivir in Hospitalized Adults With Severe COVID-19: "
+SIBLINGS = {"NCT04401579": SHARED + "Cohort B With Baricitinib",
+            "NCT04492475": SHARED + "Cohort C With Interferon Beta-1a"}
+WIDTHS = (390, 1280)
+SCHEMES = ("light", "dark")
+
+THREE_TRIALS = page_html("Remdesivir trials - a review", f"""
+<main><h1>Remdesivir for COVID-19: a review</h1>
+<p>First <a href="https://clinicaltrials.gov/study/{QUIET}">{QUIET}</a>, then the ACTT trial
+ ({PRIMARY}) and last {LONG}.</p></main>""")
+SIBLINGS_PAGE = page_html("Remdesivir cohorts", f"""
+<main><h1>Three cohorts</h1><p>{QUIET}, {" and ".join(SIBLINGS)}.</p></main>""")
+CLEAN_CSS = """
+body { font: 16px/1.5 system-ui, sans-serif; margin: 1rem; color: #1b1d21; background: #fff; }
+@media (prefers-color-scheme: dark) { body { color: #e6e6e6; background: #15171b; } }
+"""
+BADGES = [
+    ("donut", 'data-badge-type="donut" data-badge-popover="right"'),
+    ("medium donut", 'data-badge-type="medium-donut" data-badge-details="right"'),
+    ("large donut", 'data-badge-type="large-donut" data-badge-popover="bottom"'),
+    ("flat", 'data-badge-type="1"'),
+    ("small", 'data-badge-type="2" data-badge-popover="top"'),
+    ("card", 'data-badge-type="4" data-badge-details="right"'),
+    ("bar", 'data-badge-type="bar" data-badge-popover="left" data-condensed="true"'),
+    ("medium bar", 'data-badge-type="medium-bar"'),
+    ("large bar", 'data-badge-type="large-bar" data-badge-details="right"'),
+    ("no score", 'data-badge-type="medium-donut" data-no-score="true"'),
+    ("monochrome", 'data-badge-type="medium-donut" data-monochrome="true"'),
+]
+
+
+def embed_page(server):
+    """A plain page of another site with every badge type, for a trial with attention and one
+    without, and the SVG badges as images."""
+    rows = []
+    for nct_id in (PRIMARY, QUIET):
+        for name, attrs in BADGES:
+            rows.append(f'<li>{name}, {nct_id}: <div class="trialbuzz-embed" '
+                        f'data-nct-id="{nct_id}" {attrs}></div></li>')
+        for style, size in (("flat", 64), ("flat-square", 64), ("for-the-badge", 64),
+                            ("donut", 64), ("donut", 100), ("donut", 180)):
+            rows.append(f'<li><img src="{server}/badge/{nct_id}.svg?style={style}&amp;size={size}"'
+                        f' alt="Attention for {nct_id} ({style} badge)"></li>')
+    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            "<meta name='color-scheme' content='light dark'><title>Our trials</title>"
+            "<link rel='icon' href='data:,'><link rel='stylesheet' href='/fixtures/clean.css'>"
+            "</head><body><main><h1>Trials at our hospital</h1>"
+            f"<ul>{''.join(rows)}</ul></main>"
+            f"<script async src='{server}/embed.js'></script></body></html>")
+
+
+@pytest.fixture
+def site(fake, ctgov, tmp_path):
+    """A live server that may read the fake's pages, trials with and without attention, and
+    fixture pages on the fake: `site.server`, `site.page(path)`."""
+    ctgov.add(study(references=[reference("33052335")]))
+    ctgov.add(study(QUIET, title=QUIET_TITLE, acronym=None))
+    ctgov.add(study(LONG, title=LONG_TITLE, acronym=None))
+    for nct_id, title in SIBLINGS.items():
+        ctgov.add(study(nct_id, title=title, acronym=None))
+    upstreams.install(fake)
+    quiet.install(fake, QUIET, *SIBLINGS)
+    fake.route("/favicon.ico", Reply(204))
+    fake.route("/fixtures/page.css", Reply.text(CLEAN_CSS, content_type="text/css"))
+    fake.route("/fixtures/clean.css", Reply.text(CLEAN_CSS, content_type="text/css"))
+    fake.route("/fixtures/three", Reply.text(THREE_TRIALS, content_type="text/html"))
+    fake.route("/fixtures/siblings", Reply.text(SIBLINGS_PAGE, content_type="text/html"))
+    env = as_environment(app_config(tmp_path, fake.url))
+    env["TRIALBUZZ_FETCH_ALLOW_HOSTS"] = urlsplit(fake.url).netloc
+    with running_server([sys.executable, "-m", "trialbuzz.cli", "serve"], env=env) as server:
+        fake.route("/fixtures/embeds", Reply.text(embed_page(server), content_type="text/html"))
+
+        class Site:
+            def page(path):
+                return fake.url + path
+
+        Site.server = server
+        yield Site
+
+
+def pages(site):
+    """(name, URL) of every page a reader can reach."""
+    three = quote(site.page("/fixtures/three"), safe="")
+    return [
+        ("home", site.server + "/"),
+        ("lookup of an ID", site.server + f"/?q={PRIMARY}"),
+        ("lookup of a page naming three trials", site.server + f"/?q={three}"),
+        ("lookup error", site.server + "/?q=not%20a%20trial"),
+        ("details", site.server + f"/trial/{PRIMARY}"),
+        ("details without attention", site.server + f"/trial/{QUIET}"),
+        ("details with a long title", site.server + f"/trial/{LONG}"),
+        ("score", site.server + "/about/score"),
+        ("install", site.server + "/bookmarklet"),
+        ("demo study", site.server + f"/demo/study/{PRIMARY}"),
+        ("popup", site.server + f"/popup?ids={PRIMARY}"),
+        ("popup of three", site.server + f"/popup?ids={QUIET},{PRIMARY},{LONG}"),
+        ("not found", site.server + "/trial/NCT09999999"),
+        ("no such page", site.server + "/no/such/page"),
+        ("embeds", site.page("/fixtures/embeds")),
+    ]
+
+
+def settle(page):
+    """Wait until the page's requests, badges and overlay have drawn what they will."""
+    page.wait_for_load_state("networkidle")
+    page.evaluate("document.fonts.ready")
+
+
+def open_context(browser, width, scheme):
+    return browser.new_context(color_scheme=scheme, viewport={"width": width, "height": 800})
+
+
+def open_overlay(page, body, heading):
+    """Click the bookmarklet on `page` and wait for the overlay's dialog named `heading`."""
+    page.evaluate(body)
+    dialog = page.get_by_role("dialog", name=heading)
+    dialog.wait_for(timeout=15_000)
+    settle(page)
+    return dialog
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_overlay_and_badge_passes_axe(browser, site, artifacts, width, scheme):
+    context = open_context(browser, width, scheme)
+    page = context.new_page()
+    failures = []
+
+    def audit(where, include=None):
+        found = violations(page, include)
+        if found:
+            failures.append(f"{where} ({width} px, {scheme}):\n{report(found)}")
+
+    for name, url in pages(site):
+        page.goto(url)
+        settle(page)
+        audit(name)
+        slug = name.replace(" ", "-")
+        page.screenshot(path=f"{artifacts}/access-{slug}-{width}-{scheme}.png", full_page=True)
+    # Every popover of the embeds page, open.
+    page.goto(site.page("/fixtures/embeds"))
+    settle(page)
+    badges = page.locator(".trialbuzz-embed").filter(has=page.locator(".popover"))
+    for index in range(badges.count()):
+        badges.nth(index).locator(".badge").focus()
+        page.wait_for_timeout(200)     # the popover's fade
+        audit(f"the embeds page with popover {index + 1} open")
+    body = body_from(site.server)
+    # The overlay on the demo page, then its chooser of trials on a page naming three.
+    page.goto(site.server + f"/demo/study/{PRIMARY}")
+    open_overlay(page, body, TITLE)
+    audit("overlay on the demo page")
+    page.screenshot(path=f"{artifacts}/access-overlay-{width}-{scheme}.png")
+    page.goto(site.page("/fixtures/three"))
+    open_overlay(page, body, "3 trials named on this page")
+    page.get_by_role("button", name=LONG_TITLE[:20]).first.wait_for(timeout=15_000)
+    audit("overlay's chooser", include="#trialbuzz-overlay-host")
+    page.screenshot(path=f"{artifacts}/access-overlay-chooser-{width}-{scheme}.png")
+    context.close()
+    assert not failures, "\n\n".join(failures)
