@@ -50,9 +50,12 @@ def test_score_donut_and_the_method_link(client, world):
 
 def test_timeline_is_drawn_on_the_server(client, world):
     html = page(client)
-    assert re.search(r'<svg [^>]*class="timeline"[^>]*role="img"', html)
+    # Drawn twice: wide for wider screens, narrow for phones (the page shows one).
+    assert re.findall(r'<svg [^>]*class="timeline (\w+)"[^>]*role="img"', html) == \
+        ["wide", "narrow"]
     assert "Mentions per month, May 2020 to" in html
-    assert "<script" not in html.split('class="timeline"')[1].split("</svg>")[0]
+    for chart in html.split('class="timeline ')[1:]:
+        assert "<script" not in chart.split("</svg>")[0]
 
 
 def test_mentions_grouped_by_kind_with_links_dates_and_authors(client, world):
