@@ -190,3 +190,145 @@ def test_every_page_overlay_and_badge_passes_axe(browser, site, artifacts, width
     page.screenshot(path=f"{artifacts}/access-overlay-chooser-{width}-{scheme}.png")
     context.close()
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.parametrize("width", PHONE_WIDTHS)
+def test_no_page_or_overlay_scrolls_sideways_or_shows_tiny_text_on_a_phone(browser, site,
+                                                                           artifacts, width):
+    context = open_context(browser, width, "light")
+    page = context.new_page()
+    failures = []
+
+    def check(where):
+        try:
+            assert_fits_a_phone(page, where)
+        except AssertionError as exc:
+            failures.append(str(exc))
+
+    for name, url in pages(site):
+        page.goto(url)
+        settle(page)
+        if name == "details":
+            # The sources table and the snippets are further down; open the figures' table too.
+            page.locator(".chart-table summary").click()
+        if name == "install":
+            page.locator("details.code summary").click()
+        check(name)
+        if name == "details with a long title":
+            for part, locator in (("head", page.locator("header.trial-head")),
+                                  ("timeline", page.locator(".timeline-figure")),
+                                  ("sources", page.locator("table.sources"))):
+                locator.screenshot(path=f"{artifacts}/access-phone-{part}-{width}.png")
+        if name == "score":
+            page.locator("table.data").first.screenshot(
+                path=f"{artifacts}/access-phone-score-table-{width}.png")
+    body = body_from(site.server)
+    page.goto(site.server + f"/demo/study/{PRIMARY}")
+    open_overlay(page, body, TITLE)
+    check("the overlay on the demo page")
+    page.goto(site.server + f"/demo/study/{LONG}")
+    open_overlay(page, body, LONG_TITLE)
+    check("the overlay of a trial with a long title")
+    page.screenshot(path=f"{artifacts}/access-overlay-long-title-{width}.png")
+    context.close()
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_a_phone_sees_a_badges_popover_within_the_screen(browser, site, artifacts, scheme):
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 390, "height": 760},
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(site.page("/fixtures/embeds"))
+    settle(page)
+    for index, side in enumerate(["right", "bottom", "top", "left"]):
+        badge = page.locator(f'.trialbuzz-embed[data-badge-popover="{side}"]').first
+        badge.scroll_into_view_if_needed()
+        badge.locator(".badge").tap()
+        popover = badge.locator(".popover")
+        expect(popover).to_be_visible()
+        box = popover.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (side, box)
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 760, (side, box)
+        assert page.url == site.page("/fixtures/embeds")      # the first tap only shows it
+        assert "Tap the badge again" in popover.inner_text()
+        if index == 0:
+            page.screenshot(path=f"{artifacts}/access-popover-phone-{scheme}.png")
+        page.locator("h1").tap()
+        expect(popover).to_be_hidden()
+    badge = page.locator('.trialbuzz-embed[data-badge-popover="right"]').first
+    badge.locator(".badge").tap()
+    badge.locator(".badge").tap()
+    page.wait_for_url(f"{site.server}/trial/{PRIMARY}")
+    context.close()
+
+
+ACTIVE = """() => {
+    const host = document.getElementById('trialbuzz-overlay-host');
+    const inner = host && host.shadowRoot.activeElement;
+    if (!inner) return {outside: document.activeElement.tagName + '#' + document.activeElement.id};
+    return {text: inner.getAttribute('aria-label') || inner.textContent.trim().slice(0, 40)};
+}"""
+
+
+def test_keyboard_tab_goes_round_the_overlay_and_escape_closes_from_anywhere(browser, site):
+    context = open_context(browser, 1100, "light")
+    page = context.new_page()
+    page.goto(site.server + f"/demo/study/{PRIMARY}")
+    back = page.get_by_role("link", name="Back to the install page")
+    back.focus()
+    open_overlay(page, body_from(site.server), TITLE)
+    # From the heading, Tab walks the content in order, then comes round to Close.
+    reached = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate(ACTIVE))
+        if reached[-1] == {"text": "Close"}:
+            break
+    assert reached[-1] == {"text": "Close"}, reached
+    texts = [r.get("text") for r in reached]
+    assert all("outside" not in r for r in reached), reached
+    assert texts.index("Remdesivir trial results discussed") < texts.index("Details on trialbuzz") \
+        < texts.index("Study record") == len(texts) - 2
+    # Round again: after Close comes the first link of the content; Shift+Tab goes back.
+    page.keyboard.press("Tab")
+    assert page.evaluate(ACTIVE) == {"text": texts[0]}
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(ACTIVE) == {"text": "Study record"}
+    # Focus on the page itself (a click outside the overlay), then Escape: it closes anyway.
+    page.locator("h1").click()
+    assert page.evaluate(ACTIVE).get("outside")
+    page.keyboard.press("Escape")
+    expect(page.locator("#trialbuzz-overlay-host")).to_have_count(0)
+    assert page.evaluate("document.activeElement.textContent") == "Back to the install page"
+    # Closed, the overlay no longer listens: Escape on the page is the page's again.
+    page.evaluate("window.escapes = 0; document.addEventListener('keydown', "
+                  "(e) => { if (e.key === 'Escape') window.escapes++; })")
+    page.keyboard.press("Escape")
+    assert page.evaluate("window.escapes") == 1
+    context.close()
+
+
+def test_the_overlays_chooser_shows_what_tells_the_titles_apart(browser, site, artifacts):
+    context = open_context(browser, 390, "light")
+    page = context.new_page()
+    page.goto(site.page("/fixtures/siblings"))
+    dialog = open_overlay(page, body_from(site.server), "3 trials named on this page")
+    picks = dialog.locator("button.pick")
+    for nct_id, tail in ((QUIET, "Quiet Follow-up Cohort A"),
+                         ("NCT04401579", "Cohort B With Baricitinib"),
+                         ("NCT04492475", "Cohort C With Interferon Beta-1a")):
+        pick = picks.filter(has_text=nct_id)
+        expect(pick).to_contain_text(tail, timeout=15_000)
+        # Each distinct ending is on screen, not cut off; the shared start is read, not shown.
+        shown = pick.locator(".ttl")
+        assert shown.evaluate("node => node.scrollHeight <= node.clientHeight + 1")
+        assert shown.evaluate("node => [...node.childNodes].filter((c) => !(c.classList && "
+                              "c.classList.contains('sr'))).map((c) => c.textContent).join('')"
+                              ) == "…" + tail
+        assert pick.get_attribute("aria-label") is None
+        expect(page.get_by_role("button", name=f"{nct_id} {SHARED}")).to_have_count(1)
+    assert dialog.get_by_text(f"Every title starts “{SHARED.strip()} …”").is_visible()
+    page.screenshot(path=f"{artifacts}/access-overlay-chooser-siblings-390.png")
+    context.close()
