@@ -116,10 +116,14 @@ def assert_fits_a_phone(page, where):
     """No sideways scroll, and no visible text smaller than 12 px, on `page` as it is now."""
     overflow = sideways(page)
     width = page.evaluate("innerWidth")
-    assert overflow <= 0, f"{where} scrolls sideways by {overflow} px at {width} px:\n" + \
-        "\n".join(page.evaluate(WIDEST))
+    problems = []
+    if overflow > 0:
+        problems.append(f"{where} scrolls sideways by {overflow} px at {width} px: " +
+                        ", ".join(page.evaluate(WIDEST)))
     small = [t for t in smallest_text(page) if t["size"] < MIN_TEXT_PX]
-    assert not small, f"text under {MIN_TEXT_PX} px on {where} at {width} px: {small}"
+    if small:
+        problems.append(f"text under {MIN_TEXT_PX} px on {where} at {width} px: {small}")
+    assert not problems, "\n".join(problems)
 
 
 # The elements reaching past the right edge, for the failure message.
