@@ -332,3 +332,26 @@ def test_the_overlays_chooser_shows_what_tells_the_titles_apart(browser, site, a
     assert dialog.get_by_text(f"Every title starts “{SHARED.strip()} …”").is_visible()
     page.screenshot(path=f"{artifacts}/access-overlay-chooser-siblings-390.png")
     context.close()
+
+
+@pytest.mark.parametrize("scheme, width", [("light", 1280), ("dark", 390)])
+def test_home_lookup_of_a_page_lists_every_trial_it_names(browser, site, artifacts, scheme,
+                                                          width):
+    context = open_context(browser, width, scheme)
+    page = context.new_page()
+    page.goto(site.server + "/")
+    page.get_by_label("NCT ID or page address").fill(site.page("/fixtures/three"))
+    page.get_by_role("button", name="Look up").click()
+    named = page.get_by_role("region", name="Trials named on that page")
+    expect(named).to_be_visible(timeout=30_000)
+    assert named.get_by_role("heading", level=3).all_inner_texts() == \
+        [QUIET_TITLE, TITLE, LONG_TITLE]
+    items = named.get_by_role("listitem").all_inner_texts()
+    assert [item.split("\n")[0].split(" ")[0] for item in items] == [QUIET, PRIMARY, LONG]
+    assert "13 attention score · 1 news story" in items[1]
+    assert "0 attention score · 0 publications" in items[0]
+    named.get_by_role("link", name=LONG_TITLE).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(LONG_TITLE)
+    page.go_back()
+    page.screenshot(path=f"{artifacts}/access-home-three-{scheme}-{width}.png", full_page=True)
+    context.close()
