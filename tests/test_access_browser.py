@@ -355,3 +355,52 @@ def test_home_lookup_of_a_page_lists_every_trial_it_names(browser, site, artifac
     page.go_back()
     page.screenshot(path=f"{artifacts}/access-home-three-{scheme}-{width}.png", full_page=True)
     context.close()
+
+
+@pytest.fixture
+def slow(fake, ctgov, tmp_path):
+    """A live server that waits 1 s for a cold trial, whose GDELT answers after 8 s (a trial is
+    collecting meanwhile) and whose registry answers `slow.delays["ctgov"]` late (pending)."""
+    ctgov.add(study(LONG, title=LONG_TITLE, acronym=None))
+    upstreams.install(fake)
+    delays = {"ctgov": 0.0}
+    fake.route(upstreams.ROUTES["gdelt"], lambda request: upstreams.gdelt(request, delay=8.0))
+    fake.route(upstreams.ROUTES["ctgov"], lambda request, nct_id: Reply.json(
+        ctgov.studies[nct_id.upper()], delay=delays["ctgov"]))
+    env = as_environment(app_config(tmp_path, fake.url, COLD_WAIT=1.0,
+                                    UPSTREAM_READ_TIMEOUT=20.0))
+    with running_server([sys.executable, "-m", "trialbuzz.cli", "serve"], env=env) as base:
+        yield type("Slow", (), {"base": base, "delays": delays})
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_collecting_and_pending_pages_pass_axe_and_fit_a_phone(browser, slow, artifacts, scheme):
+    context = open_context(browser, 390, scheme)
+    page = context.new_page()
+    failures = []
+    page.goto(f"{slow.base}/trial/{PRIMARY}")
+    expect(page.locator("#collect-status")).to_contain_text("Collecting…")
+    for width in (390, 1280, 360):
+        page.set_viewport_size({"width": width, "height": 800})
+        if width != 360:
+            found = violations(page)
+            if found:
+                failures.append(f"collecting details ({width} px, {scheme}):\n{report(found)}")
+        else:
+            assert_fits_a_phone(page, "the collecting details page")
+    page.screenshot(path=f"{artifacts}/access-collecting-{scheme}.png")
+    slow.delays["ctgov"] = 8.0
+    response = page.goto(f"{slow.base}/trial/{LONG}")
+    assert response.status == 202
+    for width in (390, 1280, 360):
+        page.set_viewport_size({"width": width, "height": 800})
+        if width != 360:
+            found = violations(page)
+            if found:
+                failures.append(f"pending page ({width} px, {scheme}):\n{report(found)}")
+        else:
+            assert_fits_a_phone(page, "the pending page")
+    expect(page.locator("#collect-status")).to_contain_text("Looking this trial up")
+    page.screenshot(path=f"{artifacts}/access-pending-{scheme}.png")
+    context.close()
+    assert not failures, "\n\n".join(failures)
