@@ -145,7 +145,8 @@ def flat(label, message, color, style="flat", mono=False, title=None, ghost=Fals
     big = style == "for-the-badge"
     if big:
         label, message = label.upper(), message.upper()
-    height, font_size, pad = (28, 10, 12) if big else (20, 11, 5)
+    # Text at 12 px at least, a little larger than shields' 11 (10 for the big style), to be read.
+    height, font_size, pad = (28, 12, 12) if big else (20, 12, 5)
     spacing = 1.25 if big else 0
 
     def box(text, bold=False):
@@ -190,7 +191,7 @@ def flat(label, message, color, style="flat", mono=False, title=None, ghost=Fals
     letters = f' letter-spacing="{spacing * 10:g}"' if big else ""
     parts.append(f'<g fill="#fff" text-anchor="middle" font-family="{FONT}" '
                  f'text-rendering="geometricPrecision" font-size="{font_size * 10}"{letters}>')
-    baseline = 175 if big else 140
+    baseline = 184 if big else 144
     if label_width:
         parts.append(_text(label, label_width / 2, baseline, label_width - 2 * pad, "#fff",
                            shadow=rounded))
