@@ -3,15 +3,17 @@ every page, the overlay, the popup and every badge, at a phone's width and a des
 dark; no page scrolling sideways on a phone, no text under 12 px; pages naming several trials;
 the overlay by keyboard."""
 
+import html
 import sys
 from urllib.parse import quote, urlsplit
 
 import pytest
+import requests
 
 import quiet
 import upstreams
-from accessibility import (PHONE_WIDTHS, assert_accessible, assert_fits_a_phone, report,
-                           violations)
+from accessibility import (MIN_TEXT_PX, PHONE_WIDTHS, assert_fits_a_phone, report,
+                           smallest_text, violations)
 from bookmarkletpages import body_from, page_html
 from conftest import app_config
 from fakeupstream import Reply
@@ -70,8 +72,11 @@ def embed_page(server):
                         f'data-nct-id="{nct_id}" {attrs}></div></li>')
         for style, size in (("flat", 64), ("flat-square", 64), ("for-the-badge", 64),
                             ("donut", 64), ("donut", 100), ("donut", 180)):
-            rows.append(f'<li><img src="{server}/badge/{nct_id}.svg?style={style}&amp;size={size}"'
-                        f' alt="Attention for {nct_id} ({style} badge)"></li>')
+            url = f"{server}/badge/{nct_id}.svg?style={style}&size={size}"
+            # As an image, and inline, where axe reads its name and its text.
+            rows.append(f'<li><img src="{html.escape(url)}" '
+                        f'alt="Attention for {nct_id} ({style} badge)"></li>')
+            rows.append(f"<li>{requests.get(url, timeout=30).text}</li>")
     return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             "<meta name='color-scheme' content='light dark'><title>Our trials</title>"
@@ -167,6 +172,9 @@ def test_every_page_overlay_and_badge_passes_axe(browser, site, artifacts, width
         page.goto(url)
         settle(page)
         audit(name)
+        small = [t for t in smallest_text(page) if t["size"] < MIN_TEXT_PX]
+        if small:
+            failures.append(f"text under {MIN_TEXT_PX} px on {name} ({width} px): {small}")
         slug = name.replace(" ", "-")
         page.screenshot(path=f"{artifacts}/access-{slug}-{width}-{scheme}.png", full_page=True)
     # Every popover of the embeds page, open.
@@ -230,6 +238,10 @@ def test_no_page_or_overlay_scrolls_sideways_or_shows_tiny_text_on_a_phone(brows
     open_overlay(page, body, LONG_TITLE)
     check("the overlay of a trial with a long title")
     page.screenshot(path=f"{artifacts}/access-overlay-long-title-{width}.png")
+    page.goto(site.page("/fixtures/three"))
+    open_overlay(page, body, "3 trials named on this page")
+    page.get_by_role("button", name=LONG_TITLE[:20]).first.wait_for(timeout=15_000)
+    check("the overlay's chooser of trials")
     context.close()
     assert not failures, "\n".join(failures)
 
