@@ -328,6 +328,9 @@ def test_the_overlays_chooser_shows_what_tells_the_titles_apart(browser, site, a
     page.goto(site.page("/fixtures/siblings"))
     dialog = open_overlay(page, body_from(site.server), "3 trials named on this page")
     picks = dialog.locator("button.pick")
+    # Once every title has come, their shared start is said once, above them.
+    expect(dialog.get_by_text(f"Every title starts “{SHARED.strip()} …”")).to_be_visible(
+        timeout=15_000)
     for nct_id, tail in ((QUIET, "Quiet Follow-up Cohort A"),
                          ("NCT04401579", "Cohort B With Baricitinib"),
                          ("NCT04492475", "Cohort C With Interferon Beta-1a")):
@@ -341,7 +344,6 @@ def test_the_overlays_chooser_shows_what_tells_the_titles_apart(browser, site, a
                               ) == "…" + tail
         assert pick.get_attribute("aria-label") is None
         expect(page.get_by_role("button", name=f"{nct_id} {SHARED}")).to_have_count(1)
-    assert dialog.get_by_text(f"Every title starts “{SHARED.strip()} …”").is_visible()
     page.screenshot(path=f"{artifacts}/access-overlay-chooser-siblings-390.png")
     context.close()
 
