@@ -70,7 +70,8 @@ def test_mentions_grouped_by_kind_with_links_dates_and_authors(client, world):
 
 def test_each_source_shows_its_status_and_last_check(client, world):
     html = page(client)
-    rows = re.findall(r"<tr><td>(.*?)</td>\s*<td><span class=\"status status-(\w+)\">", html)
+    rows = re.findall(r"<tr><td>(.*?)</td>\s*<td data-label=\"Status\">"
+                      r"<span class=\"status status-(\w+)\">", html)
     assert ("Hacker News", "ok") in rows and ("Altmetric", "disabled") in rows
     assert "needs TRIALBUZZ_ALTMETRIC_KEY" in html
     assert re.search(r"<time datetime=\"[^\"]+\">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>", html)
