@@ -193,9 +193,12 @@ function mentionsNodes(doc, mentions) {
     el("ul", { "class": "mentions" }, mentions.map(function (m) {
       var kind = CONFIG.kinds[m.kind] || { label: String(m.kind || ""), color: CONFIG.empty };
       var meta = [sourceName(doc, m.source), m.author, dateLabel(m.published_at)];
+      // Kinds outside the ring (papers) get a hollow mark: the donut has no colour for them.
+      var mark = CONFIG.ring.indexOf(m.kind) >= 0 ? swatch(kind.color)
+        : el("span", { "class": "swatch apart", "aria-hidden": "true" });
       return el("li", {}, [
         link(m.url, m.title || m.url || "Untitled", { "class": "title" }),
-        el("span", { "class": "meta" }, [swatch(kind.color),
+        el("span", { "class": "meta" }, [mark,
                                          el("span", { "class": "sr" }, kind.label + ": "),
                                          meta.filter(Boolean).join(" · ")])
       ]);
