@@ -102,6 +102,8 @@ def site(fake, ctgov, tmp_path):
     fake.route("/fixtures/clean.css", Reply.text(CLEAN_CSS, content_type="text/css"))
     fake.route("/fixtures/three", Reply.text(THREE_TRIALS, content_type="text/html"))
     fake.route("/fixtures/siblings", Reply.text(SIBLINGS_PAGE, content_type="text/html"))
+    fake.route("/fixtures/empty", Reply.text(page_html("Nothing here", "<main><h1>No trial"
+                                                       "</h1></main>"), content_type="text/html"))
     env = as_environment(app_config(tmp_path, fake.url))
     env["TRIALBUZZ_FETCH_ALLOW_HOSTS"] = urlsplit(fake.url).netloc
     with running_server([sys.executable, "-m", "trialbuzz.cli", "serve"], env=env) as server:
@@ -196,6 +198,9 @@ def test_every_page_overlay_and_badge_passes_axe(browser, site, artifacts, width
     page.get_by_role("button", name=LONG_TITLE[:20]).first.wait_for(timeout=15_000)
     audit("overlay's chooser", include="#trialbuzz-overlay-host")
     page.screenshot(path=f"{artifacts}/access-overlay-chooser-{width}-{scheme}.png")
+    page.goto(site.page("/fixtures/empty"))
+    open_overlay(page, body, "No trial found on this page")
+    audit("overlay on a page naming no trial", include="#trialbuzz-overlay-host")
     context.close()
     assert not failures, "\n\n".join(failures)
 
