@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test services browser clean
+.PHONY: run test install install-test services browser audit-tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,16 @@ services:
 
 browser: services
 
-test: install-test services
+# axe-core, pinned in package-lock.json, for the accessibility audits of the browser tests.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm missing: the accessibility audits will be skipped"; fi
+
+audit-tools: node_modules/.installed
+
+test: install-test services audit-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info test-artifacts
+	rm -rf $(VENV) build dist *.egg-info test-artifacts node_modules

@@ -9,8 +9,9 @@ var CSS = [
   // Everything is reset but the text colour, which the badge takes from the page (or from
   // --trialbuzz-fg); an undefined variable leaves it inherited.
   ":host { all: initial; color: var(--trialbuzz-fg); display: inline-block;",
-  "  vertical-align: middle; line-height: 1; }",
-  ".tb { position: relative; display: inline-flex; align-items: center; gap: 10px;",
+  "  vertical-align: middle; line-height: 1; max-width: 100%; }",
+  // The breakdown goes under the badge where there is no room beside it.
+  ".tb { position: relative; display: inline-flex; flex-wrap: wrap; align-items: center; gap: 10px;",
   "  font: 13px/1.35 " + FONT + "; direction: ltr; text-align: left; }",
   ".tb * { box-sizing: border-box; }",
   ".badge { display: inline-flex; align-items: center; gap: 6px; color: inherit;",
@@ -26,15 +27,15 @@ var CSS = [
   ".mini-score { font-weight: 700; font-size: 14px; }",
   ".mini-label { font-size: 12px; opacity: 0.8; }",
   ".flat { display: inline-flex; height: 20px; border-radius: 3px; overflow: hidden;",
-  "  font: 11px/20px Verdana, Geneva, 'DejaVu Sans', sans-serif; color: #fff; }",
+  "  font: 12px/20px Verdana, Geneva, 'DejaVu Sans', sans-serif; color: #fff; }",
   ".flat span { padding: 0 6px; }",
   ".flat-label { background: #555; }",
   ".flat-msg { background: var(--trialbuzz-accent, #b3261e); }",
-  ".flat-msg.ghost { background: #757a82; }",
+  ".flat-msg.ghost { background: #6e737b; }",
   ".card { display: inline-flex; flex-direction: column; align-items: center; gap: 6px;",
   "  padding: 8px 12px; border: 1px solid var(--trialbuzz-border, #dfe2e8); border-radius: 8px; }",
   ".dark .card { border-color: var(--trialbuzz-border, #343943); }",
-  ".card-label { font-size: 11px; text-transform: uppercase; letter-spacing: 0.05em; opacity: 0.8; }",
+  ".card-label { font-size: 12px; text-transform: uppercase; letter-spacing: 0.05em; opacity: 0.8; }",
   ".bar { display: inline-flex; align-items: center; gap: 6px; }",
   ".track { display: flex; width: 100px; height: 10px; border-radius: 3px; overflow: hidden;",
   "  background: " + EMPTY + "; }",
@@ -44,6 +45,7 @@ var CSS = [
   ".list { list-style: none; margin: 0; padding: 0; font-size: 12.5px; }",
   ".list li { display: flex; align-items: center; gap: 6px; margin: 3px 0; white-space: nowrap; }",
   ".dot { width: 10px; height: 10px; border-radius: 50%; flex: none; }",
+  ".dot.apart { border: 1.5px solid currentColor; opacity: 0.7; }",
   ".more { font-size: 12px; }",
   ".more a { color: var(--trialbuzz-link, #1d4ed8); }",
   ".dark .more a { color: var(--trialbuzz-link, #8ab4ff); }",
@@ -51,10 +53,13 @@ var CSS = [
   "  background: var(--trialbuzz-bg, #ffffff); color: var(--trialbuzz-fg, #1b1d21);",
   "  border: 1px solid var(--trialbuzz-border, #dfe2e8); border-radius: 8px;",
   "  box-shadow: 0 8px 24px rgba(15, 18, 25, 0.2); font-size: 13px; line-height: 1.4;",
-  "  white-space: normal; visibility: hidden; opacity: 0; transition: opacity 0.12s; }",
+  "  white-space: normal; display: none; }",
   ".dark .popover { background: var(--trialbuzz-bg, #1c1f24); color: var(--trialbuzz-fg, #e8eaef);",
   "  border-color: var(--trialbuzz-border, #343943); box-shadow: 0 8px 24px rgba(0, 0, 0, 0.6); }",
-  ".popover.open { visibility: visible; opacity: 1; }",
+  ".popover.open { display: block; }",
+  // Where it would leave the screen (always, on a phone) it opens as a sheet along the bottom.
+  ".popover.sheet { position: fixed; top: auto; bottom: 8px; left: 8px; right: 8px; width: auto;",
+  "  margin: 0; transform: none; }",
   ".pop-right { left: 100%; top: 50%; transform: translateY(-50%); margin-left: 8px; }",
   ".pop-left { right: 100%; top: 50%; transform: translateY(-50%); margin-right: 8px; }",
   ".pop-top { bottom: 100%; left: 50%; transform: translateX(-50%); margin-bottom: 8px; }",
@@ -63,8 +68,7 @@ var CSS = [
   ".pop-score { display: block; margin: 0 0 6px; }",
   ".pop-hint { display: block; margin: 8px 0 0; font-size: 12px; opacity: 0.75; }",
   // Figures still being collected: the badge is drawn dashed until they are final.
-  ".collecting .badge { outline: 1px dashed currentColor; outline-offset: 2px; }",
-  "@media (prefers-reduced-motion: reduce) { .popover { transition: none; } }"
+  ".collecting .badge { outline: 1px dashed currentColor; outline-offset: 2px; }"
 ].join("\n");
 
 function make(tag, cls, text) {
@@ -150,7 +154,7 @@ function kindLines(entry, o) {
   var kinds = entry.kinds || {};
   return KINDS.filter(function (k) { return kinds[k.id] > 0; }).map(function (k) {
     var n = kinds[k.id];
-    return { id: k.id, color: colorOf(k, o),
+    return { id: k.id, color: colorOf(k, o), scored: k.scored,
              text: o.condensed ? k.label + ": " + figure(n)
                : figure(n) + " " + (n === 1 ? k.one : k.many) };
   });
@@ -160,8 +164,11 @@ function list(entry, o) {
   var ul = make("ul", "list");
   kindLines(entry, o).forEach(function (line) {
     var li = make("li");
-    var dot = make("span", "dot");
-    dot.style.background = o.mono ? "currentColor" : line.color;
+    // Kinds outside the score (publications) are not in the donut: a hollow dot, no colour.
+    var dot = make("span", line.scored ? "dot" : "dot apart");
+    if (line.scored) {
+      dot.style.background = o.mono ? "currentColor" : line.color;
+    }
     li.appendChild(dot);
     li.appendChild(make("span", null, line.text));
     ul.appendChild(li);
@@ -177,6 +184,8 @@ function face(entry, o) {
   if (o.type === "1") {
     var flat = make("span", "flat");
     flat.appendChild(make("span", "flat-label", "attention"));
+    // A space between the words, for the accessible name (flex layout does not show it).
+    flat.appendChild(document.createTextNode(" "));
     flat.appendChild(make("span", "flat-msg" + (entry.has_attention ? "" : " ghost"),
                           entry.has_attention || entry.pending ? score
                             : entry.state === "partial" ? "partial" : "none"));
@@ -203,6 +212,7 @@ function face(entry, o) {
     mini.appendChild(icon);
     if (!o.noScore) {
       mini.appendChild(make("span", "mini-score", score));
+      mini.appendChild(document.createTextNode(" "));
     }
     mini.appendChild(make("span", "mini-label", "attention"));
     return mini;
@@ -210,10 +220,33 @@ function face(entry, o) {
   if (o.type === "4") {
     var card = make("span", "card");
     card.appendChild(icon);
+    card.appendChild(document.createTextNode(" "));
     card.appendChild(make("span", "card-label", "attention score"));
     return card;
   }
   return icon;
+}
+
+// The words a badge shows, in order ("attention 13"), as a sighted reader would say them.
+function shownText(node) {
+  var words = [];
+  var walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+  for (var text = walker.nextNode(); text; text = walker.nextNode()) {
+    if (text.textContent.trim()) {
+      words.push(text.textContent.trim());
+    }
+  }
+  return words.join(" ");
+}
+
+// A badge's accessible name starts with the text it shows, so that someone who says what they
+// see (speech input) names it; the description follows when it does not already contain it.
+function spoken(drawn, name) {
+  var shown = shownText(drawn);
+  if (!shown || name.toLowerCase().indexOf(shown.toLowerCase()) >= 0) {
+    return name;
+  }
+  return shown + ": " + name.charAt(0).toLowerCase() + name.slice(1);
 }
 
 function pageIsDark(el) {
@@ -266,8 +299,9 @@ function render(el, id, entry) {
     badge.setAttribute("tabindex", "0");
     badge.setAttribute("role", "img");
   }
-  badge.setAttribute("aria-label", name + (href ? ": see the details" : ""));
-  badge.appendChild(face(entry, o));
+  var drawn = face(entry, o);
+  badge.setAttribute("aria-label", spoken(drawn, name) + (href ? ": see the details" : ""));
+  badge.appendChild(drawn);
   wrap.appendChild(badge);
   if (o.details) {
     var side = make("span", "side");
@@ -320,12 +354,21 @@ function popover(entry, o, wrap, badge, title) {
     pop.appendChild(make("span", "pop-hint", coverageLine(entry.coverage)));
   }
   pop.appendChild(list(entry, o));
-  pop.appendChild(make("span", "pop-hint", "Click the badge for every mention."));
+  var touch = window.matchMedia && window.matchMedia("(hover: none)").matches;
+  pop.appendChild(make("span", "pop-hint", touch ? "Tap the badge again for every mention."
+    : "Click the badge for every mention."));
   badge.setAttribute("aria-describedby", "tb-popover");
   var timer = null;
+  var tapped = false;
   function open() {
     window.clearTimeout(timer);
+    pop.classList.remove("sheet");
     pop.classList.add("open");
+    var box = pop.getBoundingClientRect();
+    if (box.left < 0 || box.top < 0 || box.right > document.documentElement.clientWidth ||
+        box.bottom > window.innerHeight) {
+      pop.classList.add("sheet");
+    }
   }
   function close(now) {
     window.clearTimeout(timer);
@@ -338,6 +381,17 @@ function popover(entry, o, wrap, badge, title) {
   wrap.addEventListener("mouseenter", open);
   wrap.addEventListener("mouseleave", function () { close(false); });
   badge.addEventListener("focus", open);
+  // A touch has no hover: the first tap shows the popover, the next follows the link.
+  badge.addEventListener("pointerdown", function (event) {
+    tapped = event.pointerType !== "mouse" && !pop.classList.contains("open");
+  });
+  badge.addEventListener("click", function (event) {
+    if (tapped) {
+      tapped = false;
+      event.preventDefault();
+      open();
+    }
+  });
   badge.addEventListener("blur", function () { close(true); });
   badge.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {

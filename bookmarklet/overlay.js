@@ -49,12 +49,35 @@ Overlay.prototype.build = function () {
     this.eyebrow, this.heading, this.status, this.body
   ]);
   root.appendChild(this.panel);
-  root.addEventListener("keydown", function (event) {
+  // Escape closes it wherever focus is on the page: listened for on the document while open.
+  this.onKey = function (event) {
     if (event.key === "Escape" || event.key === "Esc") {
       event.stopPropagation();
       self.close();
     }
-  });
+  };
+  document.addEventListener("keydown", this.onKey, true);
+  // Tab goes round the panel: from its last control to Close, from Close back to the last.
+  if (!this.page) {
+    root.addEventListener("keydown", function (event) {
+      if (event.key !== "Tab" || event.altKey || event.ctrlKey || event.metaKey) return;
+      var stops = self.tabStops();
+      var active = root.activeElement;
+      if (!event.shiftKey && active === stops[stops.length - 1]) {
+        event.preventDefault();
+        stops[0].focus();
+      } else if (event.shiftKey && active === stops[0]) {
+        event.preventDefault();
+        stops[stops.length - 1].focus();
+      }
+    });
+  }
+};
+
+// The panel's controls a Tab stops on, in order: Close first.
+Overlay.prototype.tabStops = function () {
+  var found = this.panel.querySelectorAll("a[href], button:not([disabled]), [tabindex='0']");
+  return [].filter.call(found, function (node) { return node.getClientRects().length > 0; });
 };
 
 Overlay.prototype.start = function () {
@@ -77,6 +100,7 @@ Overlay.prototype.close = function () {
   if (this.closed) return;
   this.closed = true;
   this.timers.forEach(clearTimeout);
+  document.removeEventListener("keydown", this.onKey, true);
   if (this.page) {
     window.close();
     return;

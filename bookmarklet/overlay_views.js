@@ -231,9 +231,12 @@ function mentionsNodes(doc, mentions) {
       var kind = CONFIG.kinds[m.kind] || { label: String(m.kind || ""), color: CONFIG.empty };
       var meta = [noticeLabel(m.notice), sourceName(doc, m.source), m.author,
                   dateLabel(m.published_at)];
+      // Kinds outside the ring (papers) get a hollow mark: the donut has no colour for them.
+      var mark = CONFIG.ring.indexOf(m.kind) >= 0 ? swatch(kind.color)
+        : el("span", { "class": "swatch apart", "aria-hidden": "true" });
       return el("li", {}, [
         link(m.url, m.title || m.url || "Untitled", { "class": "title" }),
-        el("span", { "class": "meta" }, [swatch(kind.color),
+        el("span", { "class": "meta" }, [mark,
                                          el("span", { "class": "sr" }, kind.label + ": "),
                                          meta.filter(Boolean).join(" · ")])
       ]);
@@ -271,12 +274,42 @@ Overlay.prototype.otherTrials = function (shown) {
   ]);
 };
 
+// The longest run of whole words every title starts with, when it is long enough to hide
+// what tells the trials apart ("Remdesivir in Hospitalized Adults With Severe COVID-19: ").
+function sharedStart(titles) {
+  if (titles.length < 2) return "";
+  var start = titles.reduce(function (common, title) {
+    var n = 0;
+    while (n < common.length && n < title.length && common[n] === title[n]) n++;
+    return common.slice(0, n);
+  });
+  start = start.slice(0, start.lastIndexOf(" ") + 1);
+  return start.length >= 16 ? start : "";
+}
+
+// A title in the chooser: its distinct part after "…" when the titles share their start,
+// the shared words kept for screen readers.
+function pickTitle(title, shared) {
+  if (!shared || title.indexOf(shared) !== 0 || title.length === shared.length) return title;
+  return [el("span", { "class": "sr" }, shared), el("span", { "aria-hidden": "true" }, "…"),
+          title.slice(shared.length)];
+}
+
 Overlay.prototype.trialList = function (ids) {
   var self = this;
-  return el("ul", { "class": "trials" }, ids.map(function (id) {
+  var titles = ids.map(function (id) {
+    var doc = self.docs[id];
+    return doc && complete(doc) && typeof doc.title === "string" ? doc.title : null;
+  });
+  var shared = sharedStart(titles.filter(Boolean));
+  // The shared start is shown once above (screen readers hear it in every title instead).
+  var note = shared ? el("p", { "class": "meta", "aria-hidden": "true" },
+                         "Every title starts “" + shared.trim() + " …”") : null;
+  return [note, el("ul", { "class": "trials" }, ids.map(function (id, index) {
     var doc = self.docs[id] || { nct_id: id, pending: true };
     var line = doc.error ? doc.error.message || "Not found"
-      : doc.pending ? "Looking this trial up on ClinicalTrials.gov…" : doc.title || id;
+      : doc.pending ? "Looking this trial up on ClinicalTrials.gov…"
+        : titles[index] ? pickTitle(titles[index], shared) : doc.title || id;
     var pick = el("button", { type: "button", "class": "pick", "data-key": id }, [
       el("span", { "class": "id" }, id),
       el("span", { "class": "ttl" }, line),
@@ -285,7 +318,7 @@ Overlay.prototype.trialList = function (ids) {
     ]);
     pick.addEventListener("click", function () { self.showTrial(id, true); });
     return el("li", {}, pick);
-  }));
+  }))];
 };
 
 Overlay.prototype.showList = function (moveFocus) {

@@ -92,7 +92,12 @@ def site(fake, ctgov, live_server):
 @pytest.fixture
 def body(site):
     """The bookmarklet body, taken from the install page's link as a user would drag it."""
-    install = requests.get(site.server + "/bookmarklet", timeout=10).text
+    return body_from(site.server)
+
+
+def body_from(server):
+    """The bookmarklet body of the install page of `server`, as a user would drag it."""
+    install = requests.get(server + "/bookmarklet", timeout=10).text
     href = html.unescape(re.search(r'class="bookmarklet-link" href="([^"]+)"', install).group(1))
     assert href.startswith("javascript:") and len(href) <= 2000
     return unquote(href[len("javascript:"):])

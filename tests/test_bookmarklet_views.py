@@ -23,6 +23,10 @@ def test_install_page_offers_the_link_instructions_and_the_demo(client):
     assert 'draggable="true"' in page
     for browser in ("Chrome", "Firefox", "Safari", "Edge"):
         assert f"<h3>{browser}</h3>" in page
+    # Phones: how to add it by hand where that works, and what to use where it cannot.
+    for browser in ("Safari on iPhone and iPad", "Chrome on Android", "Where it cannot work"):
+        assert f"<h4>{browser}</h4>" in page
+    assert "paste the code as its URL" in page and 'href="/">lookup</a>' in page
     assert 'href="/demo/study/NCT04280705"' in page
     assert f"({len(bookmarklet_code.href('http://localhost')):,} characters)" in page
 

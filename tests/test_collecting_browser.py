@@ -135,7 +135,7 @@ def test_embedded_badge_updates_to_the_final_score(browser, slow, fake, artifact
     expect(badge).to_have_attribute("aria-label", re.compile(
         r"still being gathered|so far .*still collecting"))
     page.screenshot(path=f"{artifacts}/collecting-embed.png")
-    expect(badge).to_have_attribute("aria-label", re.compile(r"^Attention score 13 for "),
+    expect(badge).to_have_attribute("aria-label", re.compile(r"^13 attention: attention score 13 for "),
                                     timeout=20_000)
     expect(badge.locator(".mini-score")).to_have_text("13")
     assert not_reloaded(page)

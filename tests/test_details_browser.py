@@ -34,7 +34,7 @@ def test_details_page_renders_with_its_chart(browser, live_server, details, arti
     assert chart.is_visible()
     box = chart.bounding_box()
     assert box["width"] > 400 and box["height"] > 100
-    assert page.locator("svg.timeline rect.bar").count() == 5
+    assert page.locator("svg.timeline.wide rect.bar").count() == 5
     assert page.locator(".kind-heading").all_inner_texts() == [
         "News · 1 news story", "Wikipedia · 1 Wikipedia page", "Forums · 2 forum posts",
         "Publications · 3 publications"]

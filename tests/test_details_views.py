@@ -51,9 +51,12 @@ def test_score_donut_and_the_method_link(client, world):
 
 def test_timeline_is_drawn_on_the_server(client, world):
     html = page(client)
-    assert re.search(r'<svg [^>]*class="timeline"[^>]*role="img"', html)
+    # Drawn twice: wide for wider screens, narrow for phones (the page shows one).
+    assert re.findall(r'<svg [^>]*class="timeline (\w+)"[^>]*role="img"', html) == \
+        ["wide", "narrow"]
     assert "Mentions per month, May 2020 to" in html
-    assert "<script" not in html.split('class="timeline"')[1].split("</svg>")[0]
+    for chart in html.split('class="timeline ')[1:]:
+        assert "<script" not in chart.split("</svg>")[0]
 
 
 def test_mentions_grouped_by_kind_with_links_dates_and_authors(client, world):
@@ -68,7 +71,8 @@ def test_mentions_grouped_by_kind_with_links_dates_and_authors(client, world):
 
 def test_each_source_shows_its_status_and_last_check(client, world):
     html = page(client)
-    rows = re.findall(r"<tr><td>(.*?)</td>\s*<td><span class=\"status status-(\w+)\">", html)
+    rows = re.findall(r"<tr><td>(.*?)</td>\s*<td data-label=\"Status\">"
+                      r"<span class=\"status status-(\w+)\">", html)
     assert ("Hacker News", "ok") in rows and ("Altmetric", "disabled") in rows
     # The public page says a source is off, not which setting would turn it on.
     assert "not used on this server" in html and "TRIALBUZZ_" not in html

@@ -123,3 +123,29 @@ def test_a_first_lookup_still_collecting_says_so_not_the_last_refresh(make_app, 
     assert re.match(r"Collecting… 5 of 6 sources have answered: these are the first figures",
                     notice)
     assert "last refresh" not in html
+def test_lookup_of_a_page_naming_three_trials_lists_each_with_its_title_and_counts(
+        make_app, fake, ctgov):
+    from urllib.parse import urlsplit
+
+    import upstreams
+    from fakeupstream import Reply
+
+    upstreams.install(fake)
+    ctgov.add(study("NCT04292899", title="Second trial", acronym=None))
+    ctgov.add(study("NCT04368728", title="Third trial", acronym=None))
+    # A study page names its own trial first; a review names others too.
+    fake.route("/review", Reply.text(
+        "<h1>Remdesivir: a review</h1><p>NCT04368728 came after "
+        '<a href="https://clinicaltrials.gov/study/NCT04280705">ACTT</a>; see also NCT04292899.',
+        content_type="text/html"))
+    client = make_app(FETCH_ALLOW_HOSTS=[urlsplit(fake.url).netloc]).test_client()
+    html = client.get("/", query_string={"q": f"{fake.url}/review"}).get_data(as_text=True)
+    named = html.split('<ol class="named-trials">')[1].split("</ol>")[0]
+    items = re.findall(r'<p class="eyebrow">(NCT\d+).*?<h3><a href="[^"]+/trial/\1">([^<]+)</a>'
+                       r'</h3>\s*<p class="named-counts"><strong>(\d+)</strong>', named, re.S)
+    assert [(nct_id, title) for nct_id, title, _ in items] == [
+        ("NCT04368728", "Third trial"), ("NCT04280705", "Adaptive COVID-19 Treatment Trial (ACTT)"),
+        ("NCT04292899", "Second trial")]
+    assert all(score == "13" for _, _, score in items)
+    assert "3 trials, in the order the page names them." in html
+    assert "1 news story · 1 Wikipedia page · 2 forum posts · 3 publications" in named

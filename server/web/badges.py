@@ -22,7 +22,7 @@ DEFAULT_LABEL = "attention"
 MAX_LABEL = 40
 MAX_TITLE = 100
 MESSAGE_COLOR = "#b3261e"
-GHOST_COLOR = "#757a82"
+GHOST_COLOR = "#6e737b"
 ERROR_COLOR = "#e05d44"
 LABEL_COLOR = "#555"
 # Kind colours too dark to see on a dark background, and what they become there.
@@ -180,7 +180,8 @@ def flat(label, message, color, style="flat", mono=False, title=None, ghost=Fals
     big = style == "for-the-badge"
     if big:
         label, message = label.upper(), message.upper()
-    height, font_size, pad = (28, 10, 12) if big else (20, 11, 5)
+    # Text at 12 px at least, a little larger than shields' 11 (10 for the big style), to be read.
+    height, font_size, pad = (28, 12, 12) if big else (20, 12, 5)
     spacing = 1.25 if big else 0
 
     def box(text, bold=False):
@@ -199,7 +200,7 @@ def flat(label, message, color, style="flat", mono=False, title=None, ghost=Fals
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{xml_text(title)}">',
         f"<title>{xml_text(title)}</title>",
-        "<style>.tb-label{fill:#555}.tb-ghost{fill:#757a82}.tb-mono{fill:#222}"
+        "<style>.tb-label{fill:#555}.tb-ghost{fill:#6e737b}.tb-mono{fill:#222}"
         "@media (prefers-color-scheme: dark){.tb-label{fill:#3d4047}.tb-ghost{fill:#5d636b}"
         ".tb-mono{fill:#e3e5e9}.tb-mono-text{fill:#111}}</style>",
     ]
@@ -225,7 +226,7 @@ def flat(label, message, color, style="flat", mono=False, title=None, ghost=Fals
     letters = f' letter-spacing="{spacing * 10:g}"' if big else ""
     parts.append(f'<g fill="#fff" text-anchor="middle" font-family="{FONT}" '
                  f'text-rendering="geometricPrecision" font-size="{font_size * 10}"{letters}>')
-    baseline = 175 if big else 140
+    baseline = 184 if big else 144
     if label_width:
         parts.append(_text(label, label_width / 2, baseline, label_width - 2 * pad, "#fff",
                            shadow=rounded))

@@ -5,7 +5,10 @@ from flask import Blueprint, g, render_template, request
 from trialbuzz.attention import sources, words
 from trialbuzz.errors import TrialbuzzError
 from trialbuzz.resolution import lookup, resolve
+from trialbuzz.attention.service import MAX_TRIALS_PER_BADGE
 from trialbuzz.state import base_url, state
+from trialbuzz.web.badge_data import noun
+from trialbuzz.web.badge_views import compacts
 from trialbuzz.web.ratelimits import reaching_upstream
 
 bp = Blueprint("pages", __name__)
@@ -27,11 +30,14 @@ def _asked():
 
 
 def _lookup():
-    """Resolve what a visitor typed (an NCT ID or a page address) into trials to show."""
+    """Resolve what a visitor typed (an NCT ID or a page address) into trials to show: the one
+    the page is about, and every trial it names (in page order) when it names several."""
     found = lookup.find(_asked(), state().fetcher, state().page_work)
     shown = lookup.shown(found)
     trial = state().attention.compact(shown, base_url()) if shown else None
-    return found, trial
+    named = found["nct_ids"][:MAX_TRIALS_PER_BADGE]
+    listed = compacts(named) if len(named) > 1 else []
+    return found, trial, listed
 
 
 @bp.get("/about/score")
@@ -61,8 +67,9 @@ def _lookup_work():
         return 0  # the view refuses the same input, before any work
     if not found.nct_ids:
         return PAGE_LOOKUP_UNITS if resolve.needs_page(asked.url) else 0
-    shown = lookup.shown({"nct_ids": found.nct_ids, "primary": found.primary})
-    return int(bool(shown) and state().attention.is_cold(shown))
+    # Every trial named is listed, so each cold one is harvested.
+    return sum(state().attention.is_cold(nct_id)
+               for nct_id in list(found.nct_ids)[:MAX_TRIALS_PER_BADGE])
 
 
 @bp.get("/")
@@ -71,11 +78,12 @@ def home():
     """What trialbuzz is, and a lookup box whose result shows on the page."""
     query = request.args.get("q", "").strip()
     found = trial = error = None
+    listed = []
     status = 200
     if query:
         try:
-            found, trial = _lookup()
+            found, trial, listed = _lookup()
         except TrialbuzzError as exc:
             error, status = exc.message, exc.status
     return render_template("home.html", query=query[:lookup.MAX_LENGTH], found=found,
-                           trial=trial, error=error), status
+                           trial=trial, listed=listed, noun=noun, error=error), status

@@ -1,5 +1,6 @@
 """Mentions per month as a stacked bar chart in SVG, drawn on the server (no chart script)."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from trialbuzz.attention.kinds import KINDS
@@ -8,6 +9,23 @@ from trialbuzz.web.badges import DARK_COLORS, xml_text
 
 WIDTH, HEIGHT = 720, 200
 LEFT, RIGHT, TOP, BOTTOM = 34, 8, 10, 26
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A drawing's width and left margin in its own units, the size of its labels, its class.
+
+    The page shows each frame where it is drawn at about its own width (the wide one on wider
+    screens, the narrow one on phones), so that labels stay at least 12 px on screen."""
+
+    width: int
+    left: int
+    font: int
+    name: str
+
+
+WIDE = Frame(WIDTH, LEFT, 12, "wide")
+NARROW = Frame(320, 30, 12, "narrow")
 # Beyond ten years of months the bars get too thin to see, so each bar is a year.
 MAX_MONTHS = 120
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -55,34 +73,37 @@ def monthly_counts(mentions, today):
     return buckets, undated, by_year
 
 
-def render(mentions, today=None):
-    """The chart as an SVG string, or an empty string when no mention is dated."""
+def render(mentions, today=None, frame=WIDE):
+    """The chart as an SVG string drawn in `frame`, or an empty string when no mention is dated."""
     today = today or date.today()
     buckets, undated, by_year = monthly_counts(mentions, today)
     if not buckets:
         return ""
-    plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    width, left, font = frame.width, frame.left, frame.font
+    plot_width, plot_height = width - left - RIGHT, HEIGHT - TOP - BOTTOM
     peak = max(sum(kinds.values()) for _, _, kinds in buckets)
     top = _nice_top(peak)
     step = plot_width / len(buckets)
     bar = max(step * 0.8, 1)
     unit = "year" if by_year else "month"
     name = f"Mentions per {unit}, {buckets[0][0]} to {buckets[-1][0]}"
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {WIDTH} '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline {frame.name}" '
+             f'viewBox="0 0 {width} '
              f'{HEIGHT}" role="img" aria-label="{xml_text(name)}"><title>{xml_text(name)}'
              "</title>", _dark_style()]
     for tick in _ticks(top):
         y = TOP + plot_height - plot_height * tick / top
-        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" '
+        parts.append(f'<line class="grid" x1="{left}" x2="{width - RIGHT}" y1="{y:.1f}" '
                      f'y2="{y:.1f}" stroke="currentColor" stroke-opacity=".15"/>'
-                     f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
+                     f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" '
+                     f'font-size="{font}" '
                      f'fill="currentColor">{number(tick)}</text>')
     order = [*KINDS, *sorted({k for _, _, kinds in buckets for k in kinds} - set(KINDS))]
     for index, (label, _, kinds) in enumerate(buckets):
         total = sum(kinds.values())
         if not total:
             continue
-        x = LEFT + index * step + (step - bar) / 2
+        x = left + index * step + (step - bar) / 2
         y = TOP + plot_height
         detail = ", ".join(noun(k, kinds[k]) for k in order if kinds.get(k))
         parts.append(f"<g><title>{xml_text(f'{label}: {detail}')}</title>")
@@ -95,11 +116,11 @@ def render(mentions, today=None):
                          f'width="{bar:.1f}" height="{height:.1f}" '
                          f'fill="{KINDS.get(kind, {}).get("color", OTHER_COLOR)}"/>')
         parts.append("</g>")
-    parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_height}" '
+    parts.append(f'<line x1="{left}" x2="{width - RIGHT}" y1="{TOP + plot_height}" '
                  f'y2="{TOP + plot_height}" stroke="currentColor" stroke-opacity=".5"/>')
     for index, label in _axis_labels(buckets, step, by_year):
-        x = LEFT + index * step + step / 2
-        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="middle" font-size="11" '
+        x = left + index * step + step / 2
+        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="middle" font-size="{font}" '
                      f'fill="currentColor">{xml_text(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -159,8 +180,12 @@ def _axis_labels(buckets, step, by_year):
         every = max(1, round(40 / step))
         return [(i, label) for i, (label, _, _) in enumerate(buckets) if i % every == 0]
     if len(buckets) <= 12:
-        return [(i, label) for i, (label, _, _) in enumerate(buckets)] if step >= 56 else \
-            [(i, label.split()[0]) for i, (label, _, _) in enumerate(buckets)]
+        if step >= 56:
+            return [(i, label) for i, (label, _, _) in enumerate(buckets)]
+        # Month names alone; every other one when they would touch (a narrow drawing).
+        every = 1 if step >= 28 else 2
+        return [(i, label.split()[0]) for i, (label, _, _) in enumerate(buckets)
+                if i % every == 0]
     years_every = max(1, round(40 / (step * 12)))
     labels = []
     for index, (_, (year, month), _) in enumerate(buckets):
