@@ -7,7 +7,6 @@ from trialbuzz.errors import TrialbuzzError
 from trialbuzz.resolution import lookup, resolve
 from trialbuzz.attention.service import MAX_TRIALS_PER_BADGE
 from trialbuzz.state import base_url, state
-from trialbuzz.web.badge_data import noun
 from trialbuzz.web.badge_views import compacts
 from trialbuzz.web.ratelimits import reaching_upstream
 
@@ -86,4 +85,4 @@ def home():
         except TrialbuzzError as exc:
             error, status = exc.message, exc.status
     return render_template("home.html", query=query[:lookup.MAX_LENGTH], found=found,
-                           trial=trial, listed=listed, noun=noun, error=error), status
+                           trial=trial, listed=listed, error=error), status
