@@ -1,0 +1,293 @@
+"""The browser extension in a real Chromium: loaded unpacked (headless), it badges fixture pages
+by itself with one request per page, opens the overlay from a badge, follows its options, and
+never sends a page's address unless asked to resolve the page.
+
+Its server is a recording proxy in front of the live server, so every request the extension
+makes is seen. Chromium loads unpacked extensions with --headless=new (the new headless mode
+is the browser itself), given --load-extension and --disable-extensions-except, once
+Playwright's own --disable-extensions is left out.
+"""
+
+import re
+
+import pytest
+
+from bookmarkletpages import OTHERS, PRIMARY, TITLE, overlay_shows_the_primary
+from bookmarkletpages import site  # noqa: F401 - fixture
+from conftest import LAUNCH_ARGS
+from fakeupstream import Reply
+from recordingproxy import RecordingProxy
+from trialbuzz.web import extension_build
+
+pytestmark = pytest.mark.browser
+
+SECOND, THIRD = OTHERS
+PUBMED_IDS = [SECOND, PRIMARY, THIRD]
+# A page that names its trial only once it has drawn itself, as single-page apps do.
+LATE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Late</title>
+<link rel="icon" href="data:,"></head><body><main><p>Registered as NCT04280705.</p></main>
+<script>setTimeout(function () {
+  var p = document.createElement("p");
+  p.textContent = "See also NCT04292899 and NCT04280705.";
+  document.querySelector("main").appendChild(p);
+}, 300);</script></body></html>"""
+
+DARK_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dark</title>
+<link rel="icon" href="data:,"><style>body { background: #121417; color: #e6e6e6;
+font: 16px/1.5 Georgia, serif; margin: 16px; }</style></head><body><main>
+<p>The ACTT trial (NCT04280705) tested remdesivir.</p></main></body></html>"""
+
+
+@pytest.fixture
+def proxy(site):  # noqa: F811 - fixture
+    """The live server behind a proxy recording what the extension sends it."""
+    server = RecordingProxy(site.server).start()
+    yield server
+    server.stop()
+
+
+class Extension:
+    """A Chromium profile with the extension loaded, and ways to reach its parts."""
+
+    def __init__(self, context, worker, proxy, site):
+        self.context = context
+        self.worker = worker
+        self.proxy = proxy
+        self.site = site
+        self.id = worker.url.split("/")[2]
+        self.errors = []
+
+    def open(self, path):
+        """A new tab on a fixture page, its console errors collected."""
+        page = self.context.new_page()
+        page.on("console", lambda msg: self.errors.append(msg.text)
+                if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+        page.goto(self.site.page(path))
+        return page
+
+    def badges(self, page, count, timeout=20_000):
+        """The page's badge buttons once `count` of them are drawn."""
+        page.wait_for_function(
+            "n => document.querySelectorAll('[data-trialbuzz=badge]').length === n",
+            arg=count, timeout=timeout)
+        return page.locator("[data-trialbuzz=badge] button")
+
+    def action(self, what, *args):
+        """Ask the service worker about the active tab's toolbar button: its title or text."""
+        return self.worker.evaluate(
+            """async ([what]) => {
+                const [tab] = await chrome.tabs.query({active: true, lastFocusedWindow: true});
+                return what === "title" ? chrome.action.getTitle({tabId: tab.id})
+                     : what === "text" ? chrome.action.getBadgeText({tabId: tab.id})
+                     : activateTab(tab);
+            }""", [what, *args])
+
+    def wait_for_action(self, what, expected):
+        """Poll the toolbar button until its title or text is `expected` (the content script
+        has decided what to do with the page)."""
+        for _ in range(200):
+            value = self.action(what)
+            if (expected(value) if callable(expected) else value == expected):
+                return value
+            self.worker.evaluate("() => new Promise(r => setTimeout(r, 50))")
+        raise AssertionError(f"the toolbar button's {what} stayed {value!r}")
+
+    def options(self):
+        """The options page in a new tab."""
+        page = self.context.new_page()
+        page.goto(f"chrome-extension://{self.id}/options.html")
+        page.locator("#server").wait_for()
+        page.wait_for_function("document.getElementById('server').value !== ''")
+        return page
+
+    def api_calls(self):
+        """The requests that reached the server's API."""
+        return self.proxy.requests_to("/api/")
+
+
+@pytest.fixture
+def extension(site, proxy, browser, chromium_executable, tmp_path):  # noqa: F811 - fixture
+    """A factory: the extension built for the proxy's address, loaded in a fresh profile."""
+    opened = []
+
+    def launch(**options):
+        folder = extension_build.write_folder(tmp_path / "extension", proxy.url)
+        args = [arg for arg in LAUNCH_ARGS if arg != "--headless"]
+        context = browser.browser_type.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=chromium_executable,
+            headless=True, ignore_default_args=["--disable-extensions"],
+            args=[*args, "--headless=new", f"--disable-extensions-except={folder}",
+                  f"--load-extension={folder}"],
+            **{"viewport": {"width": 1100, "height": 760}, **options})
+        opened.append(context)
+        worker = (context.service_workers[0] if context.service_workers
+                  else context.wait_for_event("serviceworker", timeout=15_000))
+        return Extension(context, worker, proxy, site)
+
+    yield launch
+    for context in opened:
+        context.close()
+
+
+def nothing_names_the_page(calls, url):
+    """No request (path, query, headers, body) carries the page's address, or its path."""
+    path = url.split("/", 3)[3]
+    for call in calls:
+        assert url not in call.text() and path not in call.text(), call
+
+
+@pytest.mark.parametrize("width", [1100, 390])
+def test_study_page_gets_its_badge_after_the_id_from_one_request(site, extension, artifacts,
+                                                                 width):
+    ext = extension(viewport={"width": width, "height": 760})
+    page = ext.open(f"/fixtures/study/{PRIMARY}")
+    badge = ext.badges(page, 1).first
+    assert badge.inner_text().split() == ["13", "4", "mentions"]
+    label = badge.get_attribute("aria-label")
+    assert label.startswith(f"trialbuzz: attention score 13 for {PRIMARY}, {TITLE}: ")
+    assert "1 news story" in label and "2 forum posts" in label
+    # Right after the ID in the text, inside the paragraph that names it.
+    assert page.evaluate("""() => {
+        const host = document.querySelector('[data-trialbuzz=badge]');
+        return [host.parentElement.tagName, host.previousSibling.nodeValue];
+    }""") == ["P", f"ClinicalTrials.gov ID {PRIMARY}"]
+    # The page's hostile styles stay outside the badge.
+    look = badge.evaluate("b => [getComputedStyle(b).fontFamily, getComputedStyle(b).height]")
+    assert look[0].startswith("system-ui") and look[1] == "18px"
+    assert "dark" not in (badge.get_attribute("class") or "")
+    page.screenshot(path=f"{artifacts}/extension-study-{width}.png")
+    calls = ext.api_calls()
+    assert [c.path for c in calls] == [f"/api/v1/badges?ids={PRIMARY}"]
+    nothing_names_the_page(ext.proxy.seen, page.url)
+    assert ext.action("text") == "1"
+    assert ext.errors == []
+
+
+def test_badges_on_a_dark_page_are_dark(site, fake, extension, artifacts):
+    fake.route("/fixtures/dark", Reply.text(DARK_PAGE, content_type="text/html"))
+    ext = extension(color_scheme="dark", viewport={"width": 390, "height": 500})
+    page = ext.open("/fixtures/dark")
+    badge = ext.badges(page, 1).first
+    assert "dark" in badge.get_attribute("class")
+    assert badge.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(28, 31, 36)"
+    page.screenshot(path=f"{artifacts}/extension-dark-page-390.png")
+    assert ext.errors == []
+
+
+def test_pubmed_page_badges_its_three_trials_with_one_request(site, extension, artifacts):
+    ext = extension()
+    page = ext.open("/fixtures/pubmed/32445440")
+    badges = ext.badges(page, 3)
+    order = page.evaluate("[...document.querySelectorAll('[data-trialbuzz=badge]')]"
+                          ".map(b => b.dataset.nctId)")
+    assert order == PUBMED_IDS
+    # The linked ID's badge follows the link, never inside it; the lower-case ID is read too.
+    assert page.evaluate("document.querySelector('[data-trialbuzz=badge]')"
+                         ".previousElementSibling.tagName") == "A"
+    assert page.evaluate("document.querySelectorAll('a [data-trialbuzz]').length") == 0
+    for badge in badges.all():
+        badge.locator(".s").wait_for()
+    page.wait_for_function("[...document.querySelectorAll('[data-trialbuzz=badge]')].every("
+                           "b => !b.shadowRoot.querySelector('.collecting'))", timeout=30_000)
+    page.locator("main").screenshot(path=f"{artifacts}/extension-pubmed.png")
+    calls = [c.path for c in ext.api_calls()]
+    assert calls[0] == "/api/v1/badges?ids=" + ",".join(PUBMED_IDS)
+    # Later calls are only rounds for trials still being collected, never a page's own.
+    assert all(c.startswith("/api/v1/badges?ids=") for c in calls)
+    nothing_names_the_page(ext.proxy.seen, page.url)
+    assert ext.errors == []
+
+
+def test_badge_opens_the_overlay_whose_requests_carry_ids_only(site, extension, artifacts):
+    ext = extension()
+    page = ext.open(f"/fixtures/study/{PRIMARY}")
+    badge = ext.badges(page, 1).first
+    badge.click()
+    page.get_by_role("dialog", name=TITLE).wait_for(timeout=15_000)
+    overlay_shows_the_primary(page)
+    page.screenshot(path=f"{artifacts}/extension-overlay.png")
+    overlay_calls = ext.proxy.requests_to("/api/v1/badge?")
+    assert overlay_calls and all(re.fullmatch(rf"/api/v1/badge\?(url=&)?ids={PRIMARY}", c.path)
+                                 for c in overlay_calls)
+    nothing_names_the_page(ext.proxy.seen, page.url)
+    # Escape closes it and gives the focus back to the badge.
+    page.keyboard.press("Escape")
+    page.wait_for_function("!document.getElementById('trialbuzz-overlay-host')")
+    assert page.evaluate("document.activeElement.dataset.trialbuzz") == "badge"
+    assert ext.errors == []
+
+
+def test_options_turn_a_site_off_and_badge_only_on_click(site, extension, artifacts):
+    ext = extension()
+    options = ext.options()
+    assert options.locator("#server").input_value() == ext.proxy.url
+    options.screenshot(path=f"{artifacts}/extension-options.png", full_page=True)
+    options.locator("#disabled-sites").fill("example.org\nhttp://127.0.0.1:8000/whatever")
+    options.get_by_role("button", name="Save").click()
+    options.get_by_role("status").filter(has_text="Saved.").wait_for()
+    assert options.locator("#disabled-sites").input_value() == "example.org\n127.0.0.1"
+
+    page = ext.open("/fixtures/pubmed/32445440")
+    ext.wait_for_action("title", lambda t: "off on this site" in t)
+    assert page.evaluate("document.querySelectorAll('[data-trialbuzz]').length") == 0
+    assert ext.api_calls() == []
+
+    options.bring_to_front()
+    options.locator("#disabled-sites").fill("")
+    options.get_by_label("Only on click").check()
+    options.get_by_role("button", name="Save").click()
+    options.get_by_role("status").filter(has_text="Saved.").wait_for()
+    page.bring_to_front()
+    page.reload()
+    # Counted in the page and shown on the toolbar button; nothing sent, nothing drawn.
+    assert ext.wait_for_action("text", "3") == "3"
+    assert "click to show" in ext.action("title")
+    assert page.evaluate("document.querySelectorAll('[data-trialbuzz]').length") == 0
+    assert ext.api_calls() == []
+
+    ext.action("activate")
+    ext.badges(page, 3)
+    panel = page.get_by_role("region", name="trialbuzz")
+    panel.get_by_text("3 trials named on this page:").wait_for()
+    page.screenshot(path=f"{artifacts}/extension-on-click.png")
+    assert [c.path for c in ext.api_calls()][:1] == ["/api/v1/badges?ids=" + ",".join(PUBMED_IDS)]
+    panel.get_by_role("button", name=re.compile(SECOND)).click()
+    page.get_by_role("dialog", name="Second trial").wait_for(timeout=15_000)
+    nothing_names_the_page(ext.proxy.seen, page.url)
+    assert ext.errors == []
+
+
+def test_resolve_this_page_sends_its_address_only_when_clicked(site, extension, artifacts):
+    ext = extension(color_scheme="dark")
+    page = ext.open("/fixtures/empty")
+    ext.wait_for_action("title", lambda t: "attention badges" in t)
+    ext.action("activate")
+    panel = page.get_by_role("region", name="trialbuzz")
+    panel.get_by_text("No NCT ID found on this page.").wait_for()
+    page.screenshot(path=f"{artifacts}/extension-panel-dark.png")
+    assert ext.api_calls() == []
+    panel.get_by_role("button", name="Resolve this page").click()
+    status = panel.get_by_role("status")
+    page.wait_for_function(
+        "() => { const s = document.querySelector('[data-trialbuzz=chip]').shadowRoot"
+        ".querySelector('[role=status]'); return s && !/Sending/.test(s.textContent)"
+        " && s.textContent.length > 0; }", timeout=30_000)
+    calls = ext.api_calls()
+    assert len(calls) == 1 and calls[0].path.startswith("/api/v1/resolve?url=http")
+    assert "fixtures%2Fempty" in calls[0].path
+    assert status.inner_text()
+    assert ext.errors == []
+
+
+def test_a_page_drawing_itself_later_asks_only_for_the_new_trial(site, fake, extension):
+    fake.route("/fixtures/late", Reply.text(LATE_PAGE, content_type="text/html"))
+    ext = extension()
+    page = ext.open("/fixtures/late")
+    ext.badges(page, 2)
+    assert [c.path for c in ext.api_calls()] == [f"/api/v1/badges?ids={PRIMARY}",
+                                                f"/api/v1/badges?ids={SECOND}"]
+    # The second mention of a badged trial gets no second badge.
+    assert page.evaluate("[...document.querySelectorAll('[data-trialbuzz=badge]')]"
+                         ".map(b => b.dataset.nctId)") == [PRIMARY, SECOND]
+    assert ext.errors == []
