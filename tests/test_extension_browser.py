@@ -291,3 +291,65 @@ def test_a_page_drawing_itself_later_asks_only_for_the_new_trial(site, fake, ext
     assert page.evaluate("[...document.querySelectorAll('[data-trialbuzz=badge]')]"
                          ".map(b => b.dataset.nctId)") == [PRIMARY, SECOND]
     assert ext.errors == []
+
+
+SCAN_PAGE = """<main>
+<nav><a href="/search?term=NCT11111111">search</a></nav>
+<div id="abstract"><p>Registered at ClinicalTrials.gov (NCT22222222) and
+<a href="https://clinicaltrials.gov/ct2/show/NCT33333333">the extension</a>.</p>
+<p>Repeated: NCT22222222; <code>nct44444444</code> in code;
+<button>NCT55555555</button> in a control.</p></div>
+<textarea>NCT66666666</textarea><script>var x = "NCT77777777";</script>
+<div id="similar"><p>A similar article on NCT88888888.</p></div>
+<div id="references"><a href="https://clinicaltrials.gov/study/NCT99999999">ref</a></div>
+</main>"""
+
+
+def test_scan_reads_study_addresses_of_every_generation_and_pubmed_abstracts(browser):
+    """scan.js alone, in a plain page: which addresses are study pages, what a page names."""
+    source = extension_build._source("scan.js")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(SCAN_PAGE)
+        page.add_script_tag(content=source)
+        study = page.evaluate("""urls => urls.map(u => trialbuzzScan.studyId(u))""", [
+            "https://clinicaltrials.gov/study/NCT04280705",
+            "https://clinicaltrials.gov/study/nct04280705?tab=results#more",
+            "https://www.clinicaltrials.gov/ct2/show/NCT04280705",
+            "https://clinicaltrials.gov/ct2/show/record/NCT04280705?term=remdesivir",
+            "https://classic.clinicaltrials.gov/ct2/show/results/NCT04280705",
+            "https://clinicaltrials.gov/search?term=NCT04280705",
+            "https://clinicaltrials.gov/ct2/results?cond=NCT04280705",
+            "https://classic.clinicaltrials.gov/ct2/results?term=NCT04280705&cond=covid",
+            "https://clinicaltrials.gov/study/NCT00000000",
+            "https://clinicaltrials.gov.example.org/study/NCT04280705",
+            "https://news.example.org/study/NCT04280705",
+            "not a url",
+        ])
+        assert study == [PRIMARY] * 5 + [None] * 7
+        kinds = page.evaluate("""urls => urls.map(u => trialbuzzScan.pageKind(u))""", [
+            "https://pubmed.ncbi.nlm.nih.gov/32445440/", "https://pubmed.ncbi.nlm.nih.gov/32445440",
+            "https://pubmed.ncbi.nlm.nih.gov/?term=NCT04280705",
+            "https://classic.clinicaltrials.gov/ct2/show/NCT04280705"])
+        assert kinds == ["pubmed", "pubmed", "page", "study"]
+        scanned = page.evaluate("""href => {
+            const found = trialbuzzScan.scan(document, href, 50);
+            return [found.ids, found.mentions.map(m => [m.id, m.after ? m.after.tagName : 'text'])];
+        }""", "https://pubmed.ncbi.nlm.nih.gov/32445440/")
+        # Abstract, code and databank links in; similar articles, references, form fields and
+        # scripts out.
+        assert scanned == [
+            ["NCT11111111", "NCT22222222", "NCT33333333", "NCT44444444", "NCT55555555"],
+            [["NCT11111111", "A"], ["NCT22222222", "text"], ["NCT33333333", "A"],
+             ["NCT44444444", "text"], ["NCT55555555", "BUTTON"]]]
+        # Elsewhere every trial named counts; a study page's own trial comes first.
+        elsewhere = page.evaluate("""href => trialbuzzScan.scan(document, href, 4).ids""",
+                                  "https://clinicaltrials.gov/study/NCT04280705")
+        assert elsewhere == [PRIMARY, "NCT11111111", "NCT22222222", "NCT33333333"]
+        everything = page.evaluate("""() => trialbuzzScan.scan(document, 'https://a.example/',
+                                                                 50).ids""")
+        assert "NCT88888888" in everything and "NCT99999999" in everything
+        assert "NCT66666666" not in everything and "NCT77777777" not in everything
+    finally:
+        context.close()
