@@ -9,6 +9,7 @@ Playwright's own --disable-extensions is left out.
 """
 
 import re
+import zipfile
 
 import pytest
 
@@ -351,5 +352,28 @@ def test_scan_reads_study_addresses_of_every_generation_and_pubmed_abstracts(bro
                                                                  50).ids""")
         assert "NCT88888888" in everything and "NCT99999999" in everything
         assert "NCT66666666" not in everything and "NCT77777777" not in everything
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("scheme,width", [("light", 1100), ("dark", 390)])
+def test_install_page_downloads_the_extension_built_for_its_server(site, browser, artifacts,
+                                                                   scheme, width):
+    context = browser.new_context(color_scheme=scheme, accept_downloads=True,
+                                  viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(site.server + "/bookmarklet")
+        section = page.locator("section.extension")
+        section.get_by_role("heading", name="Chrome, Edge, Brave").wait_for()
+        section.scroll_into_view_if_needed()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        section.screenshot(path=f"{artifacts}/extension-install-{scheme}-{width}.png")
+        with page.expect_download() as download:
+            section.get_by_role("link", name="Download the extension (zip)").click()
+        assert download.value.suggested_filename == "trialbuzz-extension.zip"
+        files = zipfile.ZipFile(download.value.path())
+        config = files.read("config.js").decode()
+        assert f'"server":"{site.server}"' in config
     finally:
         context.close()
