@@ -318,7 +318,8 @@ var trialbuzzExtension = (typeof trialbuzzExtension === "object" && trialbuzzExt
       return Promise.resolve();
     }
     return request(wanted).then(function () {
-      place(found.mentions);
+      // Read again: the page may have drawn the mentions while the answer was on its way.
+      place(trialbuzzScan.scan(document, location.href, CONFIG.maxIds).mentions);
       poll(wanted.filter(unfinished), 0);
     });
   }
@@ -449,6 +450,7 @@ var trialbuzzExtension = (typeof trialbuzzExtension === "object" && trialbuzzExt
       ]);
       toggle.addEventListener("click", function () { chip.open = true; drawChip(true); });
       box.appendChild(toggle);
+      if (focus) toggle.focus({ preventScroll: true });
       return;
     }
     box.appendChild(panel(keep));
@@ -457,9 +459,10 @@ var trialbuzzExtension = (typeof trialbuzzExtension === "object" && trialbuzzExt
 
   function panel(keep) {
     var close = el("button", { type: "button", "class": "close", "aria-label": "Close" }, "×");
+    // Closed, the panel leaves the focus on the chip, or on the page when no chip is left.
     close.addEventListener("click", function () {
       chip.open = false;
-      drawChip();
+      drawChip(true);
     });
     var ids = pageIds.filter(function (id) { return !entries[id] || !entries[id].error; });
     chip.status = el("p", { "class": "status", role: "status", "aria-live": "polite" }, keep);
@@ -486,8 +489,9 @@ var trialbuzzExtension = (typeof trialbuzzExtension === "object" && trialbuzzExt
     ]);
     node.addEventListener("keydown", function (event) {
       if (event.key === "Escape") {
+        event.stopPropagation();
         chip.open = false;
-        drawChip();
+        drawChip(true);
       }
     });
     return node;

@@ -377,3 +377,97 @@ def test_install_page_downloads_the_extension_built_for_its_server(site, browser
         assert f'"server":"{site.server}"' in config
     finally:
         context.close()
+
+
+REGISTRY_SHELL = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>ClinicalTrials.gov</title><link rel="icon" href="data:,"></head>
+<body><main id="app"><p>Loading…</p></main></body></html>"""
+DRAW_STUDY = f"""() => {{
+    const main = document.getElementById('app');
+    main.replaceChildren();
+    const h1 = document.createElement('h1');
+    h1.textContent = {TITLE!r};
+    const id = document.createElement('p');
+    id.textContent = 'ClinicalTrials.gov ID {PRIMARY}';
+    main.append(h1, id);
+}}"""
+PUBMED_ABSTRACT = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Remdesivir for the Treatment of Covid-19 - PubMed</title><link rel="icon" href="data:,">
+</head><body><main class="article-details">
+<h1 class="heading-title">Remdesivir for the Treatment of Covid-19 - Final Report</h1>
+<div class="abstract" id="abstract"><h2>Abstract</h2><div class="abstract-content selected">
+<p>Background: … (Funded by the NIAID; ACTT-1 ClinicalTrials.gov number, {PRIMARY}.)</p>
+</div></div>
+<div class="associated-data" id="associated-data"><h2>Associated data</h2><ul>
+<li><a href="https://clinicaltrials.gov/ct2/show/{SECOND}">ClinicalTrials.gov/{SECOND}</a></li>
+<li><a href="https://clinicaltrials.gov/ct2/show/{THIRD}">ClinicalTrials.gov/{THIRD}</a></li>
+</ul></div>
+<div class="similar-articles" id="similar"><h2>Similar articles</h2>
+<p>Another trial, NCT04315948, compared other drugs.</p></div>
+<div id="references"><h2>References</h2><p>See NCT04321616.</p></div>
+</main></body></html>"""
+
+
+def fulfil(context, origin, body):
+    """Answer every request to `origin` with `body`, inside the browser: nothing goes out."""
+    context.route(origin + "/**", lambda route: route.fulfill(
+        status=200, content_type="text/html; charset=utf-8", body=body))
+
+
+def test_registry_study_page_drawing_itself_gets_a_chip_then_its_badge(site, extension,
+                                                                      artifacts):
+    ext = extension()
+    fulfil(ext.context, "https://clinicaltrials.gov", REGISTRY_SHELL)
+    page = ext.context.new_page()
+    page.goto(f"https://clinicaltrials.gov/study/{PRIMARY}?tab=results")
+    # The address names the trial before the page does: the corner chip lists it.
+    chip = page.get_by_role("button", name=re.compile("trialbuzz · 1 trial"))
+    chip.wait_for(timeout=20_000)
+    assert page.evaluate("document.querySelectorAll('[data-trialbuzz=badge]').length") == 0
+    page.screenshot(path=f"{artifacts}/extension-registry-chip.png")
+    chip.click()
+    page.get_by_role("region", name="trialbuzz").get_by_role(
+        "button", name=re.compile(PRIMARY)).wait_for()
+    page.keyboard.press("Escape")
+    # Closed, the panel gives the focus back to the chip.
+    assert page.evaluate("document.querySelector('[data-trialbuzz=chip]').shadowRoot"
+                         ".activeElement.getAttribute('aria-expanded')") == "false"
+    page.evaluate(DRAW_STUDY)
+    badge = ext.badges(page, 1).first
+    assert badge.get_attribute("aria-label").startswith(
+        f"trialbuzz: attention score 13 for {PRIMARY}")
+    page.wait_for_function("!document.querySelector('[data-trialbuzz=chip]')")
+    page.screenshot(path=f"{artifacts}/extension-registry-study.png")
+    assert [c.path for c in ext.api_calls()] == [f"/api/v1/badges?ids={PRIMARY}"]
+    nothing_names_the_page(ext.proxy.seen, page.url)
+    assert ext.errors == []
+
+
+def test_registry_search_results_are_badged_as_a_list_not_as_a_study(site, extension):
+    ext = extension()
+    fulfil(ext.context, "https://clinicaltrials.gov",
+           f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Search</title>
+           <link rel="icon" href="data:,"></head><body><main><ol>
+           <li><a href="/study/{SECOND}">{SECOND}</a> Second trial</li>
+           <li><a href="/study/{THIRD}">{THIRD}</a> Third trial</li></ol></main></body></html>""")
+    page = ext.context.new_page()
+    page.goto(f"https://clinicaltrials.gov/search?term={PRIMARY}")
+    ext.badges(page, 2)
+    assert [c.path for c in ext.api_calls()] == [f"/api/v1/badges?ids={SECOND},{THIRD}"]
+
+
+def test_pubmed_abstract_badges_its_trials_not_those_of_similar_articles(site, extension,
+                                                                         artifacts):
+    ext = extension()
+    fulfil(ext.context, "https://pubmed.ncbi.nlm.nih.gov", PUBMED_ABSTRACT)
+    page = ext.context.new_page()
+    page.goto("https://pubmed.ncbi.nlm.nih.gov/32445440/")
+    ext.badges(page, 3)
+    assert page.evaluate("[...document.querySelectorAll('[data-trialbuzz=badge]')]"
+                         ".map(b => b.dataset.nctId)") == PUBMED_IDS[1:2] + [SECOND, THIRD]
+    page.wait_for_function("[...document.querySelectorAll('[data-trialbuzz=badge]')].every("
+                           "b => !b.shadowRoot.querySelector('.collecting'))", timeout=30_000)
+    page.screenshot(path=f"{artifacts}/extension-pubmed-abstract.png")
+    calls = [c.path for c in ext.api_calls()]
+    assert calls[0] == f"/api/v1/badges?ids={PRIMARY},{SECOND},{THIRD}"
+    nothing_names_the_page(ext.proxy.seen, page.url)
