@@ -3,9 +3,11 @@ by itself with one request per page, opens the overlay from a badge, follows its
 never sends a page's address unless asked to resolve the page.
 
 Its server is a recording proxy in front of the live server, so every request the extension
-makes is seen. Chromium loads unpacked extensions with --headless=new (the new headless mode
-is the browser itself), given --load-extension and --disable-extensions-except, once
-Playwright's own --disable-extensions is left out.
+makes is seen. Debian's Chromium loads an unpacked extension headless from --load-extension
+(with --disable-extensions-except): its headless mode is the new one, the whole browser, which
+runs extensions (--headless=new says so explicitly). Branded Google Chrome ignores
+--load-extension since version 137; unbranded Chromium and Chrome for Testing still take it.
+Registry and PubMed addresses are answered inside the browser (Playwright routes), never fetched.
 """
 
 import re
@@ -117,7 +119,7 @@ def extension(site, proxy, browser, chromium_executable, tmp_path):  # noqa: F81
         args = [arg for arg in LAUNCH_ARGS if arg != "--headless"]
         context = browser.browser_type.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=chromium_executable,
-            headless=True, ignore_default_args=["--disable-extensions"],
+            headless=True,
             args=[*args, "--headless=new", f"--disable-extensions-except={folder}",
                   f"--load-extension={folder}"],
             **{"viewport": {"width": 1100, "height": 760}, **options})
