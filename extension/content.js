@@ -140,8 +140,13 @@ var trialbuzzExtension = (typeof trialbuzzExtension === "object" && trialbuzzExt
     return { host: host, root: root };
   }
 
+  // null when the extension cannot answer (reloaded or removed under a page still open).
   function send(message) {
-    return Promise.resolve(ext.runtime.sendMessage(message)).catch(function () { return null; });
+    try {
+      return Promise.resolve(ext.runtime.sendMessage(message)).catch(function () { return null; });
+    } catch (e) {
+      return Promise.resolve(null);
+    }
   }
 
   function plural(n, one, many) {
