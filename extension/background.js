@@ -103,6 +103,14 @@ function handle(message, sender) {
                                   text: message.count ? String(message.count) : "" });
       }
       return Promise.resolve({});
+    case "site-off":
+      // "Turn off on this site" in the trialbuzz panel: the page's host joins the list.
+      return settings().then(function (s) {
+        var host = String(message.host || "").toLowerCase();
+        if (!host || siteOff(host, s.disabledSites)) return {};
+        return ext.storage.sync.set({ disabledSites: s.disabledSites.concat([host]) })
+          .then(function () { return {}; });
+      });
     case "options":
       return ext.runtime.openOptionsPage().then(function () { return {}; });
     default:

@@ -475,6 +475,17 @@ var trialbuzzExtension = (typeof trialbuzzExtension === "object" && trialbuzzExt
     resolve.addEventListener("click", function () { resolvePage(resolve); });
     var options = el("button", { type: "button" }, "Options");
     options.addEventListener("click", function () { send({ type: "options" }); });
+    var host = location.hostname;
+    var off = host && mode !== "off"
+      ? el("button", { type: "button" }, "Turn off on " + host) : null;
+    if (off) {
+      off.addEventListener("click", function () {
+        send({ type: "site-off", host: host }).then(function () {
+          clicked = false;
+          teardown();
+        });
+      });
+    }
     var node = el("section", { "class": "panel", role: "region",
                                "aria-labelledby": "tb-chip-heading" }, [
       el("div", { "class": "bar" }, [
@@ -486,7 +497,7 @@ var trialbuzzExtension = (typeof trialbuzzExtension === "object" && trialbuzzExt
         : el("p", {}, "No NCT ID found on this page."),
       ids.length ? el("ul", {}, ids.map(pick)) : null,
       chip.status,
-      el("div", { "class": "actions" }, [resolve, options]),
+      el("div", { "class": "actions" }, [resolve, off, options]),
       el("p", { "class": "meta" }, ["“Resolve this page” sends this page's address to ",
                                    el("code", {}, server),
                                    " to look for the trials it is about. Otherwise only NCT " +

@@ -11,13 +11,14 @@ Registry and PubMed addresses are answered inside the browser (Playwright routes
 """
 
 import re
+import sys
 import zipfile
 
 import pytest
 
 from bookmarkletpages import OTHERS, PRIMARY, TITLE, overlay_shows_the_primary
 from bookmarkletpages import site  # noqa: F401 - fixture
-from conftest import LAUNCH_ARGS
+from conftest import LAUNCH_ARGS, app_config
 from fakeupstream import Reply
 from recordingproxy import RecordingProxy
 from trialbuzz.web import extension_build
@@ -39,6 +40,26 @@ DARK_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title
 <link rel="icon" href="data:,"><style>body { background: #121417; color: #e6e6e6;
 font: 16px/1.5 Georgia, serif; margin: 16px; }</style></head><body><main>
 <p>The ACTT trial (NCT04280705) tested remdesivir.</p></main></body></html>"""
+
+
+CANONICAL_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>An article</title><link rel="icon" href="data:,">
+<link rel="canonical" href="https://clinicaltrials.gov/study/NCT04280705"></head>
+<body><main><p>The ACTT trial, told without its number.</p></main></body></html>"""
+
+
+@pytest.fixture
+def live_server(fake, ctgov, tmp_path):
+    """The live server, as in conftest, allowed to read the fake's pages when asked to resolve
+    one (it reads no loopback page otherwise)."""
+    import upstreams
+    from liveserver import as_environment, running_server
+
+    upstreams.install(fake)
+    env = as_environment(app_config(tmp_path, fake.url))
+    env["TRIALBUZZ_FETCH_ALLOW_HOSTS"] = fake.url.split("//", 1)[1]
+    with running_server([sys.executable, "-m", "trialbuzz.cli", "serve"], env=env) as base:
+        yield base
 
 
 @pytest.fixture
@@ -261,6 +282,24 @@ def test_options_turn_a_site_off_and_badge_only_on_click(site, extension, artifa
     assert ext.errors == []
 
 
+def test_turning_a_site_off_from_the_panel_removes_its_badges_and_keeps_it_off(site,
+                                                                               extension):
+    ext = extension()
+    page = ext.open("/fixtures/pubmed/32445440")
+    ext.badges(page, 3)
+    ext.action("activate")
+    panel = page.get_by_role("region", name="trialbuzz")
+    panel.get_by_role("button", name="Turn off on 127.0.0.1").click()
+    page.wait_for_function("document.querySelectorAll('[data-trialbuzz]').length === 0")
+    assert ext.options().locator("#disabled-sites").input_value() == "127.0.0.1"
+    calls = len(ext.api_calls())
+    again = ext.open("/fixtures/study/" + PRIMARY)
+    ext.wait_for_action("title", lambda t: "off on this site" in t)
+    assert again.evaluate("document.querySelectorAll('[data-trialbuzz]').length") == 0
+    assert len(ext.api_calls()) == calls
+    assert ext.errors == []
+
+
 def test_resolve_this_page_sends_its_address_only_when_clicked(site, extension, artifacts):
     ext = extension(color_scheme="dark")
     page = ext.open("/fixtures/empty")
@@ -279,7 +318,28 @@ def test_resolve_this_page_sends_its_address_only_when_clicked(site, extension, 
     calls = ext.api_calls()
     assert len(calls) == 1 and calls[0].path.startswith("/api/v1/resolve?url=http")
     assert "fixtures%2Fempty" in calls[0].path
-    assert status.inner_text()
+    assert status.inner_text() == "trialbuzz read this page and found no NCT ID in it."
+    assert ext.errors == []
+
+
+def test_resolving_a_page_finds_the_trial_only_the_server_can_see(site, fake, extension,
+                                                                  artifacts):
+    fake.route("/fixtures/canonical", Reply.text(CANONICAL_PAGE, content_type="text/html"))
+    ext = extension()
+    page = ext.open("/fixtures/canonical")
+    ext.action("activate")
+    panel = page.get_by_role("region", name="trialbuzz")
+    panel.get_by_text("No NCT ID found on this page.").wait_for()
+    assert ext.api_calls() == []
+    panel.get_by_role("button", name="Resolve this page").click()
+    # The page names its trial in its canonical link, which the server reads.
+    page.get_by_role("dialog", name=TITLE).wait_for(timeout=20_000)
+    page.screenshot(path=f"{artifacts}/extension-resolved.png")
+    paths = [c.path for c in ext.api_calls()]
+    assert paths[0].startswith("/api/v1/resolve?url=http") and "fixtures%2Fcanonical" in paths[0]
+    # The overlay of a resolved page sends the address the reader chose to send.
+    assert any(p.startswith("/api/v1/badge?url=http") and p.endswith(f"ids={PRIMARY}")
+               for p in paths[1:])
     assert ext.errors == []
 
 
