@@ -18,6 +18,9 @@ var TITLES = {
   off: "trialbuzz is off on this site: click to show the trials on this page once"
 };
 
+// The tab went away before its toolbar button was updated: nothing to do.
+function ignore() {}
+
 function settings() {
   return ext.storage.sync.get(DEFAULTS).then(function (stored) {
     var server = String(stored.server || DEFAULTS.server).replace(/\/+$/, "");
@@ -53,7 +56,7 @@ function mode(sender) {
     var m = siteOff(hostOf(sender.url || (sender.tab && sender.tab.url)), s.disabledSites)
       ? "off" : s.onlyOnClick ? "click" : "auto";
     if (sender.tab && sender.tab.id !== undefined) {
-      ext.action.setTitle({ tabId: sender.tab.id, title: TITLES[m] });
+      ext.action.setTitle({ tabId: sender.tab.id, title: TITLES[m] }).catch(ignore);
     }
     return { mode: m, server: s.server };
   });
@@ -98,9 +101,11 @@ function handle(message, sender) {
       return api("/api/v1/resolve?url=" + encodeURIComponent(String(message.url || "")), true);
     case "count":
       if (sender.tab && sender.tab.id !== undefined) {
-        ext.action.setBadgeBackgroundColor({ tabId: sender.tab.id, color: "#b3261e" });
+        ext.action.setBadgeBackgroundColor({ tabId: sender.tab.id, color: "#b3261e" })
+          .catch(ignore);
         ext.action.setBadgeText({ tabId: sender.tab.id,
-                                  text: message.count ? String(message.count) : "" });
+                                  text: message.count ? String(message.count) : "" })
+          .catch(ignore);
       }
       return Promise.resolve({});
     case "site-off":

@@ -17,7 +17,10 @@ var trialbuzzExtension = (typeof trialbuzzExtension === "object" && trialbuzzExt
   var OVERLAY_HOST = "trialbuzz-overlay-host";
   // Badges of trials still looked up or collected are asked for again after these waits.
   var RETRY_MS = [3000, 8000, 20000];
+  // A page that changes is read again this long after, a little later after every ten reads
+  // (pages that never stop changing, such as tickers, are read every few seconds at most).
   var RESCAN_MS = 600;
+  var RESCAN_MAX_MS = 6000;
 
   var server = CONFIG.server;
   var mode = null;              // "auto", "click" or "off", from the settings
@@ -31,6 +34,7 @@ var trialbuzzExtension = (typeof trialbuzzExtension === "object" && trialbuzzExt
   var chip = null;              // { host, root, open, status }
   var observer = null;
   var rescan = null;
+  var rescans = 0;
   var lastHref = location.href;
 
   var BADGE_CSS = [
@@ -336,12 +340,14 @@ var trialbuzzExtension = (typeof trialbuzzExtension === "object" && trialbuzzExt
       if (rescan) return;
       rescan = setTimeout(function () {
         rescan = null;
+        rescans += 1;
         if (location.href !== lastHref) {
           lastHref = location.href;
           pageIds = [];
+          rescans = 0;
         }
         if (active) run();
-      }, RESCAN_MS);
+      }, Math.min(RESCAN_MS * (1 + Math.floor(rescans / 10)), RESCAN_MAX_MS));
     });
     resume();
   }
