@@ -73,7 +73,8 @@ var trialbuzzExtension = (typeof trialbuzzExtension === "object" && trialbuzzExt
     "  box-shadow: 0 8px 24px rgba(0, 0, 0, 0.6); } }",
     "*, *::before, *::after { box-sizing: border-box; }",
     "button { font: inherit; color: inherit; cursor: pointer; }",
-    "button:focus-visible, h2:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }",
+    "button:focus-visible, h2:focus-visible { outline: 3px solid var(--focus);",
+    "  outline-offset: 2px; }",
     "h2:focus { outline: none; }",
     ".toggle { display: inline-flex; align-items: center; gap: 6px; border: 0; background: none;",
     "  padding: 7px 12px; border-radius: 12px; font-weight: 600; }",
@@ -219,7 +220,8 @@ var trialbuzzExtension = (typeof trialbuzzExtension === "object" && trialbuzzExt
       type: "button", title: label, "aria-label": label + ". Open the trialbuzz overlay.",
       "class": classes.join(" ").trim() || null
     }, [ring(entry), el("span", { "class": "s" }, entry.pending ? "…" : String(entry.score || 0)),
-        entry.pending ? null : el("span", { "class": "n" }, plural(mentions, "mention", "mentions"))]);
+        entry.pending ? null
+          : el("span", { "class": "n" }, plural(mentions, "mention", "mentions"))]);
     button.addEventListener("click", function (event) {
       event.preventDefault();
       event.stopPropagation();

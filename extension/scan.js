@@ -13,7 +13,8 @@ var trialbuzzScan = (function () {
   // /ct2/show/ID with its record and results tabs (classic site, and the old redirects).
   // Search results (/search?term=…, /ct2/results?cond=…) are not study pages.
   var CTGOV_HOST = /^(?:www\.|classic\.|beta\.)?clinicaltrials\.gov$/i;
-  var CTGOV_STUDY = /^\/(?:study|ct2\/show(?:\/(?:record|results|study))?)\/(NCT[0-9]{8})(?:[/?#]|$)/i;
+  var CTGOV_STUDY =
+    /^\/(?:study|ct2\/show(?:\/(?:record|results|study))?)\/(NCT[0-9]{8})(?:[/?#]|$)/i;
   var PUBMED_HOST = /^pubmed\.ncbi\.nlm\.nih\.gov$/i;
   var PUBMED_ABSTRACT = /^\/[0-9]+\/?$/;
   // On a PubMed abstract, trials named by the similar, citing or cited articles are other
@@ -92,7 +93,8 @@ var trialbuzzScan = (function () {
       }
       var text = node.nodeValue;
       if (text.length < 11) continue;
-      var link = node.parentElement && node.parentElement.closest("a[href], button, label, summary");
+      var link = node.parentElement &&
+        node.parentElement.closest("a[href], button, label, summary");
       ID.lastIndex = 0;
       var match;
       while ((match = ID.exec(text)) !== null) {
