@@ -65,7 +65,8 @@ function mode(sender) {
 // One GET to the server's API. Only /api/v1/ paths; the `url` parameter (a page's address)
 // is dropped unless the reader asked for this page to be resolved.
 function api(path, allowUrl, fresh) {
-  if (typeof path !== "string" || path.indexOf("/api/v1/") !== 0) {
+  if (typeof path !== "string" || path.indexOf("/api/v1/") !== 0 ||
+      /(^|\/)\.\.?(\/|$)|\\|%2e/i.test(path.split("?")[0])) {
     return Promise.resolve({ status: 0, error: "not an API path" });
   }
   if (!allowUrl) {

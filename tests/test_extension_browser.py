@@ -282,16 +282,19 @@ def test_options_turn_a_site_off_and_badge_only_on_click(site, extension, artifa
     assert ext.errors == []
 
 
-def test_turning_a_site_off_from_the_panel_removes_its_badges_and_keeps_it_off(site,
-                                                                               extension):
-    ext = extension()
+def test_turning_a_site_off_from_the_panel_removes_its_badges_and_keeps_it_off(site, extension,
+                                                                               artifacts):
+    ext = extension(color_scheme="dark", viewport={"width": 390, "height": 760})
     page = ext.open("/fixtures/pubmed/32445440")
     ext.badges(page, 3)
     ext.action("activate")
     panel = page.get_by_role("region", name="trialbuzz")
     panel.get_by_role("button", name="Turn off on 127.0.0.1").click()
     page.wait_for_function("document.querySelectorAll('[data-trialbuzz]').length === 0")
-    assert ext.options().locator("#disabled-sites").input_value() == "127.0.0.1"
+    options = ext.options()
+    assert options.locator("#disabled-sites").input_value() == "127.0.0.1"
+    assert options.evaluate("document.documentElement.scrollWidth") <= 390
+    options.screenshot(path=f"{artifacts}/extension-options-dark-390.png", full_page=True)
     calls = len(ext.api_calls())
     again = ext.open("/fixtures/study/" + PRIMARY)
     ext.wait_for_action("title", lambda t: "off on this site" in t)
@@ -533,3 +536,20 @@ def test_pubmed_abstract_badges_its_trials_not_those_of_similar_articles(site, e
     calls = [c.path for c in ext.api_calls()]
     assert calls[0] == f"/api/v1/badges?ids={PRIMARY},{SECOND},{THIRD}"
     nothing_names_the_page(ext.proxy.seen, page.url)
+
+
+def test_the_service_worker_drops_a_page_address_it_was_not_asked_to_send(site, extension):
+    """Whatever a content script asks, only "Resolve this page" may carry a `url`."""
+    ext = extension()
+    page_url = site.page("/fixtures/pubmed/32445440")
+    answers = ext.worker.evaluate("""async (url) => [
+        await api("/api/v1/badge?url=" + encodeURIComponent(url) + "&ids=NCT04280705", false),
+        await api("/api/v1/badge?ids=NCT04292899&url=" + encodeURIComponent(url), false),
+        await api("/../../elsewhere?url=" + encodeURIComponent(url), false),
+        await api("/api/v1/../../bookmarklet?url=" + encodeURIComponent(url), false),
+        await api("/api/v1/%2e%2e/%2e%2e/bookmarklet?url=" + encodeURIComponent(url), false),
+    ].map(a => a.status)""", page_url)
+    assert answers == [200, 200, 0, 0, 0]
+    assert [c.path for c in ext.api_calls()] == [f"/api/v1/badge?ids={PRIMARY}",
+                                                f"/api/v1/badge?ids={SECOND}"]
+    nothing_names_the_page(ext.proxy.seen, page_url)
