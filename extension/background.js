@@ -62,8 +62,9 @@ function mode(sender) {
   });
 }
 
-// One GET to the server's API. Only /api/v1/ paths; the `url` parameter (a page's address)
-// is dropped unless the reader asked for this page to be resolved.
+// One GET to the server's API: /api/v1/ paths only, none climbing out of it with dots; the
+// `url` parameter (a page's address) is dropped unless the reader asked for this page to be
+// resolved.
 function api(path, allowUrl, fresh) {
   if (typeof path !== "string" || path.indexOf("/api/v1/") !== 0 ||
       /(^|\/)\.\.?(\/|$)|\\|%2e/i.test(path.split("?")[0])) {
