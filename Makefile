@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test services browser audit-tools clean
+.PHONY: run test install install-test services browser audit-tools extension clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/trialbuzz init-db
 	$(BIN)/trialbuzz serve --host $(HOST) --port $(PORT)
+
+# The browser extension as a zip, its default server this one (PUBLIC_URL if set); the app
+# also builds it on the fly for its install page. EXTENSION_DIR also writes it unpacked.
+EXTENSION_SERVER ?= $(or $(TRIALBUZZ_PUBLIC_URL),http://$(HOST):$(PORT))
+extension: install
+	$(BIN)/python -m trialbuzz.web.extension_build --server $(EXTENSION_SERVER) \
+	  --out build/trialbuzz-extension.zip $(if $(EXTENSION_DIR),--unpacked $(EXTENSION_DIR))
 
 # Debian's Chromium (browser tests) and redis-server (tests of state shared across processes),
 # whichever is missing, when apt can install them; one apt-get update for both.

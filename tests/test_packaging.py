@@ -1,8 +1,10 @@
 """A non-editable install of the wheel serves everything: pages, static files, the API."""
 
+import io
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -35,14 +37,15 @@ def installed(tmp_path_factory):
     return venv, wheel
 
 
-def test_wheel_ships_templates_static_files_migrations_and_bookmarklet(installed):
-    import zipfile
+def test_wheel_ships_templates_static_files_migrations_bookmarklet_and_extension(installed):
     _, wheel = installed
     names = zipfile.ZipFile(wheel).namelist()
     for expected in ("trialbuzz/web/templates/home.html", "trialbuzz/web/static/trialbuzz.css",
                      "trialbuzz/storage/migrations/env.py",
                      "trialbuzz/storage/migrations/versions/0005_work.py",
-                     "trialbuzz/jobs/engine.py", "trialbuzz/bookmarklet/__init__.py"):
+                     "trialbuzz/jobs/engine.py", "trialbuzz/bookmarklet/__init__.py",
+                     "trialbuzz/extension/manifest.json", "trialbuzz/extension/content.js",
+                     "trialbuzz/extension/options.html", "trialbuzz/extension/options.css"):
         assert expected in names
     assert not any(name.startswith(("server/", "tests/")) for name in names)
 
@@ -66,6 +69,10 @@ def test_installed_command_serves_pages_trials_aliases_and_attention(installed, 
         home = requests.get(base + "/", timeout=5)
         assert home.status_code == 200 and "Who is talking about this trial?" in home.text
         assert requests.get(base + "/static/trialbuzz.css", timeout=5).status_code == 200
+        extension = requests.get(base + "/extension/trialbuzz-extension.zip", timeout=10)
+        assert extension.status_code == 200
+        assert {"manifest.json", "overlay.js", "content.js", "options.html"} <= set(
+            zipfile.ZipFile(io.BytesIO(extension.content)).namelist())
         document = requests.get(base + "/api/v1/trials/NCT00009113", timeout=10).json()
         assert document["nct_id"] == "NCT00010647"
         assert document["requested_id"] == "NCT00009113"

@@ -1,4 +1,5 @@
-"""Bookmarklet routes: the install page, the overlay script, the CSP fallback popup, a demo page."""
+"""Bookmarklet routes: the install page, the overlay script, the CSP fallback popup, a demo page,
+and the browser extension's zip."""
 
 from flask import Blueprint, Response, render_template, request
 
@@ -6,7 +7,7 @@ from trialbuzz import nctid
 from trialbuzz.attention.service import MAX_TRIALS_PER_BADGE
 from trialbuzz.errors import Pending, UpstreamError
 from trialbuzz.state import base_url, state
-from trialbuzz.web import bookmarklet_code
+from trialbuzz.web import bookmarklet_code, extension_build
 from trialbuzz.web.assets import IMMUTABLE
 from trialbuzz.web.ratelimits import reaching_upstream
 
@@ -25,7 +26,8 @@ def install():
     """How to install the bookmarklet, with the link to drag and a demo page to try it on."""
     server = base_url()
     href = bookmarklet_code.href(server)
-    return render_template("bookmarklet.html", href=href, length=len(href), server=server)
+    return render_template("bookmarklet.html", href=href, length=len(href), server=server,
+                           extension_host=extension_build.host_pattern(server))
 
 
 @bp.get("/bookmarklet/overlay.js")
@@ -77,3 +79,16 @@ def demo_study(nct_id):
         # The demo is about the bookmarklet: without the registry it still names the trial.
         record = {}
     return render_template("demo_study.html", nct_id=nct_id, record=record)
+
+
+@bp.get("/extension/" + extension_build.ZIP_NAME)
+def extension_zip():
+    """The browser extension, built for this server (its default), cached per address."""
+    data = extension_build.zip_bytes(base_url())
+    response = Response(data, mimetype="application/zip")
+    response.headers["Content-Disposition"] = \
+        f"attachment; filename={extension_build.ZIP_NAME}"
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.add_etag()
+    return response.make_conditional(request)
