@@ -71,3 +71,14 @@ def running_server(command, env=None, cwd=None, timeout=30):
             process.kill()
             process.wait()
         log.close()
+
+
+def open_page(browser, scheme="light", width=1000):
+    """A new page in its own context, `width` px wide in `scheme`; what the page logs as an
+    error, and any error it throws, collect in `page.errors`."""
+    context = browser.new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    return context, page

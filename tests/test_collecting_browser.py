@@ -9,7 +9,7 @@ import pytest
 import upstreams
 from conftest import app_config
 from fakeupstream import Reply
-from liveserver import as_environment, running_server
+from liveserver import as_environment, open_page, running_server
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -36,15 +36,6 @@ def slow(fake, ctgov, tmp_path):
                                     UPSTREAM_READ_TIMEOUT=20.0))
     with running_server([sys.executable, "-m", "trialbuzz.cli", "serve"], env=env) as base:
         yield type("Slow", (), {"base": base, "delays": delays})
-
-
-def open_page(browser, scheme="light", width=1000):
-    context = browser.new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    return context, page
 
 
 def mark(page):

@@ -10,7 +10,7 @@ import pytest
 import upstreams
 from conftest import app_config
 from fakeupstream import Reply
-from liveserver import as_environment, running_server
+from liveserver import as_environment, open_page, running_server
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -39,15 +39,6 @@ def failing(fake, ctgov, tmp_path):
     env = as_environment(app_config(tmp_path, fake.url))
     with running_server([sys.executable, "-m", "trialbuzz.cli", "serve"], env=env) as base:
         yield type("Failing", (), {"base": base, "all": staticmethod(everything)})
-
-
-def open_page(browser, scheme, width):
-    context = browser.new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    return context, page
 
 
 @pytest.mark.parametrize("scheme, width", [("light", 1000), ("dark", 390)])
