@@ -72,6 +72,16 @@ def app_config(tmp_path, fake_url, **overrides):
     return config
 
 
+def refresh_now(app, *ids):
+    """Run the refresh of each trial now, as a worker would (for apps with no embedded one)."""
+    from trialbuzz.jobs import tasks
+
+    state = app.extensions["trialbuzz"]
+    for nct_id in ids:
+        state.jobs.request(nct_id)
+        tasks.refresh(state, nct_id)
+
+
 def point_cli_at(fake, tmp_path, monkeypatch):
     """Environment pointing the command line at a fresh database and every upstream at `fake`."""
     import upstreams

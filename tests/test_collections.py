@@ -12,6 +12,7 @@ import pytest
 
 import quiet
 import upstreams
+from conftest import refresh_now
 from hostile import PAYLOADS
 from records import study
 from trialbuzz.clock import utcnow
@@ -38,12 +39,7 @@ def app(make_app):
     return make_app(EMBEDDED_WORKER=False)
 
 
-def harvest(app, *ids):
-    """Run the refresh of each trial now, as a worker would."""
-    state = app.extensions["trialbuzz"]
-    for nct_id in ids:
-        state.jobs.request(nct_id)
-        tasks.refresh(state, nct_id)
+harvest = refresh_now
 
 
 def create(client, name="My trials", ids=(A,), **headers):
@@ -281,7 +277,8 @@ def test_the_page_sorts_by_links_and_shows_badges_totals_timeline_and_embed(app,
     assert 'aria-sort="descending"' in html
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg" width=') >= 3  # a badge a row
     assert "Total score</dt><dd>13</dd>" in html
-    assert 'svg xmlns="http://www.w3.org/2000/svg" class="timeline"' in html
+    assert 'svg xmlns="http://www.w3.org/2000/svg" class="timeline wide"' in html
+    assert 'class="timeline narrow"' in html      # labels stay 12 px on a phone
     assert f'type="application/atom+xml" title="New mentions: My trials" href="{path}/feed.atom"' \
         in html
     assert f'<a href="{path}/feed.atom">Feed of new mentions (Atom)</a>' in html

@@ -9,11 +9,11 @@ import pytest
 
 import hostile
 import upstreams
+from conftest import refresh_now
 from records import study
 from trialbuzz.attention.harvest import Outcome
 from trialbuzz.attention.sources.base import Mention as Found
 from trialbuzz.clock import utcnow
-from trialbuzz.jobs import tasks
 from trialbuzz.storage.models import Mention
 
 A, MERGED, ALIAS, COLD = "NCT04280705", "NCT00010647", "NCT00009113", "NCT04368728"
@@ -32,11 +32,7 @@ def app(make_app):
     return make_app(EMBEDDED_WORKER=False)
 
 
-def harvest(app, *ids):
-    state = app.extensions["trialbuzz"]
-    for nct_id in ids:
-        state.jobs.request(nct_id)
-        tasks.refresh(state, nct_id)
+harvest = refresh_now
 
 
 def read(client, path):

@@ -235,7 +235,7 @@ def page(collection_id):
     response = Response(render_template(
         "collection.html", collection=collection, payload=payload, totals=payload["totals"],
         rows=[_row(e) for e in _sorted(entries, key, descending)], sorts=SORTS, sort=key,
-        descending=descending, chart=Markup(timeline.render(mentions, today)),
+        descending=descending, chart=Markup(timeline.charts(mentions, today)),
         legend=timeline.legend(mentions), kinds=KINDS, dark_colors=badges.DARK_COLORS,
         embed=_embed_snippet([e["nct_id"] for e in entries if not e.get("error")])))
     response.headers["Cache-Control"] = "no-cache"

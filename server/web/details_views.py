@@ -123,8 +123,7 @@ def trial(nct_id):
     today = utcnow().date()
     response = Response(render_template(
         "trial.html", trial=document, donut=Markup(donut),
-        chart=Markup(timeline.render(mentions, today) +
-                     timeline.render(mentions, today, timeline.NARROW)), legend=timeline.legend(mentions),
+        chart=Markup(timeline.charts(mentions, today)), legend=timeline.legend(mentions),
         months=timeline.monthly_counts(mentions, today),
         groups=_groups(mentions, document["sources"]), snippets=_snippets(document["nct_id"]),
         has_attention=not figures.ghost, kinds=KINDS,

@@ -126,6 +126,12 @@ def render(mentions, today=None, frame=WIDE):
     return "".join(parts)
 
 
+def charts(mentions, today=None):
+    """The wide chart and the narrow one together; the stylesheet shows the one that fits, so
+    that labels stay 12 px on a phone."""
+    return render(mentions, today) + render(mentions, today, NARROW)
+
+
 def legend(mentions):
     """`(kind, label, colour)` of the kinds the chart shows, in display order."""
     present = {m.get("kind") for m in mentions if month_of(m.get("published_at"))}
