@@ -20,6 +20,7 @@ def create_app(config=None):
         badge_views,
         bookmarklet_views,
         details_views,
+        explore_views,
         handlers,
         labels,
         meta,
@@ -47,6 +48,7 @@ def create_app(config=None):
     app.register_blueprint(bookmarklet_views.bp)
     app.register_blueprint(badge_views.bp)
     app.register_blueprint(details_views.bp)
+    app.register_blueprint(explore_views.bp)
     # The bookmarklet reads the API from other sites' pages; nothing else is cross-origin.
     CORS(app, resources={r"/api/*": {"origins": "*", "methods": ["GET"]}},
          send_wildcard=True, vary_header=False)

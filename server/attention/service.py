@@ -6,17 +6,27 @@ from datetime import timedelta
 
 from flask import g, has_request_context
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased, undefer
 
 from trialbuzz import nctid
 from trialbuzz.attention import sources as source_registry
+from trialbuzz.attention.context import ScoreContext
 from trialbuzz.attention.doccache import DocumentCache, approximate_size
+from trialbuzz.attention.harvest import failing_from
 from trialbuzz.attention.document import coverage, links, trial_fields
 from trialbuzz.attention.sources.base import KINDS
 from trialbuzz.clock import aware, utcnow
 from trialbuzz.errors import Pending, TrialbuzzError
-from trialbuzz.storage.models import Mention, SourceCheck, Trial
+from trialbuzz.jobs.work import QUEUED, RUNNING
+from trialbuzz.registry.trials import TrialRecord
+from trialbuzz.storage.models import Mention, SourceCheck, Trial, Work
 
 COMPACT_MENTIONS = 5
+# What a compact document keeps of the full one (then its links).
+COMPACT_FIELDS = ("nct_id", "requested_id", "title", "acronym", "status", "phases",
+                  "has_results", "url", "score", "counts", "kinds", "publications", "mentions",
+                  "mentions_total", "sources", "coverage", "altmetric", "updated_at", "stale",
+                  "state", "context")
 MAX_TRIALS_PER_BADGE = 20
 
 
@@ -43,6 +53,8 @@ class AttentionService:
         self.cold_wait = settings["COLD_WAIT"]
         self.clock = clock
         self.cache = DocumentCache.from_settings(settings)
+        self.context = ScoreContext(db, ttl=settings["CONTEXT_SECONDS"],
+                                    minimum=settings["CONTEXT_MINIMUM"])
         harvester.listeners.append(self.cache.invalidate)
         trials.listeners.append(self.cache.invalidate)
 
@@ -121,11 +133,50 @@ class AttentionService:
                 pass
             return None
         full = self.document(nct_id, base_url, page=Page(limit=COMPACT_MENTIONS))
-        keep = ("nct_id", "requested_id", "title", "acronym", "status", "phases", "has_results",
-                "url", "score", "counts", "kinds", "publications", "mentions", "mentions_total",
-                "sources", "coverage", "altmetric", "updated_at", "stale", "state",
-                "details_url", "badge_url")
+        keep = (*COMPACT_FIELDS, "details_url", "badge_url")
         return {name: full[name] for name in keep if name in full}
+
+    def compacts(self, nct_ids, base_url, mentions=True):
+        """Compact documents of stored trials, in the order given, built in bulk: a few
+        queries for the lot rather than a document's queries per trial; never queues work."""
+        if not nct_ids:
+            return []
+        with self.db.session() as session:
+            rows = {row.nct_id: row for row in session.scalars(
+                select(Trial).where(Trial.nct_id.in_(nct_ids))
+                .options(undefer(Trial.summary)))}
+            newest = (select(func.max(SourceCheck.id)).where(SourceCheck.nct_id.in_(nct_ids))
+                      .group_by(SourceCheck.nct_id, SourceCheck.source))
+            checks = {}
+            for check in session.scalars(select(SourceCheck).where(SourceCheck.id.in_(newest))):
+                checks.setdefault(check.nct_id, {})[check.source] = check
+            history = {}
+            for nct_id, source, status, checked_at in session.execute(
+                    select(SourceCheck.nct_id, SourceCheck.source, SourceCheck.status,
+                           SourceCheck.checked_at)
+                    .where(SourceCheck.nct_id.in_(nct_ids))
+                    .order_by(SourceCheck.checked_at.desc(), SourceCheck.id.desc())):
+                history.setdefault(nct_id, []).append((source, status, checked_at))
+            active = set(session.scalars(select(Work.nct_id).where(
+                Work.nct_id.in_(nct_ids), Work.state.in_((QUEUED, RUNNING)))))
+            listed, totals = _mentions_of(session, nct_ids, COMPACT_MENTIONS if mentions else 0)
+        now = self.clock()
+        documents = []
+        for nct_id in nct_ids:
+            row = rows.get(nct_id)
+            if row is None:
+                continue
+            trial = TrialRecord(row.nct_id, row.record, aware(row.fetched_at),
+                                aware(row.harvested_at), row.nct_id,
+                                stale=now - aware(row.fetched_at) > self.trials.freshness)
+            latest = checks.get(nct_id, {})
+            failing = failing_from(history.get(nct_id, []))
+            document = self._assemble(trial, row.summary or {}, trial.harvested_at, latest,
+                                      listed.get(nct_id, []), totals.get(nct_id, 0), failing,
+                                      nct_id in active)
+            documents.append({**{name: document[name] for name in COMPACT_FIELDS
+                                 if name in document}, **links(nct_id, base_url)})
+        return documents
 
     def _from_cache(self, key, base_url):
         """A cached document with its freshness worked out and its links filled in now, or
@@ -175,13 +226,20 @@ class AttentionService:
             harvested_at = aware(row.harvested_at)
             checks = _latest_checks(session, trial.nct_id)
             mentions, total = _mentions(session, trial.nct_id, page)
+        document = self._assemble(trial, summary, harvested_at, checks, mentions, total,
+                                  self.harvester.failing(trial.nct_id),
+                                  self.jobs.status(trial.nct_id).active)
+        return document, harvested_at
+
+    def _assemble(self, trial, summary, harvested_at, checks, mentions, total, failing, active):
+        """A document, without links, from what the store holds for a trial."""
         papers = summary.get("papers", {})
         document = trial_fields(trial)
         counts = {source.id: 0 for source in self.harvester.sources}
         counts.update(summary.get("counts", {}))
-        sources = self._sources(checks, counts, self.harvester.failing(trial.nct_id))
+        sources = self._sources(checks, counts, failing)
         covered = coverage(sources)
-        if harvested_at is None or self.jobs.status(trial.nct_id).active:
+        if harvested_at is None or active:
             state = "collecting"  # its refresh is queued or under way, or before its first
         else:
             state = "partial" if covered["missing"] else "complete"
@@ -200,8 +258,9 @@ class AttentionService:
             "updated_at": (harvested_at or trial.fetched_at).isoformat(),
             "stale": self._stale(trial, harvested_at),
             "state": state,
+            "context": self.context.of(trial.record, summary),
         })
-        return document, harvested_at
+        return document
 
     def _sources(self, checks, counts, failing):
         """Every registered source with its status, count, last check and error; a failing one
@@ -232,6 +291,25 @@ def _latest_checks(session, nct_id):
               .group_by(SourceCheck.source))
     return {check.source: check for check in session.scalars(
         select(SourceCheck).where(SourceCheck.id.in_(newest)))}
+
+
+def _mentions_of(session, nct_ids, limit):
+    """The newest `limit` listed mentions of each trial, and how many each has in all."""
+    ranked = (select(Mention, func.row_number().over(
+        partition_by=Mention.nct_id,
+        order_by=(Mention.published_at.desc().nulls_last(), Mention.id.desc())).label("rank"))
+        .where(Mention.nct_id.in_(nct_ids), Mention.duplicate_of.is_(None)).subquery())
+    listed = aliased(Mention, ranked)
+    mentions = {}
+    if limit:
+        for row in session.scalars(select(listed).where(ranked.c.rank <= limit)
+                                   .order_by(ranked.c.nct_id, ranked.c.rank)):
+            mentions.setdefault(row.nct_id, []).append(row)
+    totals = dict(session.execute(
+        select(Mention.nct_id, func.count()).where(Mention.nct_id.in_(nct_ids),
+                                                   Mention.duplicate_of.is_(None))
+        .group_by(Mention.nct_id)).all())
+    return mentions, totals
 
 
 def _mentions(session, nct_id, page):
