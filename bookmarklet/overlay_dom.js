@@ -77,6 +77,20 @@ function number(value) {
   return typeof value === "number" && isFinite(value) ? value : 0;
 }
 
+// "in the top 5% of 41,200 trials tracked" for a document's context (its cohort's with
+// `cohort`); "" without one.
+function contextWords(context, cohort) {
+  var place = context && (cohort ? context.cohort : context);
+  if (!place || typeof place.percentile !== "number" || typeof place.of !== "number") {
+    return "";
+  }
+  var of = place.of.toLocaleString("en-US");
+  var what = cohort ? "the " + of + " " + String(place.label) : of + " trials tracked";
+  return place.percentile >= 50
+    ? "in the top " + Math.max(1, 100 - place.percentile) + "% of " + what
+    : "ranked " + place.rank.toLocaleString("en-US") + " of " + what;
+}
+
 function phaseLabel(phases) {
   var labels = (Array.isArray(phases) ? phases : []).map(function (code) {
     return CONFIG.phases[code] || String(code).replace(/_/g, " ");

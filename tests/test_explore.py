@@ -320,3 +320,19 @@ def test_titles_are_escaped_on_the_page(app, ctgov):
 
 def _datetime(text):
     return datetime.fromisoformat(text).astimezone(timezone.utc)
+
+
+def test_context_in_words_on_the_details_page_and_embed_batch(make_app, ctgov):
+    app = make_app(CONTEXT_MINIMUM=4)
+    _tracked(app, ctgov, 10)
+    client = app.test_client()
+    page = client.get("/trial/NCT00000010").get_data(as_text=True)
+    assert "In the top 10% of 10 trials tracked; in the top 20% of the 5 Phase 2 trials " \
+           "started in 2021." in page
+    low = client.get("/trial/NCT00000001").get_data(as_text=True)
+    assert "Ranked 10 of 10 trials tracked; ranked 5 of the 5 Phase 3 trials started in " \
+           "2018." in low
+    batch = client.get("/api/v1/badges?ids=NCT00000010,NCT00000001").get_json()
+    contexts = {entry["nct_id"]: entry["context"] for entry in batch["trials"]}
+    assert contexts["NCT00000010"]["percentile"] == 90
+    assert contexts["NCT00000001"]["rank"] == 10

@@ -50,7 +50,7 @@ def cohort_of(record):
 def cohort_label(cohort):
     """"Phase 2 trials started in 2021", in words."""
     phase, year = cohort
-    what = f"{PHASE_LABELS[phase]} trials" if phase in PHASE_LABELS else "Trials without a phase"
+    what = f"{PHASE_LABELS[phase]} trials" if phase in PHASE_LABELS else "trials without a phase"
     return f"{what} started in {year}" if year else f"{what} without a start date"
 
 
@@ -109,6 +109,17 @@ class ScoreContext:
             context["cohort"] = {"label": cohort_label(cohort), "percentile": percentile,
                                  "rank": rank, "of": of}
         return context
+
+
+def cohort_words(context):
+    """"in the top 12% of the 310 Phase 2 trials started in 2021", or "" without a cohort."""
+    cohort = (context or {}).get("cohort")
+    if not cohort:
+        return ""
+    if cohort["percentile"] >= 50:
+        return f"in the top {max(1, 100 - cohort['percentile'])}% of the {cohort['of']:,} " \
+               f"{cohort['label']}"
+    return f"ranked {cohort['rank']:,} of the {cohort['of']:,} {cohort['label']}"
 
 
 def in_words(context):

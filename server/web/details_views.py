@@ -5,6 +5,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from trialbuzz.attention.context import cohort_words, in_words
 from trialbuzz.attention.document import coverage_line
 from trialbuzz.attention.kinds import KINDS
 from trialbuzz.attention.service import Page
@@ -51,6 +52,15 @@ def _groups(mentions, sources):
              "color": KINDS.get(kind, {}).get("color"),
              "count": badge_data.noun(kind, len(grouped[kind])),
              "mentions": grouped[kind]} for kind in order]
+
+
+def _place(context):
+    """Where the score stands, in words: overall, then within its cohort; "" without context."""
+    overall = in_words(context)
+    if not overall:
+        return ""
+    cohort = cohort_words(context)
+    return overall[0].upper() + overall[1:] + (f"; {cohort}" if cohort else "") + "."
 
 
 def _partial(document):
@@ -126,7 +136,7 @@ def trial(nct_id):
         groups=_groups(mentions, document["sources"]), snippets=_snippets(document["nct_id"]),
         has_attention=not figures.ghost, noun=badge_data.noun, kinds=KINDS,
         dark_colors=badges.DARK_COLORS, collecting=_collecting(document),
-        partial=_partial(document)))
+        partial=_partial(document), place=_place(document.get("context"))))
     # A page still collecting is asked for again by its script: never a kept copy.
     response.headers["Cache-Control"] = "no-cache" if document.get("state") == "collecting" \
         else PAGE_CACHE
