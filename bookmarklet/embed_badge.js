@@ -318,7 +318,7 @@ function popover(entry, o, wrap, badge, title) {
     entry.has_attention ? "Attention score " + (entry.score || 0) +
       (gathering || partial ? " so far" : "") :
     gathering || partial ? "Nothing found so far" : "No attention found yet"));
-  var place = entry.has_attention && !gathering && !partial ? contextWords(entry.context) : "";
+  var place = entry.has_attention && !gathering ? contextWords(entry.context) : "";
   if (place) {
     pop.appendChild(make("span", "pop-context", place.charAt(0).toUpperCase() + place.slice(1)));
   }

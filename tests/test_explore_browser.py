@@ -64,3 +64,40 @@ def test_explore_page_filters_and_pages(browser, explorer, artifacts, scheme, wi
     page.goto(explorer + "?status=NOPE")
     expect(page.get_by_role("alert")).to_contain_text("status must be one of")
     context.close()
+
+
+@pytest.mark.parametrize("scheme, width", [("light", 1000), ("dark", 390)])
+def test_overlay_says_where_the_score_stands(browser, explorer, artifacts, scheme, width):
+    context = browser.new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(explorer.replace("/explore", "/popup?ids=NCT00000024"))
+    region = page.get_by_role("region", name="Trial 24")
+    # Its cohort (12 phase 2 trials of 2021) is under CONTEXT_MINIMUM: not placed in it.
+    expect(region.locator(".context")).to_have_text("In the top 5% of 24 trials tracked",
+                                                    timeout=15_000)
+    page.screenshot(path=f"{artifacts}/explore-overlay-context-{scheme}.png")
+    context.close()
+
+
+def test_embed_popover_says_where_the_score_stands(browser, explorer, fake, artifacts):
+    from fakeupstream import Reply
+
+    base = explorer.replace("/explore", "")
+    fake.route("/favicon.ico", Reply(204))
+    fake.route("/host", Reply.text(
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Our trials</title>"
+        "</head><body><main style='padding:120px 0'><div class='trialbuzz-embed' id='one' "
+        "data-nct-id='NCT00000012' data-badge-popover='right'></div></main>"
+        f"<script async src='{base}/embed.js'></script></body></html>",
+        content_type="text/html"))
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    page = context.new_page()
+    page.goto(fake.url + "/host")
+    badge = page.locator("#one .badge")
+    badge.wait_for(timeout=15_000)
+    badge.hover()
+    popover = page.locator("#one .popover")
+    expect(popover).to_be_visible()
+    expect(popover.locator(".pop-context")).to_have_text("Ranked 13 of 24 trials tracked")
+    page.screenshot(path=f"{artifacts}/explore-embed-context.png")
+    context.close()
