@@ -95,7 +95,8 @@ def generate(count, mentions, seed=7):
         yield ({"nct_id": nct_id, "record": json.dumps(record), "summary": json.dumps(summary),
                 "fetched_at": now, "harvested_at": now},
                {"nct_id": nct_id, **columns, **attention, "latest_at": latest},
-               [{"facet": f, "value": v, "nct_id": nct_id} for f, v in sorted(facets | more)],
+               [{"facet": f, "value": v, "nct_id": nct_id, **attention}
+                for f, v in sorted(facets | more)],
                rows)
 
 
@@ -103,7 +104,7 @@ TABLES = {
     "trials": ("nct_id", "record", "summary", "fetched_at", "harvested_at"),
     "trial_index": ("nct_id", "search", "status", "study_type", "sponsor", "phase",
                     "start_year", "attention", "score", "trend", "latest_at"),
-    "trial_facets": ("facet", "value", "nct_id"),
+    "trial_facets": ("facet", "value", "nct_id", "attention", "score"),
     "mentions": ("nct_id", "source", "external_id", "kind", "url", "title", "published_at",
                  "extra", "first_seen_at", "last_seen_at"),
 }
@@ -115,6 +116,8 @@ def fill(engine, count, mentions, batch=20_000):
     buffers = {name: [] for name in TABLES}
     raw = engine.raw_connection()
     postgres = engine.dialect.name == "postgresql"
+    if not postgres:
+        raw.cursor().execute("PRAGMA cache_size=-400000")  # 400 MB while filling
 
     def flush():
         cursor = raw.cursor()
@@ -144,11 +147,16 @@ def fill(engine, count, mentions, batch=20_000):
             print(f"  {number + 1:,} trials stored, {time.perf_counter() - started:.0f} s",
                   file=sys.stderr)
     flush()
-    cursor = raw.cursor()
-    cursor.execute("ANALYZE")
-    raw.commit()
     raw.close()
+    settle(engine)
     return time.perf_counter() - started
+
+
+def settle(engine):
+    """Statistics for the planner (and, on PostgreSQL, the visibility map a store at rest has)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE" if engine.dialect.name == "postgresql"
+                                   else "ANALYZE")
 
 
 def _sqlite(value):
@@ -231,10 +239,17 @@ def run(backend, url, args, fake):
     """Fill one store and time it; prints a table."""
     app = create_app(app_config(args.tmp, fake.url, DATABASE_URL=url))
     db = get_db(app)
+    with db.engine.connect() as connection:
+        kept = db.engine.dialect.has_table(connection, "trial_index") and connection.execute(
+            text("SELECT count(*) FROM trials")).scalar()
     db.migrate()
-    print(f"\n{backend}: generating {args.trials:,} trials and {args.mentions:,} mentions",
-          file=sys.stderr)
-    seconds = fill(db.engine, args.trials, args.mentions)
+    if kept:
+        seconds = 0.0
+        print(f"\n{backend}: reusing the store at {url}", file=sys.stderr)
+    else:
+        print(f"\n{backend}: generating {args.trials:,} trials and {args.mentions:,} mentions",
+              file=sys.stderr)
+        seconds = fill(db.engine, args.trials, args.mentions)
     with db.engine.connect() as connection:
         attention = connection.execute(text("SELECT count(*) FROM trial_index "
                                             "WHERE attention")).scalar()
@@ -266,6 +281,8 @@ def main():
     parser.add_argument("--mentions", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--keep", metavar="FILE", help="the SQLite store: filled when new, "
+                        "reused as it is otherwise")
     args = parser.parse_args()
     fake = FakeUpstream().start()
     try:
@@ -273,7 +290,7 @@ def main():
             args.tmp = Path(tmp)
             for backend in args.backends.split(","):
                 if backend == "sqlite":
-                    url = f"sqlite:///{os.path.join(tmp, 'explore.sqlite3')}"
+                    url = f"sqlite:///{args.keep or os.path.join(tmp, 'explore.sqlite3')}"
                 else:
                     cluster = stack.enter_context(postgres_cluster())
                     url = stack.enter_context(fresh_database(cluster))

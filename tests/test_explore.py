@@ -207,11 +207,14 @@ def test_index_follows_a_new_record_and_summary(filled, ctgov):
     state.harvester.store("NCT00000103", [Outcome("wikipedia", "ok", mentions=[Mention(
         "wikipedia", "wikipedia", "w1", "https://en.wikipedia.org/wiki/W")])])
     assert "NCT00000103" in _ids(client, kind="wikipedia")[1]
+    # Every facet of the trial carries its new score: the phase filter sorts by it.
+    assert _ids(client, phase="PHASE3")[1] == ["NCT00000102", "NCT00000103"]
     with state.db.session() as session:
         row = session.get(TrialIndex, "NCT00000103")
         assert (row.status, row.phase, row.start_year) == ("completed", "phase3", 2020)
-        facets = {(f.facet, f.value) for f in session.query(TrialFacet).filter_by(
-            nct_id="NCT00000103")}
+        rows = session.query(TrialFacet).filter_by(nct_id="NCT00000103").all()
+        facets = {(f.facet, f.value) for f in rows}
+        assert {(f.attention, f.score) for f in rows} == {(True, row.score)}
     assert {("phase", "phase3"), ("condition", "covid-19"), ("kind", "forum"),
             ("kind", "wikipedia"), ("source", "hackernews"), ("source", "wikipedia")} == facets
 

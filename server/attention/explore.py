@@ -120,15 +120,52 @@ def parse(args, kinds, sources):
         offset=_int(args, "offset", 0, 0, MAX_OFFSET))
 
 
-def _facet(name, value):
+# A window of mentions this short is read from the mentions' date index (the trials it names);
+# a longer or open-ended one is checked trial by trial.
+SHORT_WINDOW = timedelta(days=366)
+
+
+def _facets(query):
+    """The (facet, value) filters of a query, the likely most selective first."""
+    found = []
+    if query.condition:
+        found.append(("condition", key(query.condition)))
+    if query.phase:
+        found.append(("phase", query.phase))
+    if not (query.since or query.until):
+        if query.kind:
+            found.append(("kind", query.kind))
+        if query.source:
+            found.append(("source", query.source))
+    return found
+
+
+def _in_facet(name, value):
     """Trials with `value` among their `name` facets."""
     return TrialIndex.nct_id.in_(select(TrialFacet.nct_id).where(TrialFacet.facet == name,
                                                                  TrialFacet.value == value))
 
 
-def conditions(query):
-    """The WHERE clauses of a query."""
-    where = [TrialIndex.attention.is_(True)]
+def _window(query):
+    """Trials with a listed mention dated within the query's window (of its kind and source)."""
+    window = [Mention.duplicate_of.is_(None)]
+    if query.since:
+        window.append(Mention.published_at >= query.since)
+    if query.until:
+        window.append(Mention.published_at < query.until)
+    if query.kind:
+        window.append(Mention.kind == query.kind)
+    if query.source:
+        window.append(Mention.source == query.source)
+    if query.since and query.until and query.until - query.since <= SHORT_WINDOW:
+        return TrialIndex.nct_id.in_(select(Mention.nct_id).where(*window))
+    return exists().where(Mention.nct_id == TrialIndex.nct_id, *window)
+
+
+def conditions(query, facets=None):
+    """The WHERE clauses on trial_index of a query (attention aside), with `facets` (all of
+    the query's when None) as subqueries."""
+    where = []
     if query.q:
         text = query.q.strip().lower()
         if _NCT_PREFIX.match(text):
@@ -139,27 +176,11 @@ def conditions(query):
         value = getattr(query, name)
         if value:
             where.append(getattr(TrialIndex, name) == key(value))
-    if query.phase:
-        where.append(_facet("phase", query.phase))
-    if query.condition:
-        where.append(_facet("condition", key(query.condition)))
+    for name, value in _facets(query) if facets is None else facets:
+        where.append(_in_facet(name, value))
     if query.since or query.until:
         # The kind and the source then describe the mentions dated within the window.
-        window = [Mention.nct_id == TrialIndex.nct_id, Mention.duplicate_of.is_(None)]
-        if query.since:
-            window.append(Mention.published_at >= query.since)
-        if query.until:
-            window.append(Mention.published_at < query.until)
-        if query.kind:
-            window.append(Mention.kind == query.kind)
-        if query.source:
-            window.append(Mention.source == query.source)
-        where.append(exists().where(and_(*window)))
-    else:
-        if query.kind:
-            where.append(_facet("kind", query.kind))
-        if query.source:
-            where.append(_facet("source", query.source))
+        where.append(_window(query))
     return where
 
 
@@ -173,12 +194,32 @@ ORDER = {
 
 def search(session, query, limit=None):
     """(total, the page asked) for a Query: the page as (NCT ID, 7-day change, newest
-    mention's date) in order; `limit` overrides the query's."""
-    where = conditions(query)
-    total = session.scalar(select(func.count()).select_from(TrialIndex).where(*where))
+    mention's date) in order; `limit` overrides the query's.
+
+    With a facet filter (condition, phase, kind, source), the first one leads: its rows carry
+    the trial's attention and score, so it is counted, and sorted by score, on its own index."""
+    columns = (TrialIndex.nct_id, TrialIndex.trend, TrialIndex.latest_at)
+    facets = _facets(query)
+    if facets:
+        name, value = facets[0]
+        lead = [TrialFacet.facet == name, TrialFacet.value == value,
+                TrialFacet.attention.is_(True)]
+        rest = conditions(query, facets[1:])
+        joined = select(*columns).select_from(TrialFacet).join(
+            TrialIndex, TrialIndex.nct_id == TrialFacet.nct_id)
+        count = select(func.count()).select_from(TrialFacet)
+        if rest:
+            count = count.join(TrialIndex, TrialIndex.nct_id == TrialFacet.nct_id)
+        count = count.where(*lead, *rest)
+        order = (TrialFacet.score.desc(), TrialFacet.nct_id) if query.sort == "score" \
+            else ORDER[query.sort]
+        page = joined.where(*lead, *rest).order_by(*order)
+    else:
+        where = [TrialIndex.attention.is_(True), *conditions(query)]
+        count = select(func.count()).select_from(TrialIndex).where(*where)
+        page = select(*columns).where(*where).order_by(*ORDER[query.sort])
+    total = session.scalar(count)
     if total <= query.offset:
         return total, []
-    page = session.execute(select(TrialIndex.nct_id, TrialIndex.trend, TrialIndex.latest_at)
-                           .where(*where).order_by(*ORDER[query.sort])
-                           .limit(limit or query.limit).offset(query.offset)).all()
-    return total, [tuple(row) for row in page]
+    rows = session.execute(page.limit(limit or query.limit).offset(query.offset)).all()
+    return total, [tuple(row) for row in rows]

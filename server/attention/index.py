@@ -3,7 +3,7 @@ taken from its registry record and its attention summary whenever either is stor
 
 import re
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -89,12 +89,18 @@ def _replace(session, nct_id, columns, facets, names):
         else sqlite_insert
     statement = insert(TrialIndex).values(nct_id=nct_id, **columns)
     session.execute(statement.on_conflict_do_update(index_elements=["nct_id"], set_=columns))
+    attention, score = session.execute(select(TrialIndex.attention, TrialIndex.score)
+                                       .where(TrialIndex.nct_id == nct_id)).one()
     session.execute(delete(TrialFacet).where(TrialFacet.nct_id == nct_id,
                                              TrialFacet.facet.in_(names)))
     if facets:
         session.execute(insert(TrialFacet).values(
-            [{"nct_id": nct_id, "facet": facet, "value": value}
-             for facet, value in sorted(facets)]).on_conflict_do_nothing())
+            [{"nct_id": nct_id, "facet": facet, "value": value, "attention": attention,
+              "score": score} for facet, value in sorted(facets)]).on_conflict_do_nothing())
+    if "kind" in names:
+        # The trial's other facets follow its new attention and score.
+        session.execute(update(TrialFacet).where(TrialFacet.nct_id == nct_id)
+                        .values(attention=attention, score=score))
 
 
 def store_record(session, nct_id, record):

@@ -157,9 +157,9 @@ class TrialIndex(Base):
         Index("ix_trial_index_latest", "attention", "latest_at"),
         Index("ix_trial_index_trend", "attention", "trend", "score"),
         Index("ix_trial_index_cohort", "attention", "phase", "start_year", "score"),
-        Index("ix_trial_index_status", "status", "score"),
-        Index("ix_trial_index_study_type", "study_type", "score"),
-        Index("ix_trial_index_sponsor", "sponsor", "score"),
+        Index("ix_trial_index_status", "status", "attention", "score"),
+        Index("ix_trial_index_study_type", "study_type", "attention", "score"),
+        Index("ix_trial_index_sponsor", "sponsor", "attention", "score"),
     )
 
     nct_id: Mapped[str] = mapped_column(ForeignKey("trials.nct_id", ondelete="CASCADE"),
@@ -183,12 +183,17 @@ class TrialIndex(Base):
 
 class TrialFacet(Base):
     """One value of a many-valued Explorer filter for a trial: a phase, a condition, a kind of
-    mention or a source that found something. Values lower-cased."""
+    mention or a source that found something. Values lower-cased. The trial's attention and
+    score are repeated here, so that one filter is counted and sorted by score on this
+    table's index alone."""
 
     __tablename__ = "trial_facets"
-    __table_args__ = (Index("ix_trial_facets_trial", "nct_id"),)
+    __table_args__ = (Index("ix_trial_facets_trial", "nct_id"),
+                      Index("ix_trial_facets_score", "facet", "value", "attention", "score"))
 
     facet: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[str] = mapped_column(String(255), primary_key=True)
     nct_id: Mapped[str] = mapped_column(ForeignKey("trials.nct_id", ondelete="CASCADE"),
                                         primary_key=True)
+    attention: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    score: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -39,9 +39,13 @@ def upgrade():
         sa.Column("value", sa.String(255), primary_key=True),
         sa.Column("nct_id", sa.String(11), sa.ForeignKey("trials.nct_id", ondelete="CASCADE"),
                   primary_key=True),
+        sa.Column("attention", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("score", sa.Integer(), nullable=False, server_default="0"),
     )
     _backfill(op.get_bind())
     op.create_index("ix_trial_facets_trial", "trial_facets", ["nct_id"])
+    op.create_index("ix_trial_facets_score", "trial_facets",
+                    ["facet", "value", "attention", "score"])
     for name, columns in INDEXES.items():
         op.create_index(name, "trial_index", columns)
     op.create_index("ix_mentions_published", "mentions", ["published_at"])
@@ -52,9 +56,9 @@ INDEXES = {
     "ix_trial_index_latest": ["attention", "latest_at"],
     "ix_trial_index_trend": ["attention", "trend", "score"],
     "ix_trial_index_cohort": ["attention", "phase", "start_year", "score"],
-    "ix_trial_index_status": ["status", "score"],
-    "ix_trial_index_study_type": ["study_type", "score"],
-    "ix_trial_index_sponsor": ["sponsor", "score"],
+    "ix_trial_index_status": ["status", "attention", "score"],
+    "ix_trial_index_study_type": ["study_type", "attention", "score"],
+    "ix_trial_index_sponsor": ["sponsor", "attention", "score"],
 }
 
 
@@ -68,7 +72,7 @@ def _backfill(connection):
         "nct_id", "search", "status", "study_type", "sponsor", "phase", "start_year",
         "attention", "score", "trend", "latest_at")))
     facets = sa.table("trial_facets", sa.column("facet"), sa.column("value"),
-                      sa.column("nct_id"))
+                      sa.column("nct_id"), sa.column("attention"), sa.column("score"))
     after = ""
     while True:
         rows = connection.execute(
@@ -87,7 +91,8 @@ def _backfill(connection):
             attention, more = summary_facts(row.summary)
             index_rows.append({"nct_id": row.nct_id, **columns, **attention,
                                "latest_at": latest.get(row.nct_id)})
-            facet_rows += [{"facet": facet, "value": value, "nct_id": row.nct_id}
+            facet_rows += [{"facet": facet, "value": value, "nct_id": row.nct_id,
+                            "attention": attention["attention"], "score": attention["score"]}
                            for facet, value in sorted(found | more)]
         connection.execute(index.insert(), index_rows)
         if facet_rows:
