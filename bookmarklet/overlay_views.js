@@ -186,6 +186,7 @@ function factsNode(doc) {
   var papers = doc.publications || {};
   var rows = [
     ["Results", (doc.has_results ? "Posted" : "None posted") + " on ClinicalTrials.gov"],
+    doc.reporting ? ["Reporting", reportingLine(doc.reporting)] : null,
     ["Papers", [plural(number(papers.total), "paper", "papers"),
                 number(papers.results) ? number(papers.results) + " reporting results" : "",
                 number(papers.preprints) ? plural(number(papers.preprints), "preprint", "preprints")
@@ -197,9 +198,39 @@ function factsNode(doc) {
                              link(altmetric.details_url,
                                   altmetric.attribution || "Data from Altmetric")]]);
   }
-  return el("dl", {}, rows.map(function (row) {
+  return el("dl", {}, rows.filter(Boolean).map(function (row) {
     return [el("dt", {}, row[0]), el("dd", {}, row[1])];
   }));
+}
+
+// Where the results stand against the (estimated) FDAAA deadline, in one line.
+function reportingLine(r) {
+  var days = function (n) { return number(n).toLocaleString("en") + (n === 1 ? " day" : " days"); };
+  var pc = r.primary_completion || {};
+  var done = pc.date ? "primary completion " + pc.date + (pc.estimated ? " (estimated)" : "") : "";
+  var due = r.due ? "due " + r.due + " (estimate)" : "";
+  var lines = {
+    posted: "Posted" + (r.due && r.days_late === 0 ? " on time" : ""),
+    posted_late: "Posted late: submitted " + days(r.days_late) + " after the estimated due date",
+    overdue: "Overdue by " + days(r.days_late),
+    not_due: "Not due yet",
+    not_applicable: "No deadline: probably not covered by US law",
+    unknown: "Deadline unknown"
+  };
+  var line = lines[r.status] || lines.unknown;
+  return [line, r.status === "overdue" || r.status === "not_due" ? due : "", done]
+    .filter(Boolean).join(" · ");
+}
+
+// Corrections, retractions and expressions of concern are listed, marked, never counted.
+var NOTICES = {
+  correction: "Correction (not counted)",
+  retraction: "Retraction notice (not counted)",
+  expression_of_concern: "Expression of concern (not counted)"
+};
+
+function noticeLabel(kind) {
+  return Object.prototype.hasOwnProperty.call(NOTICES, kind) ? NOTICES[kind] : null;
 }
 
 function mentionsNodes(doc, mentions) {
@@ -209,7 +240,8 @@ function mentionsNodes(doc, mentions) {
        (total > mentions.length ? " (" + mentions.length + " of " + total + ")" : "")),
     el("ul", { "class": "mentions" }, mentions.map(function (m) {
       var kind = CONFIG.kinds[m.kind] || { label: String(m.kind || ""), color: CONFIG.empty };
-      var meta = [sourceName(doc, m.source), m.author, dateLabel(m.published_at)];
+      var meta = [noticeLabel(m.notice), sourceName(doc, m.source), m.author,
+                  dateLabel(m.published_at)];
       return el("li", {}, [
         link(m.url, m.title || m.url || "Untitled", { "class": "title" }),
         el("span", { "class": "meta" }, [swatch(kind.color),

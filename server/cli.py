@@ -14,6 +14,7 @@ from trialbuzz.nctid import find_all, normalize, unique
 from trialbuzz.resolution import lookup as lookups
 from trialbuzz.storage.db import get_db
 from trialbuzz.web.labels import code_label, phase_label
+from trialbuzz.web.reporting_text import dated, headline
 
 LOCAL_URL = "http://127.0.0.1:5000"
 # How long `lookup` waits for a new trial's sources before showing what it has, marked as such:
@@ -114,6 +115,25 @@ def lookup(target, as_json, limit):
     _print_trial(document)
 
 
+def _estimated(value, estimated):
+    """A figure, marked when the registry gives it as an estimate."""
+    return None if value is None else f"{value}{' (estimated)' if estimated else ''}"
+
+
+def _date(document, name):
+    """A trial date, marked when the registry gives it as an estimate; `?` when unknown."""
+    entry = (document.get("dates") or {}).get(name)
+    if entry:
+        return dated(entry)
+    return document.get(f"{name}_date") or "?"
+
+
+def _due(reporting):
+    """`; results due 2023-06-15 (estimate)` when a due date is worked out."""
+    due = (reporting or {}).get("due")
+    return f"; results due {due} (estimate)" if due else ""
+
+
 def _print_trial(document):
     """A short human-readable summary of a trial document."""
     title = document["title"] or "(no title)"
@@ -125,9 +145,12 @@ def _print_trial(document):
         ("phase", phase_label(document["phases"])),
         ("type", code_label(document["study_type"])),
         ("sponsor", document["sponsor"]),
-        ("enrollment", document["enrollment"]),
-        ("dates", f"{document['start_date'] or '?'} to {document['completion_date'] or '?'}"),
+        ("enrollment", _estimated(document["enrollment"], document.get("enrollment_estimated"))),
+        ("dates", f"{_date(document, 'start')} to {_date(document, 'completion')}"),
         ("results", "posted" if document["has_results"] else "none posted"),
+        ("reporting", headline(document.get("reporting"))),
+        ("completion", "primary " + dated((document.get("reporting") or {}).get(
+            "primary_completion")) + _due(document.get("reporting"))),
         ("record", document["url"]),
     ]
     for label, value in rows:
@@ -145,8 +168,11 @@ def _print_trial(document):
     click.echo(click.style(f"  score {document['score']}", bold=True) + "   " + "  ".join(
         f"{kind} {count}" for kind, count in document["kinds"].items() if count))
     publications = document["publications"]
+    notices = publications.get("notices") or 0
     click.echo(f"  publications {publications['total']} ({publications['results']} reporting "
-               f"results, {publications.get('preprints', 0)} preprints)")
+               f"results, {publications.get('preprints', 0)} preprints)"
+               + (f"; {notices} correction or retraction notice{'s' if notices > 1 else ''}, "
+                  "not counted" if notices else ""))
     click.echo()
     click.echo(f"  {'source':<32} {'status':<13} {'count':>5}  note")
     for source in document["sources"]:

@@ -48,7 +48,8 @@ def test_cold_lookup_gathers_every_source_and_scores_it(client, world):
     assert document["kinds"]["news"] == 1 and document["kinds"]["forum"] == 2
     assert document["kinds"]["wikipedia"] == 1
     # One paper found by the registry, Europe PMC and PubMed; a preprint; another PubMed paper.
-    assert document["publications"] == {"total": 3, "results": 1, "preprints": 1}
+    assert document["publications"] == {"total": 3, "results": 1, "preprints": 1,
+                                        "notices": 0}
     assert document["counts"]["pubmed"] == 2 and document["counts"]["ctgov"] == 1
     assert document["stale"] is False
     newest = document["mentions"][0]

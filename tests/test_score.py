@@ -21,6 +21,8 @@ class M:
     kind: str
     published_at: datetime | None = None
     extra: dict = field(default_factory=dict)
+    title: str | None = None
+    url: str | None = None
 
 
 @pytest.mark.parametrize("kinds, expected", [
@@ -80,7 +82,7 @@ def test_publications_are_deduplicated_by_pmid_pmcid_and_doi():
         M(6, "europepmc", "publication", extra={"doi": "10.2/other"}),
     ]
     summary = summarize(mentions, WEIGHTS, NOW)
-    assert summary["publications"] == {"total": 3, "results": 1, "preprints": 1}
+    assert summary["publications"] == {"total": 3, "results": 1, "preprints": 1, "notices": 0}
     assert summary["kinds"]["publication"] == 3
     # pubmed's copy is listed; the others point at it.
     assert summary["duplicates"] == {1: 2, 3: 2, 4: 5}
@@ -94,3 +96,39 @@ def test_kinds_list_every_kind_even_when_zero():
     kinds = summarize([M(1, "gdelt", "news")], WEIGHTS, NOW)["kinds"]
     assert kinds == {"news": 1, "blog": 0, "wikipedia": 0, "social": 0, "forum": 0,
                      "publication": 0, "policy": 0, "video": 0}
+
+
+def test_a_correction_is_a_notice_attached_to_its_paper_by_pmid_and_never_counted():
+    mentions = [
+        M(1, "pubmed", "publication", extra={"pmid": "100", "result": True},
+          title="Remdesivir for the Treatment of Covid-19.", url="https://p/100"),
+        M(2, "pubmed", "publication", title="Correction.", url="https://p/200",
+          extra={"pmid": "200", "notice": "correction", "notice_for": {"pmid": "100"}}),
+        M(3, "europepmc", "publication", extra={"pmid": "200", "notice": "correction"}),
+    ]
+    summary = summarize(mentions, WEIGHTS, NOW)
+    assert summary["publications"] == {"total": 1, "results": 1, "preprints": 0, "notices": 1}
+    assert summary["kinds"]["publication"] == 1
+    assert summary["papers"]["2"]["notice"] == "correction"
+    assert summary["papers"]["2"]["notice_for"] == {"title": "Remdesivir for the Treatment of "
+                                                             "Covid-19.", "url": "https://p/100"}
+    assert summary["papers"]["1"]["notices"] == [{"type": "correction", "title": "Correction.",
+                                                  "url": "https://p/200"}]
+
+
+def test_a_notice_naming_its_paper_by_title_is_attached_and_one_naming_none_stands_alone():
+    mentions = [
+        M(1, "europepmc", "publication", extra={"pmid": "100"},
+          title="Baricitinib plus Remdesivir for Hospitalized Adults with Covid-19"),
+        M(2, "europepmc", "publication", title="Erratum: Baricitinib plus remdesivir for "
+          "hospitalized adults with Covid-19.", extra={
+              "pmid": "300", "notice": "correction", "notice_for": {
+                  "title_key": "baricitinib plus remdesivir for hospitalized adults with covid 19"}}),
+        M(3, "pubmed", "publication", title="Retraction notice.",
+          extra={"pmid": "400", "notice": "retraction"}),
+    ]
+    summary = summarize(mentions, WEIGHTS, NOW)
+    assert summary["publications"]["total"] == 1
+    assert summary["publications"]["notices"] == 2
+    assert summary["papers"]["1"]["notices"][0]["type"] == "correction"
+    assert summary["papers"]["3"] == {"notice": "retraction"}

@@ -42,3 +42,39 @@ def test_see_also_links_are_listed_as_links_and_hostile_ones_dropped(source_sett
 def test_no_references_no_mentions(source_settings, fake):
     assert CtGovReferences(source_settings).find(trial_record()) == []
     assert fake.requests == []
+
+
+def test_a_reference_is_read_into_title_author_journal_and_date(source_settings):
+    trial = trial_record(references=[reference(
+        "33052335", "RESULT", citation="Beigel JH, Tomashek KM, Dodd LE, et al. Remdesivir for "
+        "the Treatment of Covid-19 - Final Report. N Engl J Med. 2020 Nov 5;383(19):1813-1826. "
+        "doi: 10.1056/NEJMoa2007764. Epub 2020 Oct 8.")])
+    from datetime import datetime, timezone
+
+    mention = CtGovReferences(source_settings).find(trial)[0]
+    assert mention.title == "Remdesivir for the Treatment of Covid-19 - Final Report."
+    assert mention.author == "Beigel JH et al."
+    # Dated by its e-publication, earlier than the issue.
+    assert mention.published_at == datetime(2020, 10, 8, tzinfo=timezone.utc)
+    assert mention.snippet == ("Results publication, listed in the registry record; "
+                               "N Engl J Med, 2020-11-05")
+    assert mention.extra["journal"] == "N Engl J Med"
+
+
+def test_a_citation_that_does_not_parse_stays_whole_and_undated(source_settings):
+    trial = trial_record(references=[reference(None, "RESULT",
+                                               citation="Results presented at ASCO 2019")])
+    mention = CtGovReferences(source_settings).find(trial)[0]
+    assert mention.title == "Results presented at ASCO 2019"
+    assert mention.author is None and mention.published_at is None
+    assert mention.snippet == "Results publication, listed in the registry record"
+
+
+def test_a_correction_listed_by_the_registry_is_a_notice(source_settings):
+    trial = trial_record(references=[reference("900", "DERIVED", citation=(
+        "Erratum: Remdesivir for the Treatment of Covid-19 - Final Report. N Engl J Med. 2020 "
+        "Dec 10;383(24):2398."))])
+    mention = CtGovReferences(source_settings).find(trial)[0]
+    assert mention.extra["notice"] == "correction"
+    assert mention.extra["notice_for"] == {
+        "title_key": "remdesivir for the treatment of covid 19 final report"}

@@ -78,7 +78,9 @@ def test_parses_a_real_shaped_article_into_a_publication_mention(fake, source_se
     assert mention.published_at == datetime(2020, 5, 22, tzinfo=timezone.utc)
     assert mention.snippet == "N Engl J Med, 2020"
     assert mention.extra == {"pmid": "32445440", "pmcid": "PMC7262788",
-                             "doi": "10.1056/nejmoa2007764", "citations": 5321}
+                             "doi": "10.1056/nejmoa2007764", "citations": 5321,
+                             "pubtype": ["research support, n.i.h., extramural",
+                                         "randomized controlled trial", "journal article"]}
 
 
 def test_preprint_is_flagged_with_a_normalised_doi_and_markup_stripped(fake, source_settings):
@@ -89,17 +91,19 @@ def test_preprint_is_flagged_with_a_normalised_doi_and_markup_stripped(fake, sou
     assert preprint.title == "Mortality outcomes with remdesivir in hospitalised adults"
     assert preprint.snippet == "Preprint, 2020"
     assert preprint.extra == {"doi": "10.1101/2020.10.15.20205823", "preprint": True,
+                              "pubtype": ["preprint"],
                               "citations": 0}
 
 
-def test_publication_date_falls_back_to_the_year(fake, source_settings):
+def test_a_year_alone_gives_way_to_the_day_the_article_was_indexed(fake, source_settings):
     serve(fake, {(TEXT_QUERY, "*"): fixture("search-text.json")})
     review = find(source_settings)[2]
     assert review.external_id == "PMC:PMC8700120"
-    assert review.published_at == datetime(2021, 1, 1, tzinfo=timezone.utc)
+    assert review.published_at == datetime(2021, 12, 24, tzinfo=timezone.utc)
     assert review.author is None
     assert review.snippet == "Viruses, 2021"
-    assert review.extra == {"pmcid": "PMC8700120", "citations": 12}
+    assert review.extra == {"pmcid": "PMC8700120", "citations": 12,
+                            "pubtype": ["review-article"]}
 
 
 @pytest.mark.parametrize("raw, doi", [
@@ -224,3 +228,67 @@ def test_bodies_that_are_not_search_results_are_bad_responses(fake, source_setti
         find(source_settings)
 
 
+
+
+def test_an_issue_date_after_indexing_gives_way_to_the_index_date(fake, source_settings):
+    # As in real answers: indexed in December, dated by the journal issue a year later.
+    serve(fake, {(TEXT_QUERY, "*"): page([record("39709209", firstIndexDate="2024-12-22",
+                                                  firstPublicationDate="2025-12-01",
+                                                  pubYear="2025")], hits=1)})
+    assert find(source_settings)[0].published_at == datetime(2024, 12, 22, tzinfo=timezone.utc)
+
+
+def test_the_earliest_of_the_credible_dates_wins(fake, source_settings):
+    serve(fake, {(TEXT_QUERY, "*"): page([record(
+        "1", firstIndexDate="2024-03-10", firstPublicationDate="2024-05-01",
+        electronicPublicationDate="2024-02-27", pubYear="2023",
+        journalInfo={"printPublicationDate": "2024-05-01"})], hits=1)})
+    assert find(source_settings)[0].published_at == datetime(2024, 2, 27, tzinfo=timezone.utc)
+
+
+def test_a_paper_is_never_dated_in_the_future(fake, source_settings):
+    from trialbuzz.clock import utcnow
+
+    serve(fake, {(TEXT_QUERY, "*"): page([record("1", firstPublicationDate="2199-01-01",
+                                                  pubYear="2199")], hits=1)})
+    before = utcnow()
+    published = find(source_settings)[0].published_at
+    assert before <= published <= utcnow()
+
+
+def test_errata_of_the_real_sample_are_notices(fake, source_settings):
+    sample = Path(__file__).resolve().parents[2] / "shared" / "reference" / "samples" / \
+        "europepmc.json"
+    if not sample.exists():
+        pytest.skip("reference sample europepmc.json not available")
+    body = json.loads(sample.read_text())
+    body["nextCursorMark"] = "*"
+    serve(fake, {(TEXT_QUERY, "*"): body})
+    mentions = find(source_settings)
+    notices = {m.external_id: m.extra.get("notice") for m in mentions if m.extra.get("notice")}
+    assert notices == {"MED:39709208": "correction", "MED:40377773": "correction"}
+    article = next(m for m in mentions if m.external_id == "MED:39709209")
+    assert "notice" not in article.extra
+    assert article.extra["pubtype"] == ["journal article"]
+    # No answer dates a paper after Europe PMC indexed it.
+    for mention, result in zip(mentions, body["resultList"]["result"]):
+        assert mention.published_at.date().isoformat() <= result["firstIndexDate"]
+
+
+def test_a_core_result_names_the_article_its_correction_is_for(fake, source_settings):
+    serve(fake, {(TEXT_QUERY, "*"): page([record(
+        "2", title="Correction to: Remdesivir for the Treatment of Covid-19.",
+        pubTypeList={"pubType": ["Published Erratum", "Journal Article"]},
+        commentCorrectionList={"commentCorrection": [
+            {"id": "32445440", "source": "MED", "type": "Erratum for",
+             "reference": "N Engl J Med. 2020;383(19):1813-1826"}]})], hits=1)})
+    mention = find(source_settings)[0]
+    assert mention.extra["notice"] == "correction"
+    assert mention.extra["notice_for"] == {
+        "pmid": "32445440", "title_key": "remdesivir for the treatment of covid 19"}
+
+
+def test_a_retracted_paper_is_still_a_paper(fake, source_settings):
+    serve(fake, {(TEXT_QUERY, "*"): page([record(
+        "3", pubType="retracted publication; journal article")], hits=1)})
+    assert "notice" not in find(source_settings)[0].extra

@@ -128,7 +128,8 @@ def test_parses_real_shaped_summaries_in_search_order_skipping_errors(fake, sour
     assert first.url == "https://pubmed.ncbi.nlm.nih.gov/33306283/"
     assert first.title == "Baricitinib plus Remdesivir for Hospitalized Adults with Covid-19."
     assert first.author == "Kalil AC et al."
-    assert first.published_at == datetime(2021, 3, 4, tzinfo=timezone.utc)
+    # Online on 11 December 2020, the March issue came later.
+    assert first.published_at == datetime(2020, 12, 11, tzinfo=timezone.utc)
     assert first.snippet == "The New England journal of medicine"
     assert first.extra == {"pmid": "33306283", "pmcid": "PMC7745180",
                            "doi": "10.1056/nejmoa2031994",
@@ -136,7 +137,8 @@ def test_parses_real_shaped_summaries_in_search_order_skipping_errors(fake, sour
                                        "Randomized Controlled Trial"]}
     assert second.external_id == "32445440"
     assert second.author == "Beigel JH"
-    assert second.published_at == datetime(2020, 11, 5, tzinfo=timezone.utc)
+    # Online on 8 October 2020, in the 5 November issue.
+    assert second.published_at == datetime(2020, 10, 8, tzinfo=timezone.utc)
     assert second.snippet == "N Engl J Med"
     assert second.extra == {"pmid": "32445440", "doi": "10.1056/nejmoa2007764",
                             "pubtype": ["Journal Article"]}
@@ -313,3 +315,43 @@ def test_bodies_that_are_not_answers_are_bad_responses(fake, source_settings, ro
         find(source_settings)
 
 
+
+
+def test_a_later_issue_date_gives_way_to_the_online_date(fake, source_settings):
+    serve(fake, Reply.json(search_body(["1"])), Reply.json({"result": {"uids": ["1"], "1": summary(
+        "1", pubdate="2025", epubdate="2025 Jun 26", sortpubdate="2025/06/26 00:00",
+        history=[{"pubstatus": "entrez", "date": "2025/07/11 05:21"}])}}))
+    assert find(source_settings)[0].published_at == datetime(2025, 6, 26, tzinfo=timezone.utc)
+
+
+def test_a_paper_is_never_dated_after_pubmed_indexed_it(fake, source_settings):
+    serve(fake, Reply.json(search_body(["1"])), Reply.json({"result": {"uids": ["1"], "1": summary(
+        "1", pubdate="2026 Jan", epubdate="", sortpubdate="2026/01/01 00:00",
+        history=[{"pubstatus": "pubmed", "date": "2025/11/03 06:00"},
+                 {"pubstatus": "entrez", "date": "2025/11/02 10:00"}])}}))
+    assert find(source_settings)[0].published_at == datetime(2025, 11, 2, 10, 0,
+                                                             tzinfo=timezone.utc)
+
+
+def test_an_erratum_is_a_notice_naming_its_article(fake, source_settings):
+    serve(fake, Reply.json(search_body(["2"])), Reply.json({"result": {"uids": ["2"], "2": summary(
+        "2", title="Erratum: Remdesivir for the Treatment of Covid-19 - Final Report.",
+        pubtype=["Published Erratum"],
+        references=[{"refsource": "N Engl J Med. 2020 Nov 5;383(19):1813-1826",
+                     "reftype": "Erratum for", "pmid": 32445440, "note": ""}])}}))
+    mention = find(source_settings)[0]
+    assert mention.extra["notice"] == "correction"
+    assert mention.extra["notice_for"]["pmid"] == "32445440"
+
+
+@pytest.mark.parametrize("pubtypes, title, notice", [
+    (["Retraction of Publication"], "Retraction notice to: A trial", "retraction"),
+    (["Expression of Concern"], "A trial", "expression_of_concern"),
+    (["Journal Article"], "Correction to: A trial", "correction"),
+    (["Retracted Publication", "Journal Article"], "A trial", None),
+    (["Journal Article"], "Corrections in surgery: a randomised trial", None),
+])
+def test_notices_are_told_apart_from_papers(fake, source_settings, pubtypes, title, notice):
+    serve(fake, Reply.json(search_body(["3"])), Reply.json({"result": {"uids": ["3"], "3": summary(
+        "3", title=title, pubtype=pubtypes)}}))
+    assert find(source_settings)[0].extra.get("notice") == notice

@@ -18,6 +18,20 @@ def _texts(values):
                                                                                 list) else []
 
 
+def _dated(value):
+    """A `{"date", "estimated"}` entry, or None: a record stored by an older release has none."""
+    if isinstance(value, dict) and isinstance(value.get("date"), str):
+        return {"date": value["date"], "estimated": value.get("estimated") is True}
+    return None
+
+
+def dates(record):
+    """Start, primary completion and completion, each `{"date", "estimated"}` or None."""
+    given = record.get("dates") if isinstance(record.get("dates"), dict) else {}
+    return {name: _dated(given.get(name)) for name in ("start", "primary_completion",
+                                                        "completion")}
+
+
 def trial_fields(trial):
     """The registry fields of the trial document for a TrialRecord."""
     record = trial.record if isinstance(trial.record, dict) else {}
@@ -32,8 +46,10 @@ def trial_fields(trial):
         "study_type": _text(record.get("study_type")),
         "sponsor": _text(record.get("sponsor")),
         "enrollment": enrollment if type(enrollment) is int else None,
+        "enrollment_estimated": record.get("enrollment_estimated") is True,
         "start_date": _text(record.get("start_date")),
         "completion_date": _text(record.get("completion_date")),
+        "dates": dates(record),
         "has_results": record.get("has_results") is True,
         "conditions": _texts(record.get("conditions")),
         "url": _text(record.get("url")) or f"https://clinicaltrials.gov/study/{trial.nct_id}",

@@ -4,6 +4,7 @@ import math
 from datetime import timedelta
 
 from trialbuzz.attention.sources.base import KINDS
+from trialbuzz.attention.sources.notices import title_key
 
 WINDOWS = {"1d": timedelta(days=1), "2d": timedelta(days=2), "3d": timedelta(days=3),
            "4d": timedelta(days=4), "5d": timedelta(days=5), "6d": timedelta(days=6),
@@ -90,32 +91,78 @@ def _representative(group):
     return min(group, key=rank)
 
 
+def _notice(group):
+    """The kind of notice a group of copies is ("correction", …), or None for a paper."""
+    for mention in group:
+        kind = (mention.extra or {}).get("notice")
+        if isinstance(kind, str):
+            return kind
+    return None
+
+
+def _noticed_paper(group, papers_by_key):
+    """The paper (a group of copies) a notice is about, when one of its copies says which by
+    PMID or by the title it names; else None."""
+    for mention in group:
+        about = (mention.extra or {}).get("notice_for")
+        if not isinstance(about, dict):
+            continue
+        if about.get("pmid") and f"pmid:{about['pmid']}" in papers_by_key:
+            return papers_by_key[f"pmid:{about['pmid']}"]
+        if about.get("title_key") and f"title:{about['title_key']}" in papers_by_key:
+            return papers_by_key[f"title:{about['title_key']}"]
+    return None
+
+
 def summarize(mentions, weights, now):
-    """Everything the trial document says about attention, from the stored mentions."""
+    """Everything the trial document says about attention, from the stored mentions.
+    Corrections, retractions and expressions of concern are notices: listed, marked, attached
+    to the paper they are about when the source says which, never counted as publications."""
     groups = group_publications(mentions)
-    duplicates, papers = {}, {}
-    results = preprints = 0
+    duplicates, papers, notices = {}, {}, {}
+    results = preprints = notice_count = 0
+    papers_by_key = {}
+    for group in groups:
+        notices[id(group)] = _notice(group)
+        if notices[id(group)] is None:
+            for mention in group:
+                for key in _identity_keys(mention):
+                    papers_by_key.setdefault(key, group)
+                title = title_key(mention.title)
+                if title:
+                    papers_by_key.setdefault(f"title:{title}", group)
     for group in groups:
         listed = _representative(group)
-        note = {}
+        note = papers.setdefault(str(listed.id), {})
         others = sorted({m.source for m in group} - {listed.source})
         if others:
             note["also_found_by"] = others
-        if any((m.extra or {}).get("result") for m in group):
+        kind = notices[id(group)]
+        if kind:
+            notice_count += 1
+            note["notice"] = kind
+            paper = _noticed_paper(group, papers_by_key)
+            if paper is not None:
+                target = _representative(paper)
+                note["notice_for"] = {"title": target.title, "url": target.url}
+                papers.setdefault(str(target.id), {}).setdefault("notices", []).append(
+                    {"type": kind, "title": listed.title, "url": listed.url})
+        elif any((m.extra or {}).get("result") for m in group):
             note["result"] = True
             results += 1
-        if note:
-            papers[str(listed.id)] = note
         for mention in group:
             if mention is not listed:
                 duplicates[mention.id] = listed.id
-        preprints += any((m.extra or {}).get("preprint") for m in group)
+        if not kind:
+            preprints += any((m.extra or {}).get("preprint") for m in group)
+    papers = {key: value for key, value in papers.items() if value}
+    noticed = {m.id for group in groups if notices[id(group)] for m in group}
     listed_mentions = [m for m in mentions if m.id not in duplicates]
     counts, kinds = {}, dict.fromkeys(KINDS, 0)
     for mention in mentions:
         counts[mention.source] = counts.get(mention.source, 0) + 1
     for mention in listed_mentions:
-        if mention.kind in kinds:
+        if mention.kind in kinds and mention.id not in noticed:
             kinds[mention.kind] += 1
     scored = [m for m in listed_mentions if m.kind != "publication"]
     return {
@@ -123,8 +170,10 @@ def summarize(mentions, weights, now):
         "counts": counts,
         "kinds": kinds,
         "history": history(scored, weights, now),
-        "publications": {"total": len(groups), "results": results, "preprints": preprints},
+        "publications": {"total": len(groups) - notice_count, "results": results,
+                         "preprints": preprints, "notices": notice_count},
         "duplicates": duplicates,
-        # What the listed copy of a paper stands for: other sources, a results paper.
+        # What the listed copy of a paper stands for: other sources, a results paper, a notice
+        # (and the paper it is about), the notices about it.
         "papers": papers,
     }

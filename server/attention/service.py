@@ -18,6 +18,7 @@ from trialbuzz.attention.sources.base import KINDS
 from trialbuzz.clock import aware, utcnow
 from trialbuzz.errors import Pending, TrialbuzzError
 from trialbuzz.jobs.work import QUEUED, RUNNING
+from trialbuzz.registry.reporting import reporting
 from trialbuzz.registry.trials import TrialRecord
 from trialbuzz.storage.models import Mention, SourceCheck, Trial, Work
 
@@ -26,7 +27,7 @@ COMPACT_MENTIONS = 5
 COMPACT_FIELDS = ("nct_id", "requested_id", "title", "acronym", "status", "phases",
                   "has_results", "url", "score", "counts", "kinds", "publications", "mentions",
                   "mentions_total", "sources", "coverage", "altmetric", "updated_at", "stale",
-                  "state", "context")
+                  "state", "reporting", "context")
 MAX_TRIALS_PER_BADGE = 20
 
 
@@ -122,7 +123,12 @@ class AttentionService:
             self.cache.put(key, trial.nct_id, (document, trial, harvested), generation,
                            size=approximate_size((document, trial.record)))
             self.cache.put(("warm", key[0]), trial.nct_id, True, generation)
-        return {**document, **links(trial.nct_id, base_url)}
+        return {**document, "reporting": self.reporting(trial), **links(trial.nct_id, base_url)}
+
+    def reporting(self, trial):
+        """The results reporting of a trial as of today by the app's clock (a due date passes
+        while a document sits in the cache, so it is worked out on every answer)."""
+        return reporting(trial.record, self.clock().date())
 
     def compact(self, nct_id, base_url, wait=True):
         """The short document the bookmarklet and embeds show; None while a cold refresh runs."""
@@ -174,6 +180,7 @@ class AttentionService:
             document = self._assemble(trial, row.summary or {}, trial.harvested_at, latest,
                                       listed.get(nct_id, []), totals.get(nct_id, 0), failing,
                                       nct_id in active)
+            document["reporting"] = self.reporting(trial)
             documents.append({**{name: document[name] for name in COMPACT_FIELDS
                                  if name in document}, **links(nct_id, base_url)})
         return documents
@@ -193,7 +200,7 @@ class AttentionService:
         self.jobs.viewed(trial.nct_id)
         # A shallow copy: the mentions list is shared, never copied per request.
         return {**document, "stale": self._stale(trial, harvested),
-                **links(trial.nct_id, base_url)}
+                "reporting": self.reporting(trial), **links(trial.nct_id, base_url)}
 
     def _stale(self, trial, harvested):
         """Whether a document shows old figures: an old registry copy or old attention."""
@@ -250,8 +257,8 @@ class AttentionService:
             "history": summary.get("history", {}),
             "sources": sources,
             "coverage": covered,
-            "publications": summary.get("publications", {"total": 0, "results": 0,
-                                                         "preprints": 0}),
+            "publications": {"notices": 0, **summary.get(
+                "publications", {"total": 0, "results": 0, "preprints": 0})},
             "mentions": [_mention(m, papers.get(str(m.id))) for m in mentions],
             "mentions_total": total,
             "altmetric": _altmetric(checks.get("altmetric")),
@@ -337,6 +344,14 @@ def _mention(row, paper=None):
         item["comment"] = bool((row.extra or {}).get("comment"))
     if row.kind == "publication":
         item["result"] = bool((paper or {}).get("result"))
+        # A correction, retraction or expression of concern: shown, never counted.
+        notice = (paper or {}).get("notice") or (row.extra or {}).get("notice")
+        if notice:
+            item["notice"] = notice
+            if (paper or {}).get("notice_for"):
+                item["notice_for"] = paper["notice_for"]
+        if (paper or {}).get("notices"):
+            item["notices"] = paper["notices"]
     if paper and paper.get("also_found_by"):
         item["also_found_by"] = paper["also_found_by"]
     return item

@@ -1,5 +1,6 @@
 """ClinicalTrials.gov API v2: fetch one study and turn its record into trial fields."""
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -10,6 +11,7 @@ from trialbuzz.upstream import origin
 
 STUDY_PAGE = "https://clinicaltrials.gov/study/{nct_id}"
 STUDY_PATH = "/api/v2/studies/{nct_id}"
+_REGISTRY_DATE = re.compile(r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?")
 # No trial enrols more people than there are.
 MAX_ENROLLMENT = 10 ** 10
 
@@ -86,6 +88,21 @@ def _date(struct):
     return _text(struct.get("date")) if isinstance(struct, dict) else None
 
 
+def _dated(struct):
+    """A v2 `*DateStruct` as `{"date", "estimated"}`: estimated only when the registry marks it
+    ESTIMATED (an anticipated date); None without a date in the registry's form (a day, a month
+    or a year)."""
+    date = _date(struct)
+    if date is None or not _REGISTRY_DATE.fullmatch(date):
+        return None
+    return {"date": date, "estimated": struct.get("type") == "ESTIMATED"}
+
+
+def _flag(value):
+    """A yes/no answer of the record: True, False, or None when it gives none."""
+    return value if isinstance(value, bool) else None
+
+
 def _strings(values):
     """Only the string items of a list, cleaned (upstream lists are not to be trusted)."""
     return [text for text in map(_text, values) if text] if isinstance(values, list) else []
@@ -112,9 +129,13 @@ def parse_study(record):
     status = _section(protocol, "statusModule")
     design = _section(protocol, "designModule")
     nct_id = normalize(ident.get("nctId"))
+    oversight = _section(protocol, "oversightModule")
     references = [{"pmid": _text(ref.get("pmid")), "type": _text(ref.get("type")),
                    "citation": _text(ref.get("citation"))}
                   for ref in _dicts(_get(protocol, "referencesModule", "references"))]
+    enrollment = _section(design, "enrollmentInfo")
+    countries = sorted({text for text in (_text(place.get("country")) for place in _dicts(
+        _get(protocol, "contactsLocationsModule", "locations"))) if text})
     see_also = [{"label": _text(link.get("label")), "url": _text(link.get("url"))}
                 for link in _dicts(_get(protocol, "referencesModule", "seeAlsoLinks"))
                 if _text(link.get("url"))]
@@ -128,9 +149,21 @@ def parse_study(record):
         "phases": _strings(design.get("phases")),
         "study_type": _text(design.get("studyType")),
         "sponsor": _text(_get(protocol, "sponsorCollaboratorsModule", "leadSponsor", "name")),
-        "enrollment": _enrollment(_get(design, "enrollmentInfo", "count")),
+        "enrollment": _enrollment(enrollment.get("count")),
+        "enrollment_estimated": enrollment.get("type") == "ESTIMATED",
         "start_date": _date(status.get("startDateStruct")),
         "completion_date": _date(status.get("completionDateStruct")),
+        "dates": {"start": _dated(status.get("startDateStruct")),
+                  "primary_completion": _dated(status.get("primaryCompletionDateStruct")),
+                  "completion": _dated(status.get("completionDateStruct"))},
+        "results_first_submitted": _text(status.get("resultsFirstSubmitDate")),
+        "results_first_posted": _date(status.get("resultsFirstPostDateStruct")),
+        # A certificate of delay (the "disposition" in the registry's terms) puts results off.
+        "delay_first_submitted": _text(status.get("dispFirstSubmitDate")),
+        "fda_regulated_drug": _flag(oversight.get("isFdaRegulatedDrug")),
+        "fda_regulated_device": _flag(oversight.get("isFdaRegulatedDevice")),
+        "primary_purpose": _text(_get(design, "designInfo", "primaryPurpose")),
+        "countries": countries,
         "first_posted": _date(status.get("studyFirstPostDateStruct")),
         "last_updated": _date(status.get("lastUpdatePostDateStruct")),
         "has_results": _get(record, "hasResults") is True,

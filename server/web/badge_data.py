@@ -55,7 +55,8 @@ def figures(compact, nct_id=None, finished=True):
     kinds = compact.get("kinds") or {}
     return Figures(nct_id=compact["nct_id"], score=compact.get("score") or 0, kinds=kinds,
                    title=compact.get("title"), pending=not finished and not has_attention(kinds),
-                   partial=compact.get("state") == "partial")
+                   partial=compact.get("state") == "partial",
+                   reporting=compact.get("reporting"))
 
 
 def embed_entry(entry):

@@ -8,8 +8,12 @@ from xml.sax.saxutils import escape
 
 from trialbuzz.attention.kinds import EMPTY_COLOR, KINDS
 from trialbuzz.errors import BadRequest
+from trialbuzz.web.reporting_text import badge_message
 
 STYLES = ("flat", "flat-square", "for-the-badge", "donut")
+# What a badge shows: the attention score, or where the trial's results stand.
+TYPES = ("attention", "reporting")
+REPORTING_LABEL = "results"
 SIZES = (64, 100, 180)
 # The kinds the score counts; publications are listed apart, so they do not fill the ring.
 ATTENTION_KINDS = tuple(kind for kind in KINDS if kind != "publication")
@@ -57,6 +61,8 @@ class Figures:
     pending: bool = False
     # Some sources have not answered: nothing found is not "none".
     partial: bool = False
+    # The trial document's `reporting` object, for the reporting badge.
+    reporting: dict | None = None
 
     @property
     def ghost(self):
@@ -66,13 +72,14 @@ class Figures:
 
 @dataclass(frozen=True)
 class BadgeOptions:
-    """How a badge looks: style, donut size, label, colour, monochrome."""
+    """What a badge shows and how it looks: type, style, donut size, label, colour, monochrome."""
 
     style: str = "flat"
     size: int = 64
     label: str = DEFAULT_LABEL
     color: str | None = None
     mono: bool = False
+    type: str = "attention"
 
 
 def has_attention(kinds):
@@ -111,7 +118,16 @@ def options_from(args):
                          code="invalid_parameter")
     color = parse_color(args["color"]) if args.get("color") else None
     mono = args.get("mono", "").lower() in {"1", "true", "yes", "on"}
-    return BadgeOptions(style=style, size=int(size), label=label, color=color, mono=mono)
+    kind = args.get("type", "attention") or "attention"
+    if kind not in TYPES:
+        raise BadRequest(f"type must be one of {', '.join(TYPES)}.", code="invalid_parameter")
+    if kind == "reporting":
+        if style == "donut":
+            raise BadRequest("The reporting badge comes in the flat styles only.",
+                             code="invalid_parameter")
+        label = label if "label" in args else REPORTING_LABEL
+    return BadgeOptions(style=style, size=int(size), label=label, color=color, mono=mono,
+                        type=kind)
 
 
 def text_width(text, size=11):
@@ -124,6 +140,8 @@ def render(figures, options=BadgeOptions()):
     """The badge SVG for `figures` in the style of `options`."""
     if options.style == "donut":
         return donut(figures, options)
+    if options.type == "reporting":
+        return reporting_badge(figures, options)
     if figures.pending:
         message, color = "pending", GHOST_COLOR
     elif figures.ghost:
@@ -133,6 +151,20 @@ def render(figures, options=BadgeOptions()):
     title = _title(figures, options.label or DEFAULT_LABEL, message)
     return flat(options.label, message, color, style=options.style, mono=options.mono,
                 title=title, ghost=figures.ghost)
+
+
+def reporting_badge(figures, options):
+    """A flat badge saying where the trial's results stand: posted, late, overdue, not due."""
+    label = options.label or REPORTING_LABEL
+    # The registry record alone decides it: no need to wait for the attention.
+    if figures.reporting is None:
+        message, color, ghost = "pending", GHOST_COLOR, True
+    else:
+        message, color = badge_message(figures.reporting)
+        ghost = color == GHOST_COLOR
+        color = options.color or color
+    return flat(label, message, color, style=options.style, mono=options.mono,
+                title=_title(figures, label, message), ghost=ghost)
 
 
 def error_badge(message, style="flat"):

@@ -1,9 +1,10 @@
 """The details page of a trial: its record, score, timeline, every mention, badges and exports."""
 
+import re
 from urllib.parse import quote
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from trialbuzz.attention.context import cohort_words, in_words
 from trialbuzz.attention.document import coverage_line
@@ -12,7 +13,7 @@ from trialbuzz.attention.service import Page
 from trialbuzz.attention.sources.base import safe_url
 from trialbuzz.clock import utcnow
 from trialbuzz.state import base_url, state
-from trialbuzz.web import badge_data, badges, exports, ratelimits, timeline
+from trialbuzz.web import badge_data, badges, exports, ratelimits, reporting_text, timeline
 
 bp = Blueprint("details", __name__)
 
@@ -136,11 +137,18 @@ def trial(nct_id):
         groups=_groups(mentions, document["sources"]), snippets=_snippets(document["nct_id"]),
         has_attention=not figures.ghost, noun=badge_data.noun, kinds=KINDS,
         dark_colors=badges.DARK_COLORS, collecting=_collecting(document),
-        partial=_partial(document), place=_place(document.get("context"))))
+        partial=_partial(document), place=_place(document.get("context")),
+        reporting_headline=_headline, dated=reporting_text.dated))
     # A page still collecting is asked for again by its script: never a kept copy.
     response.headers["Cache-Control"] = "no-cache" if document.get("state") == "collecting" \
         else PAGE_CACHE
     return response
+
+
+def _headline(reporting):
+    """The reporting headline as HTML, its dates kept whole on narrow screens."""
+    return Markup(re.sub(r"(\d{4}-\d{2}-\d{2})", r'<span class="date">\1</span>',
+                         str(escape(reporting_text.headline(reporting)))))
 
 
 def _export(nct_id, extension, body, mimetype):

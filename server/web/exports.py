@@ -5,7 +5,9 @@ import io
 
 from trialbuzz import strictjson
 
-COLUMNS = ("nct_id", "kind", "source", "title", "url", "author", "published_at", "snippet")
+COLUMNS = ("nct_id", "kind", "source", "title", "url", "author", "published_at", "snippet",
+           # correction, retraction or expression_of_concern: a notice, not a paper.
+           "notice")
 # A cell starting with one of these is read as a formula by Excel, LibreOffice and Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Excel reads a CSV file as UTF-8 only when it starts with a byte order mark.

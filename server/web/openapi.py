@@ -31,6 +31,17 @@ def _errors(*statuses):
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+REGISTRY_DATE = {"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"}
+NULLABLE_DAY = {"type": ["string", "null"], "format": "date"}
+DATED = {"oneOf": [{"type": "null"}, {
+    "type": "object", "required": ["date", "estimated"], "additionalProperties": False,
+    "properties": {"date": REGISTRY_DATE,
+                   "estimated": {"type": "boolean", "description":
+                                 "The registry gives the date as ESTIMATED (anticipated), "
+                                 "not ACTUAL"}}}]}
+LINKED_PAPER = {"type": "object", "required": ["title", "url"],
+                "properties": {"title": NULLABLE_STRING, "url": NULLABLE_STRING}}
+NOTICE_TYPES = ["correction", "retraction", "expression_of_concern"]
 
 SCHEMAS = {
     "Error": {"type": "object", "required": ["error"], "additionalProperties": False,
@@ -55,6 +66,20 @@ SCHEMAS = {
                                                 "format": "date-time"},
                                "snippet": NULLABLE_STRING, "comment": {"type": "boolean"},
                                "result": {"type": "boolean"},
+                               "notice": {"enum": NOTICE_TYPES, "description":
+                                          "The item is a correction, retraction or expression "
+                                          "of concern: shown, never counted"},
+                               "notice_for": {**LINKED_PAPER, "description":
+                                              "The paper a notice is about, when the source "
+                                              "says which"},
+                               "notices": {"type": "array", "description":
+                                           "Notices about this paper", "items": {
+                                               "type": "object",
+                                               "required": ["type", "title", "url"],
+                                               "properties": {
+                                                   "type": {"enum": NOTICE_TYPES},
+                                                   "title": NULLABLE_STRING,
+                                                   "url": NULLABLE_STRING}}},
                                "also_found_by": {"type": "array",
                                                  "items": {"type": "string"}}}},
     "Source": {"type": "object", "required": ["id", "name", "status", "count", "checked_at",
@@ -86,14 +111,45 @@ SCHEMAS = {
     "Publications": {"type": "object", "required": ["total", "results"],
                      "properties": {"total": {"type": "integer"},
                                     "results": {"type": "integer"},
-                                    "preprints": {"type": "integer"}}},
+                                    "preprints": {"type": "integer"},
+                                    "notices": {"type": "integer", "description":
+                                                "Corrections, retractions and expressions of "
+                                                "concern found, not in total"}}},
+    "Reporting": {
+        "type": "object", "description": "Results reporting on ClinicalTrials.gov against the "
+        "deadline of FDAAA 801 and 42 CFR 11: an estimate from the registry record",
+        "required": ["status", "covered", "primary_completion", "results_submitted",
+                     "results_posted", "due", "days_late", "delay_requested", "publication",
+                     "note"],
+        "properties": {
+            "status": {"enum": ["posted", "posted_late", "overdue", "not_due",
+                                "not_applicable", "unknown"]},
+            "covered": {"enum": ["probably", "probably_not", "unknown"], "description":
+                        "Whether FDAAA 801 probably requires results of this trial"},
+            "primary_completion": DATED,
+            "results_submitted": {**NULLABLE_DAY, "description":
+                                  "When results were first submitted"},
+            "results_posted": {**NULLABLE_DAY, "description":
+                               "When results were first posted"},
+            "due": {**NULLABLE_DAY, "description": "When results were probably due (an "
+                    "estimate): 12 months after primary completion, later after a "
+                    "certificate of delay; null when not covered or unknown"},
+            "days_late": {"type": ["integer", "null"], "minimum": 0, "description":
+                          "Days from the due date to the first submission (posted, "
+                          "posted_late) or to today (overdue)"},
+            "delay_requested": {**NULLABLE_DAY, "description":
+                                "When a certificate of delay was first submitted"},
+            "publication": {"oneOf": [{"type": "null"}, LINKED_PAPER], "description":
+                            "A paper the registry lists as reporting the results"},
+            "note": {"type": "string", "description": "Why, in plain words"}}},
     "Kinds": {"type": "object", "required": list(KINDS),
               "properties": {kind: {"type": "integer", "minimum": 0} for kind in KINDS}},
     "Trial": {"type": "object",
               "required": ["nct_id", "title", "status", "phases", "has_results", "url",
                            "score", "counts", "kinds", "history", "sources", "publications",
                            "mentions", "altmetric", "updated_at", "stale", "state",
-                           "coverage", "details_url", "badge_url"],
+                           "coverage", "dates", "enrollment_estimated", "reporting",
+                           "details_url", "badge_url"],
               "properties": {
                   "nct_id": {"type": "string", "pattern": "^NCT[0-9]{8}$"},
                   "requested_id": {"type": "string"},
@@ -102,7 +158,13 @@ SCHEMAS = {
                   "phases": {"type": "array", "items": {"type": "string"}},
                   "study_type": NULLABLE_STRING, "sponsor": NULLABLE_STRING,
                   "enrollment": {"type": ["integer", "null"]},
+                  "enrollment_estimated": {"type": "boolean", "description":
+                                           "The registry gives the enrolment as ESTIMATED"},
                   "start_date": NULLABLE_STRING, "completion_date": NULLABLE_STRING,
+                  "dates": {"type": "object", "required": ["start", "primary_completion",
+                                                           "completion"],
+                            "properties": {"start": DATED, "primary_completion": DATED,
+                                           "completion": DATED}},
                   "has_results": {"type": "boolean"},
                   "conditions": {"type": "array", "items": {"type": "string"}},
                   "url": {"type": "string"}, "score": {"type": "integer", "minimum": 0},
@@ -111,6 +173,7 @@ SCHEMAS = {
                   "publications": _ref("Publications"),
                   "mentions": {"type": "array", "items": _ref("Mention")},
                   "mentions_total": {"type": "integer"},
+                  "reporting": _ref("Reporting"),
                   "altmetric": {"type": ["object", "null"]},
                   "updated_at": {"type": "string"}, "stale": {"type": "boolean"},
                   "state": {"enum": ["collecting", "partial", "complete"], "description":

@@ -9,15 +9,20 @@ from trialbuzz.attention.sources.base import (
     Source,
     doi_url,
     normalise_doi,
+    parse_datetime,
     plain_text,
     safe_url,
 )
+from trialbuzz.attention.sources.notices import notice_type, noticed_title
+from trialbuzz.attention.sources.pubdates import dated, earliest
+from trialbuzz.registry.citations import parse as parse_citation
 
 # References that are attention: papers reporting the trial (RESULT) or indexed with its ID
 # (DERIVED). BACKGROUND references are prior work the trial cites, not work about the trial.
 ATTENTION_TYPES = {"RESULT", "DERIVED"}
 _DOI = re.compile(r"\bdoi:\s*(10\.\d{4,9}/[^\s;,]+?)\.?(?=\s|$)", re.IGNORECASE)
 _YEAR = re.compile(r"\.\s((?:19|20)\d{2})\b")
+_EPUB = re.compile(r"\bEpub\s+((?:19|20)\d{2}(?:\s+[A-Z][a-z]{2}(?:\s+\d{1,2})?)?)")
 
 
 class CtGovReferences(Source):
@@ -60,12 +65,28 @@ class CtGovReferences(Source):
             external_id = "citation:" + hashlib.sha256(
                 (citation or "").encode()).hexdigest()[:16]
         year = _YEAR.search(citation or "")
+        parts = parse_citation(citation)
+        extra = {"pmid": pmid, "doi": doi, "result": ref["type"] == "RESULT",
+                 "reference_type": ref["type"], "year": int(year.group(1)) if year else None}
+        published = None
+        if parts is not None and parts.parsed:
+            extra["journal"] = parts.journal
+            epub = _EPUB.search(citation or "")
+            published = earliest(
+                [dated(parts.date, parse_datetime)]
+                + ([dated(epub.group(1), parse_datetime)] if epub else []))
+        notice = notice_type([], parts.title if parts else None)
+        if notice:
+            extra["notice"] = notice
+            title_key = noticed_title(parts.title)
+            if title_key:
+                extra["notice_for"] = {"title_key": title_key}
         return Mention(
             source=self.id, kind="publication", external_id=external_id, url=url,
-            title=citation, published_at=None, snippet=_label(ref["type"]),
-            extra={"pmid": pmid, "doi": doi, "result": ref["type"] == "RESULT",
-                   "reference_type": ref["type"],
-                   "year": int(year.group(1)) if year else None},
+            title=parts.title if parts else None,
+            author=parts.first_author if parts else None,
+            published_at=published,
+            snippet=_snippet(ref["type"], parts), extra=extra,
         )
 
     def _link(self, link):
@@ -76,6 +97,12 @@ class CtGovReferences(Source):
         return Mention(source=self.id, kind="link", external_id="link:" + url, url=url,
                        title=plain_text(link.get("label")) or url,
                        snippet="Link in the registry record")
+
+
+def _snippet(reference_type, parts):
+    """What a reference is, and the journal and date its citation gives."""
+    source = ", ".join(part for part in ((parts.journal, parts.date) if parts else ()) if part)
+    return "; ".join(part for part in (_label(reference_type), source) if part) or None
 
 
 def _label(reference_type):

@@ -14,7 +14,13 @@ from trialbuzz.attention.sources.base import (
     plain_text,
     safe_url,
 )
+from trialbuzz.attention.sources.notices import notice_type, noticed_title
+from trialbuzz.attention.sources.pubdates import dated, earliest
 from trialbuzz.errors import UpstreamBadResponse
+
+# Corrections and retractions name the article they are about (core results only).
+_NOTICE_LINKS = {"erratum for", "retraction of", "expression of concern for",
+                 "correction for", "update of"}
 
 
 class EuropePmc(Source):
@@ -103,8 +109,7 @@ class EuropePmc(Source):
                            f"{quote(source, safe='')}/{quote(ident, safe='')}")
         else:
             url = doi_url(doi)
-        published = (parse_datetime(result.get("firstPublicationDate"))
-                     or parse_datetime(result.get("pubYear")))
+        published = self.published(result)
         year = result.get("pubYear")
         year = (plain_text(str(year), limit=10) if isinstance(year, (str, int))
                 and not isinstance(year, bool) else None) or (
@@ -118,6 +123,13 @@ class EuropePmc(Source):
         extra = {key: value for key, value in extra.items() if value}
         if source == "PPR":
             extra["preprint"] = True
+        pubtypes = self.pubtypes(result)
+        if pubtypes:
+            extra["pubtype"] = pubtypes
+        notice = notice_type(pubtypes, plain_text(result.get("title")))
+        if notice:
+            extra["notice"] = notice
+            extra.update(self.noticed(result))
         citations = count(result.get("citedByCount"))
         if citations is not None:
             extra["citations"] = citations
@@ -129,3 +141,51 @@ class EuropePmc(Source):
             snippet=", ".join(part for part in (journal, year) if part) or None,
             extra=extra,
         )
+
+    @staticmethod
+    def published(result):
+        """The earliest credible date of a result: online, first published, journal issue, a
+        bare year; never later than Europe PMC first indexed it (its `firstPublicationDate` is
+        often the issue's date, months later, even ahead of today)."""
+        journal = result.get("journalInfo") if isinstance(result.get("journalInfo"), dict) else {}
+        candidates = [dated(value, parse_datetime) for value in (
+            result.get("electronicPublicationDate"), result.get("firstPublicationDate"),
+            journal.get("printPublicationDate"),
+            str(result["pubYear"]) if isinstance(result.get("pubYear"), (str, int))
+            and not isinstance(result.get("pubYear"), bool) else None) if value]
+        return earliest(candidates, indexed=parse_datetime(result.get("firstIndexDate")))
+
+    @staticmethod
+    def pubtypes(result):
+        """The publication types of a result, lower case: lite answers give them as one
+        "a; b" string, core answers as `pubTypeList.pubType[]`."""
+        listed = result.get("pubTypeList")
+        listed = listed.get("pubType") if isinstance(listed, dict) else None
+        if isinstance(listed, list):
+            kinds = listed
+        elif isinstance(result.get("pubType"), str):
+            kinds = result["pubType"].split(";")
+        else:
+            kinds = []
+        kinds = [plain_text(kind, limit=100) for kind in kinds if isinstance(kind, str)]
+        return [kind.strip().lower() for kind in kinds if kind and kind.strip()]
+
+    @staticmethod
+    def noticed(result):
+        """What a notice says it is about: the PMID from a core result's comment-correction
+        list, else the title named in its own title."""
+        found = {}
+        corrections = result.get("commentCorrectionList")
+        corrections = corrections.get("commentCorrection") if isinstance(corrections,
+                                                                         dict) else None
+        for item in corrections if isinstance(corrections, list) else []:
+            if (isinstance(item, dict) and isinstance(item.get("type"), str)
+                    and item["type"].strip().lower() in _NOTICE_LINKS
+                    and item.get("source") == "MED" and isinstance(item.get("id"), str)
+                    and item["id"].isdigit()):
+                found["notice_for"] = {"pmid": item["id"]}
+                break
+        title = noticed_title(plain_text(result.get("title")))
+        if title:
+            found.setdefault("notice_for", {})["title_key"] = title
+        return found

@@ -13,11 +13,17 @@ from trialbuzz.attention.sources.base import (
     plain_text,
     safe_url,
 )
+from trialbuzz.attention.sources.notices import notice_type, noticed_title
+from trialbuzz.attention.sources.pubdates import dated, earliest
 from trialbuzz.errors import UpstreamBadResponse, UpstreamError
 
 _PMID = re.compile(r"^\d{1,10}$")
 _PMCID = re.compile(r"PMC\d+")
 _LEADING_DATE = re.compile(r"^(\d{4})(?:\s+([A-Za-z]{3}))?")
+# The history entries that say when PubMed indexed a record.
+_INDEXED = ("entrez", "pubmed")
+# esummary `references[].reftype` of a notice, naming the paper it is about.
+_NOTICE_LINKS = {"erratumfor", "retractionof", "expressionofconcernfor", "correctionfor"}
 
 
 def pubmed_date(value):
@@ -167,7 +173,11 @@ class PubMed(Source):
         pubtypes = [plain_text(kind, limit=100)
                     for kind in (pubtypes if isinstance(pubtypes, list) else [])]
         extra["pubtype"] = [kind for kind in pubtypes if kind]
-        published = pubmed_date(summary.get("sortpubdate")) or pubmed_date(summary.get("pubdate"))
+        notice = notice_type(extra["pubtype"], plain_text(summary.get("title")))
+        if notice:
+            extra["notice"] = notice
+            extra.update(self.noticed(summary))
+        published = self.published(summary)
         return Mention(
             source=self.id, kind="publication", external_id=pmid,
             url=safe_url(f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"),
@@ -191,3 +201,35 @@ class PubMed(Source):
         if first and len(authors) > 1:
             return f"{first} et al."
         return first
+
+    @staticmethod
+    def published(summary):
+        """The earliest credible date of a record (online, issue, PubMed's sort date), never
+        later than the day PubMed indexed it."""
+        candidates = [dated(summary.get(name), pubmed_date)
+                      for name in ("epubdate", "pubdate", "sortpubdate")
+                      if isinstance(summary.get(name), str) and summary[name].strip()]
+        history = summary.get("history")
+        indexed = [pubmed_date(item.get("date")) for item in (
+            history if isinstance(history, list) else [])
+            if isinstance(item, dict) and item.get("pubstatus") in _INDEXED]
+        indexed = [moment for moment in indexed if moment is not None]
+        return earliest(candidates, indexed=min(indexed) if indexed else None)
+
+    @staticmethod
+    def noticed(summary):
+        """What a notice says it is about: the PMID its references name ("Erratum for"), else
+        the title named in its own title."""
+        found = {}
+        references = summary.get("references")
+        for item in references if isinstance(references, list) else []:
+            kind = item.get("reftype") if isinstance(item, dict) else None
+            pmid = str(item.get("pmid")) if isinstance(item, dict) else ""
+            if (isinstance(kind, str) and re.sub(r"[^a-z]", "", kind.lower()) in _NOTICE_LINKS
+                    and _PMID.match(pmid)):
+                found["notice_for"] = {"pmid": pmid}
+                break
+        title = noticed_title(plain_text(summary.get("title")))
+        if title:
+            found.setdefault("notice_for", {})["title_key"] = title
+        return found
