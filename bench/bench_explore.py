@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -69,7 +69,10 @@ def generate(count, mentions, seed=7):
                   "sponsor": sponsors[min(int(rng.paretovariate(1.2)) - 1, 4999)],
                   "start_date": f"{year}-{rng.randint(1, 12):02d}",
                   "conditions": rng.sample(conditions[:rng.choice((50, 2000))], rng.randint(1, 3)),
-                  "has_results": rng.random() < 0.3}
+                  "has_results": rng.random() < 0.3,
+                  "fda_regulated_drug": rng.random() < 0.4,
+                  "dates": {"primary_completion": {"date": f"{min(year + 3, 2029)}-06",
+                                                   "estimated": year + 3 > 2026}}}
         kinds, counts, rows, score, week = {}, {}, [], 0.0, 0.0
         for index in range(n):
             kind, source, weight = rng.choices(KIND_SOURCES, KIND_WEIGHTS)[0]
@@ -103,7 +106,8 @@ def generate(count, mentions, seed=7):
 TABLES = {
     "trials": ("nct_id", "record", "summary", "fetched_at", "harvested_at"),
     "trial_index": ("nct_id", "search", "status", "study_type", "sponsor", "phase",
-                    "start_year", "attention", "score", "trend", "latest_at"),
+                    "start_year", "attention", "score", "trend", "latest_at", "reporting",
+                    "reporting_due"),
     "trial_facets": ("facet", "value", "nct_id", "attention", "score"),
     "mentions": ("nct_id", "source", "external_id", "kind", "url", "title", "published_at",
                  "extra", "first_seen_at", "last_seen_at"),
@@ -161,8 +165,10 @@ def settle(engine):
 
 def _sqlite(value):
     """A value as the app's SQLite columns hold it (datetimes as SQLAlchemy writes them)."""
-    if hasattr(value, "strftime"):
+    if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
@@ -188,6 +194,8 @@ def cases(rng):
                                     "kind": rng.choice(["news", "forum"])}),
         ("status+phase, trending", lambda: {"status": "RECRUITING", "phase": "PHASE2",
                                             "sort": "trending"}),
+        ("reporting", lambda: {"reporting": rng.choice(["posted", "overdue", "not_due",
+                                                         "not_applicable"])}),
         ("offset=10000", lambda: {"offset": "10000"}),
     ]
 

@@ -83,12 +83,15 @@ def test_lists_trials_with_attention_by_score(filled):
     # Compact documents, as the embed batch and the overlay have them.
     assert first["kinds"]["news"] == 3 and first["mentions_total"] == 3
     assert first["details_url"].endswith("/trial/NCT00000104")
-    # Built in bulk, each is the compact document the bookmarklet payload holds.
+    # Built in bulk, each is the compact document the bookmarklet payload holds, but for the
+    # list of mentions (as in the embed batch, the count stays).
+    assert "mentions" not in first
     for trial in body["trials"]:
         payload = client.get(f"/api/v1/badge?ids={trial['nct_id']}").get_json()
         single = payload["trials"][0]
         assert {k: v for k, v in trial.items()
-                if k not in ("change_7d", "latest_mention_at")} == single
+                if k not in ("change_7d", "latest_mention_at")} == \
+            {k: v for k, v in single.items() if k != "mentions"}
     assert first["latest_mention_at"].startswith((NOW - timedelta(days=10)).date().isoformat())
 
 
@@ -120,6 +123,37 @@ def test_filters(filled, params, expected):
     total, ids = _ids(filled.test_client(), **params)
     assert sorted(ids) == expected
     assert total == len(expected)
+
+
+def test_filters_by_results_reporting(app, ctgov):
+    state = app.extensions["trialbuzz"]
+    records = {
+        "NCT00000401": {"fda_drug": True, "has_results": False},  # due April 2021: overdue
+        "NCT00000402": {"fda_drug": True, "has_results": False, "status": "RECRUITING",
+                        "primary_completion": ((NOW.date() + timedelta(days=400)).isoformat(),
+                                               "ESTIMATED")},
+        "NCT00000403": {"study_type": "OBSERVATIONAL", "has_results": False, "phases": None},
+        "NCT00000404": {"has_results": True},
+    }
+    for nct_id, changes in records.items():
+        ctgov.add(study(nct_id, **changes))
+        state.trials.fetch(nct_id)
+        state.harvester.store(nct_id, [Outcome("gdelt", "ok", mentions=[Mention(
+            "gdelt", "news", nct_id, f"https://example.org/{nct_id}")])])
+    client = app.test_client()
+    expected = {"overdue": ["NCT00000401"], "not_due": ["NCT00000402"],
+                "not_applicable": ["NCT00000403"], "posted": ["NCT00000404"],
+                "posted_late": [], "unknown": []}
+    for status, ids in expected.items():
+        assert _ids(client, reporting=status)[1] == ids, status
+        # The same as each trial's document says today.
+        for nct_id in ids:
+            document = client.get(f"/api/v1/trials/{nct_id}").get_json()
+            assert document["reporting"]["status"] == status
+    assert _ids(client, reporting="OVERDUE")[1] == ["NCT00000401"]
+    response = client.get("/api/v1/explore?reporting=late")
+    assert response.status_code == 400 and "reporting must be one of" in \
+        response.get_json()["error"]["message"]
 
 
 def test_sorts_by_recent_attention_and_trend(filled):

@@ -8,7 +8,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import and_, exists, func, select
 
 from trialbuzz.attention.index import key
+from trialbuzz.clock import utcnow
 from trialbuzz.errors import BadRequest
+from trialbuzz.registry import reporting as reporting_module
 from trialbuzz.storage.models import Mention, TrialFacet, TrialIndex
 
 # Values as ClinicalTrials.gov spells them (API v2 enums).
@@ -19,6 +21,7 @@ STATUSES = ("ACTIVE_NOT_RECRUITING", "COMPLETED", "ENROLLING_BY_INVITATION",
 PHASES = ("EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA")
 STUDY_TYPES = ("INTERVENTIONAL", "OBSERVATIONAL", "EXPANDED_ACCESS")
 SORTS = ("score", "recent", "trending")
+REPORTING = reporting_module.STATUSES
 MAX_LIMIT = 100
 MAX_OFFSET = 100_000
 MAX_TEXT = 200
@@ -37,6 +40,7 @@ class Query:
     sponsor: str | None = None
     kind: str | None = None
     source: str | None = None
+    reporting: str | None = None
     since: datetime | None = None  # `from`, inclusive
     until: datetime | None = None  # the day after `to`, exclusive
     sort: str = "score"
@@ -115,6 +119,7 @@ def parse(args, kinds, sources):
         phase=_choice(args, "phase", PHASES), study_type=_choice(args, "study_type", STUDY_TYPES),
         condition=_text(args, "condition"), sponsor=_text(args, "sponsor"),
         kind=_choice(args, "kind", kinds), source=_choice(args, "source", sources),
+        reporting=_choice(args, "reporting", REPORTING),
         since=since, until=until, sort=_choice(args, "sort", SORTS) or "score",
         limit=_int(args, "limit", 20, 1, MAX_LIMIT),
         offset=_int(args, "offset", 0, 0, MAX_OFFSET))
@@ -176,6 +181,14 @@ def conditions(query, facets=None):
         value = getattr(query, name)
         if value:
             where.append(getattr(TrialIndex, name) == key(value))
+    if query.reporting in ("overdue", "not_due"):
+        # Which of the two depends on the day: the due date (and its grace) passed or not.
+        today = utcnow().date()
+        where += [TrialIndex.reporting == "due",
+                  TrialIndex.reporting_due < today if query.reporting == "overdue"
+                  else TrialIndex.reporting_due >= today]
+    elif query.reporting:
+        where.append(TrialIndex.reporting == query.reporting)
     for name, value in _facets(query) if facets is None else facets:
         where.append(_in_facet(name, value))
     if query.since or query.until:

@@ -2,12 +2,15 @@
 taken from its registry record and its attention summary whenever either is stored."""
 
 import re
+from datetime import date
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from trialbuzz.attention.sources.base import KINDS
+from trialbuzz.registry.reporting import GRACE
+from trialbuzz.registry.reporting import reporting as reporting_of
 from trialbuzz.storage.models import Mention, TrialFacet, TrialIndex
 
 # Phases from lowest to highest; a trial's cohort is its highest.
@@ -56,10 +59,21 @@ def record_facts(nct_id, record):
         "sponsor": key(record.get("sponsor")),
         "phase": highest_phase(_texts(record.get("phases"))),
         "start_year": start_year(record),
+        **reporting_facts(record),
     }
     facets = {("phase", v) for v in map(key, _texts(record.get("phases"))) if v}
     facets |= {("condition", v) for v in map(key, conditions) if v}
     return columns, facets
+
+
+def reporting_facts(record):
+    """The reporting columns of a record: its status as the record settles it, or "due" with
+    the day after which results not yet posted are overdue."""
+    found = reporting_of(record, date.min)  # before any due date: "not_due" when one applies
+    if found["status"] == "not_due":
+        return {"reporting": "due",
+                "reporting_due": date.fromisoformat(found["due"]) + GRACE}
+    return {"reporting": found["status"], "reporting_due": None}
 
 
 def has_attention(kinds):

@@ -144,7 +144,8 @@ class AttentionService:
 
     def compacts(self, nct_ids, base_url, mentions=True):
         """Compact documents of stored trials, in the order given, built in bulk: a few
-        queries for the lot rather than a document's queries per trial; never queues work."""
+        queries for the lot rather than a document's queries per trial; never queues work.
+        Without `mentions`, the list of mentions is left out (`mentions_total` stays)."""
         if not nct_ids:
             return []
         with self.db.session() as session:
@@ -181,6 +182,8 @@ class AttentionService:
                                       listed.get(nct_id, []), totals.get(nct_id, 0), failing,
                                       nct_id in active)
             document["reporting"] = self.reporting(trial)
+            if not mentions:
+                del document["mentions"]
             documents.append({**{name: document[name] for name in COMPACT_FIELDS
                                  if name in document}, **links(nct_id, base_url)})
         return documents

@@ -1,9 +1,9 @@
 """Database tables: trials, their alias IDs, mentions, source checks, the work on them, and the
 queryable facts the Explorer filters and sorts on."""
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime as SqlDateTime
@@ -160,6 +160,7 @@ class TrialIndex(Base):
         Index("ix_trial_index_status", "status", "attention", "score"),
         Index("ix_trial_index_study_type", "study_type", "attention", "score"),
         Index("ix_trial_index_sponsor", "sponsor", "attention", "score"),
+        Index("ix_trial_index_reporting", "reporting", "attention", "reporting_due"),
     )
 
     nct_id: Mapped[str] = mapped_column(ForeignKey("trials.nct_id", ondelete="CASCADE"),
@@ -179,6 +180,11 @@ class TrialIndex(Base):
     trend: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # The newest date of a listed mention.
     latest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Results reporting (registry.reporting) as far as the record settles it: posted,
+    # posted_late, not_applicable, unknown; or "due" for results not yet posted that fall due,
+    # overdue once `reporting_due` (the due date and its grace month) has passed.
+    reporting: Mapped[str | None] = mapped_column(String(16))
+    reporting_due: Mapped[date | None] = mapped_column(Date)
 
 
 class TrialFacet(Base):

@@ -19,7 +19,7 @@ bp = Blueprint("explore", __name__)
 
 # A CSV export lists up to this many trials from `offset` on.
 CSV_LIMIT = 1000
-CSV_COLUMNS = ("nct_id", "title", "status", "phases", "score", "change_7d",
+CSV_COLUMNS = ("nct_id", "title", "status", "phases", "reporting", "score", "change_7d",
                "latest_mention_at", "percentile", "rank", "publications", "mentions_total",
                "details_url")
 
@@ -30,12 +30,13 @@ def _query():
                          tuple(source.id for source in sources.REGISTRY))
 
 
-def _results(query, limit=None, with_mentions=True):
-    """(total, compact documents with their 7-day change and newest mention's date)."""
+def _results(query, limit=None):
+    """(total, compact documents, without their list of mentions, with their 7-day change and
+    newest mention's date)."""
     with state().db.session() as session:
         total, page = explore.search(session, query, limit=limit)
     documents = state().attention.compacts([nct_id for nct_id, _, _ in page], base_url(),
-                                           mentions=with_mentions)
+                                           mentions=False)
     extra = {nct_id: {"change_7d": trend,
                       "latest_mention_at": aware(latest).isoformat() if latest else None}
              for nct_id, trend, latest in page}
@@ -44,7 +45,7 @@ def _results(query, limit=None, with_mentions=True):
 
 def _csv(query):
     """The trials of a query as CSV, every cell neutralised."""
-    total, trials = _results(query, limit=CSV_LIMIT, with_mentions=False)
+    total, trials = _results(query, limit=CSV_LIMIT)
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -52,6 +53,7 @@ def _csv(query):
     for trial in trials:
         context = trial.get("context") or {}
         row = {**trial, "phases": " ".join(trial.get("phases") or []),
+               "reporting": (trial.get("reporting") or {}).get("status"),
                "percentile": context.get("percentile"), "rank": context.get("rank"),
                "publications": (trial.get("publications") or {}).get("total")}
         writer.writerow([neutralise(row.get(name)) for name in CSV_COLUMNS])
@@ -86,7 +88,7 @@ def page():
     error, status = None, 200
     try:
         query = _query()
-        total, trials = _results(query, with_mentions=False)
+        total, trials = _results(query)
     except TrialbuzzError as exc:
         error, status = exc.message, exc.status
         query, total, trials = explore.Query(), 0, []
@@ -104,5 +106,8 @@ def page():
         error=error, pages=pages, csv_url=url_for("explore.api_explore_csv", **params),
         statuses=explore.STATUSES, phases=explore.PHASES, study_types=explore.STUDY_TYPES,
         kinds=KINDS, noun=badge_data.noun, sources=[(s.id, s.name) for s in sources.REGISTRY],
+        reporting={"posted": "Posted", "posted_late": "Posted late", "overdue": "Overdue",
+                   "not_due": "Not due yet", "not_applicable": "Not applicable",
+                   "unknown": "Unknown"},
         sorts={"score": "Score", "recent": "Most recent attention",
                "trending": "Trending (last 7 days)"}), status

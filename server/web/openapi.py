@@ -214,7 +214,7 @@ SCHEMAS = {
                                                   "before the latest refresh"},
                                     "latest_mention_at": {"type": ["string", "null"],
                                                           "format": "date-time"},
-                                    "mentions": {"type": "array", "items": _ref("Mention")},
+                                    "mentions_total": {"type": "integer"},
                                     "details_url": {"type": "string"}}},
     "Explore": {"type": "object", "required": ["total", "trials"],
                 "properties": {"total": {"type": "integer", "minimum": 0},
@@ -268,6 +268,8 @@ EXPLORE_PARAMS = [
            "kind (within from/to when given)"),
     _param("source", schema={"type": "string"}, description="Trials a source found something "
            "for (within from/to when given): a source id such as gdelt, wikipedia, pubmed"),
+    _param("reporting", schema={"type": "string"}, description="Results reporting status, as "
+           "the document's reporting.status: " + ", ".join(explore.REPORTING)),
     _param("from", schema={"type": "string", "format": "date"},
            description="Trials with a mention dated on or after this day (UTC)"),
     _param("to", schema={"type": "string", "format": "date"},

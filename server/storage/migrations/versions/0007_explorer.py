@@ -32,6 +32,8 @@ def upgrade():
         sa.Column("score", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("trend", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("latest_at", sa.DateTime(timezone=True)),
+        sa.Column("reporting", sa.String(16)),
+        sa.Column("reporting_due", sa.Date()),
     )
     op.create_table(
         "trial_facets",
@@ -59,6 +61,7 @@ INDEXES = {
     "ix_trial_index_status": ["status", "attention", "score"],
     "ix_trial_index_study_type": ["study_type", "attention", "score"],
     "ix_trial_index_sponsor": ["sponsor", "attention", "score"],
+    "ix_trial_index_reporting": ["reporting", "attention", "reporting_due"],
 }
 
 
@@ -70,7 +73,7 @@ def _backfill(connection):
                         sa.column("duplicate_of"))
     index = sa.table("trial_index", *(sa.column(name) for name in (
         "nct_id", "search", "status", "study_type", "sponsor", "phase", "start_year",
-        "attention", "score", "trend", "latest_at")))
+        "attention", "score", "trend", "latest_at", "reporting", "reporting_due")))
     facets = sa.table("trial_facets", sa.column("facet"), sa.column("value"),
                       sa.column("nct_id"), sa.column("attention"), sa.column("score"))
     after = ""
