@@ -44,7 +44,8 @@ def test_explore_page_filters_and_pages(browser, explorer, artifacts, scheme, wi
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     # Every control has its label.
     for name in ("Search", "Status", "Phase", "Study type", "Condition", "Sponsor",
-                 "Kind of mention", "Source", "Mentioned from", "Mentioned to", "Sort by"):
+                 "Kind of mention", "Source", "Results reporting", "Mentioned from",
+                 "Mentioned to", "Sort by"):
         expect(page.get_by_label(name, exact=True)).to_be_visible()
     # By keyboard: a phase chosen, the form sent with Enter from the search box.
     page.get_by_label("Phase", exact=True).select_option("PHASE2")
