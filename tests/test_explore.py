@@ -108,6 +108,8 @@ def test_lists_trials_with_attention_by_score(filled):
     ({"source": "hackernews"}, ["NCT00000101", "NCT00000103"]),
     ({"q": "heart"}, ["NCT00000102"]),
     ({"q": "nct00000103"}, ["NCT00000103"]),
+    ({"q": "NCT0000010"}, ["NCT00000101", "NCT00000102", "NCT00000103", "NCT00000104"]),
+    ({"q": "NCT00000109"}, []),
     ({"q": "acme"}, ["NCT00000101", "NCT00000103"]),
     ({"q": "depression"}, ["NCT00000103"]),
     ({"q": "100%_"}, []),

@@ -174,7 +174,10 @@ def conditions(query, facets=None):
     if query.q:
         text = query.q.strip().lower()
         if _NCT_PREFIX.match(text):
-            where.append(TrialIndex.nct_id.startswith(text.upper(), autoescape=True))
+            # A range of the primary key: LIKE would read every row (SQLite's is case-blind).
+            prefix = text.upper()
+            where += [TrialIndex.nct_id >= prefix,
+                      TrialIndex.nct_id < prefix[:-1] + chr(ord(prefix[-1]) + 1)]
         else:
             where.append(TrialIndex.search.contains(text, autoescape=True))
     for name in ("status", "study_type", "sponsor"):
