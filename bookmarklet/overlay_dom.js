@@ -77,8 +77,8 @@ function number(value) {
   return typeof value === "number" && isFinite(value) ? value : 0;
 }
 
-// "in the top 5% of 41,200 trials tracked" for a document's context (its cohort's with
-// `cohort`); "" without one.
+// "in the top 5% of 41,200 trials tracked" for a document's context (its cohort's when
+// cohort is true); "" without one.
 function contextWords(context, cohort) {
   var place = context && (cohort ? context.cohort : context);
   if (!place || typeof place.percentile !== "number" || typeof place.of !== "number") {
