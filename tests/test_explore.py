@@ -3,6 +3,7 @@ through the registry and harvest code paths; and the score's context in trial do
 
 import csv
 import io
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -375,3 +376,24 @@ def test_context_in_words_on_the_details_page_and_embed_batch(make_app, ctgov):
     contexts = {entry["nct_id"]: entry["context"] for entry in batch["trials"]}
     assert contexts["NCT00000010"]["percentile"] == 90
     assert contexts["NCT00000001"]["rank"] == 10
+
+
+def test_context_counts_are_read_again_behind_the_readers(make_app, ctgov):
+    from trialbuzz.attention.context import ScoreContext
+
+    app = make_app()
+    _tracked(app, ctgov, 3)
+    now = [0.0]
+    context = ScoreContext(app.extensions["trialbuzz"].db, ttl=60, minimum=2,
+                           clock=lambda: now[0])
+    record, summary = {"phases": ["PHASE2"]}, {"score": 3, "kinds": {"forum": 3}}
+    assert context.of(record, summary)["of"] == 3
+    _tracked(app, ctgov, 5)
+    assert context.of(record, summary)["of"] == 3  # within the minute: the counts kept
+    now[0] = 61.0
+    assert context.of(record, summary)["of"] == 3  # served at once while read again
+    for _ in range(200):
+        if context._read_at == 61.0:
+            break
+        time.sleep(0.01)
+    assert context.of(record, summary)["of"] == 5

@@ -1,9 +1,10 @@
 """The score in context: a trial's percentile and rank among every tracked trial with
 attention, and among its cohort (the trials of the same highest phase that started the same
 year). Worked out from counts of trials by cohort and score, read in one pass over an index
-and kept for CONTEXT_SECONDS."""
+and kept for CONTEXT_SECONDS, then read again behind the readers' backs."""
 
 import bisect
+import logging
 import threading
 import time
 
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from trialbuzz.attention.index import has_attention, highest_phase, start_year
 from trialbuzz.storage.models import TrialIndex
 
+log = logging.getLogger(__name__)
 # Fewer trials than this with attention, overall or in a cohort, and no context is given.
 MIN_TRACKED = 20
 PHASE_LABELS = {"early_phase1": "Early phase 1", "phase1": "Phase 1", "phase2": "Phase 2",
@@ -66,6 +68,7 @@ class ScoreContext:
         self._read_at = None
         self._overall = None
         self._cohorts = {}
+        self._refreshing = False
 
     def refresh(self):
         """Read the counts anew: one grouped pass over the (attention, phase, start year,
@@ -80,15 +83,28 @@ class ScoreContext:
             overall[score] = overall.get(score, 0) + count
             cohort = cohorts.setdefault((phase, year), {})
             cohort[score] = cohort.get(score, 0) + count
-        self._overall = Ranking(overall)
-        self._cohorts = {cohort: Ranking(counts) for cohort, counts in cohorts.items()}
-        self._read_at = self.clock()
+        rankings = {cohort: Ranking(counts) for cohort, counts in cohorts.items()}
+        self._overall, self._cohorts, self._read_at = Ranking(overall), rankings, self.clock()
 
     def _current(self):
+        """The counts: read now the first time; once older than `ttl`, read again by one
+        background thread while the old ones are served, so that no reader waits for it."""
         with self._lock:
-            if self._read_at is None or self.clock() - self._read_at > self.ttl:
+            if self._read_at is None:
                 self.refresh()
+            elif self.clock() - self._read_at > self.ttl and not self._refreshing:
+                self._refreshing = True
+                threading.Thread(target=self._refresh_behind, daemon=True,
+                                 name="trialbuzz-context").start()
             return self._overall, self._cohorts
+
+    def _refresh_behind(self):
+        try:
+            self.refresh()
+        except Exception:  # noqa: BLE001 - the old counts stay; the next reader tries again
+            log.exception("refreshing the score context failed")
+        finally:
+            self._refreshing = False
 
     def of(self, record, summary):
         """The `context` of a trial document, or None when the trial has no attention or too
