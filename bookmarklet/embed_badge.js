@@ -67,6 +67,7 @@ var CSS = [
   ".pop-title { display: block; font-weight: 700; margin: 0 0 4px; }",
   ".pop-score { display: block; margin: 0 0 6px; }",
   ".pop-hint { display: block; margin: 8px 0 0; font-size: 12px; opacity: 0.75; }",
+  ".pop-context { display: block; margin: 2px 0 0; font-size: 12px; }",
   // Figures still being collected: the badge is drawn dashed until they are final.
   ".collecting .badge { outline: 1px dashed currentColor; outline-offset: 2px; }"
 ].join("\n");
@@ -337,6 +338,17 @@ function coverageLine(coverage) {
     minutes + ".";
 }
 
+// "in the top 5% of 41,200 trials tracked", from a trial's context; "" without one.
+function contextWords(context) {
+  if (!context || typeof context.percentile !== "number" || typeof context.of !== "number") {
+    return "";
+  }
+  var of = context.of.toLocaleString("en-US") + " trials tracked";
+  return context.percentile >= 50
+    ? "in the top " + Math.max(1, 100 - context.percentile) + "% of " + of
+    : "ranked " + context.rank.toLocaleString("en-US") + " of " + of;
+}
+
 function popover(entry, o, wrap, badge, title) {
   var pop = make("div", "popover pop-" + o.popover);
   pop.setAttribute("role", "tooltip");
@@ -348,6 +360,10 @@ function popover(entry, o, wrap, badge, title) {
     entry.has_attention ? "Attention score " + figure(entry.score) +
       (gathering || partial ? " so far" : "") :
     gathering || partial ? "Nothing found so far" : "No attention found yet"));
+  var place = entry.has_attention && !gathering ? contextWords(entry.context) : "";
+  if (place) {
+    pop.appendChild(make("span", "pop-context", place.charAt(0).toUpperCase() + place.slice(1)));
+  }
   if (gathering) {
     pop.appendChild(make("span", "pop-hint", "Still collecting: more sources are being asked."));
   } else if (partial && entry.coverage && typeof entry.coverage.message === "string") {

@@ -96,6 +96,20 @@ function sourceStatus(status) {
   return CONFIG.statuses[status] || String(status || "").replace(/_/g, " ");
 }
 
+// "in the top 5% of 41,200 trials tracked" for a document's context (its cohort's when
+// cohort is true); "" without one.
+function contextWords(context, cohort) {
+  var place = context && (cohort ? context.cohort : context);
+  if (!place || typeof place.percentile !== "number" || typeof place.of !== "number") {
+    return "";
+  }
+  var of = figure(place.of);
+  var what = cohort ? "the " + of + " " + String(place.label) : of + " trials tracked";
+  return place.percentile >= 50
+    ? "in the top " + Math.max(1, 100 - place.percentile) + "% of " + what
+    : "ranked " + figure(place.rank) + " of " + what;
+}
+
 function phaseLabel(phases) {
   var labels = (Array.isArray(phases) ? phases : []).map(function (code) {
     return CONFIG.phases[code] || String(code).replace(/_/g, " ");

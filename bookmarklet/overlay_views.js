@@ -164,9 +164,21 @@ function summaryNode(doc) {
     el("div", { "class": "legend" }, [
       el("div", { "class": "score-label" },
          ["Attention score ", el("strong", {}, figure(doc.score))]),
+      contextNode(doc),
       legend
     ])
   ]);
+}
+
+// Where the score stands: among every tracked trial, and among its cohort.
+function contextNode(doc) {
+  var overall = contextWords(doc.context, false);
+  if (!overall) {
+    return null;
+  }
+  var cohort = contextWords(doc.context, true);
+  return el("p", { "class": "context" },
+            overall.charAt(0).toUpperCase() + overall.slice(1) + (cohort ? "; " + cohort : ""));
 }
 
 // Results on the registry, papers, and Altmetric's score when the server has a key.

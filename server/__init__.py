@@ -19,9 +19,10 @@ def create_app(config=None):
         assets,
         badge_views,
         bookmarklet_views,
-        compression,
         collection_views,
+        compression,
         details_views,
+        explore_views,
         feed_views,
         handlers,
         labels,
@@ -54,6 +55,7 @@ def create_app(config=None):
     app.register_blueprint(details_views.bp)
     app.register_blueprint(collection_views.bp)
     app.register_blueprint(feed_views.bp)
+    app.register_blueprint(explore_views.bp)
     # The bookmarklet reads the API from other sites' pages; nothing else is cross-origin.
     CORS(app, resources={r"/api/*": {"origins": "*", "methods": ["GET"]}},
          send_wildcard=True, vary_header=False)

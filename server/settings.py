@@ -96,6 +96,10 @@ DEFAULTS = {
     # Bounds of that cache: documents held, and their approximate size in memory in all.
     "DOCUMENT_CACHE_ENTRIES": 2048,
     "DOCUMENT_CACHE_BYTES": 64 * 1024 * 1024,
+    # Seconds the counts behind a score's context (its percentile and rank) are kept; and how
+    # many trials with attention, overall or in a cohort, it takes to give one.
+    "CONTEXT_SECONDS": 60.0,
+    "CONTEXT_MINIMUM": 20,
     # Seconds one source may take within a refresh before it is reported as timed out.
     "SOURCE_DEADLINE": 20.0,
     # Per-source pace overrides, e.g. {"pubmed": "10/second"}; "*" applies to every source.
@@ -114,10 +118,10 @@ DEFAULTS = {
 # Settings that hold lists; given as comma-separated strings in the environment.
 LIST_SETTINGS = ("SOURCES", "FETCH_ALLOW_HOSTS", "WIKIPEDIA_LANGUAGES")
 FLOAT_SETTINGS = (
-    "COLD_WAIT", "PAGE_WAIT", "DOCUMENT_CACHE_SECONDS", "SOURCE_DEADLINE", "FETCH_CONNECT_TIMEOUT", "FETCH_TOTAL_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT",
+    "COLD_WAIT", "PAGE_WAIT", "DOCUMENT_CACHE_SECONDS", "CONTEXT_SECONDS", "SOURCE_DEADLINE", "FETCH_CONNECT_TIMEOUT", "FETCH_TOTAL_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT",
     "UPSTREAM_READ_TIMEOUT", "UPSTREAM_BACKOFF", "UPSTREAM_MAX_RETRY_AFTER",
 )
-INT_SETTINGS = ("DOCUMENT_CACHE_ENTRIES", "DOCUMENT_CACHE_BYTES",
+INT_SETTINGS = ("DOCUMENT_CACHE_ENTRIES", "CONTEXT_MINIMUM", "DOCUMENT_CACHE_BYTES",
                 "UPSTREAM_MAX_BYTES", "TRUSTED_PROXIES", "HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
                 "UPSTREAM_RETRIES", "PAGES_IN_FLIGHT", "PAGE_READERS", "COLD_WAITERS",
                 "WORKER_THREADS", "WORK_LEASE", "WORK_QUEUE_TIMEOUT", "SOURCE_RETRY",

@@ -89,6 +89,10 @@ def _mentions(session, ids, each, found):
     listed = and_(Mention.nct_id.in_(ids), Mention.duplicate_of.is_(None))
     totals = dict(session.execute(select(Mention.nct_id, func.count()).where(listed)
                                   .group_by(Mention.nct_id)).all())
+    if each <= 0:  # the totals alone (the Explorer lists no mentions)
+        for nct_id, total in totals.items():
+            found.mentions[nct_id] = ([], total)
+        return
     place = func.row_number().over(
         partition_by=Mention.nct_id,
         order_by=(Mention.published_at.desc().nulls_last(), Mention.id.desc())).label("place")

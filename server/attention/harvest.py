@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from trialbuzz import strictjson
+from trialbuzz.attention import index
 from trialbuzz.attention.score import summarize
 from trialbuzz.attention.sources.base import storable
 from trialbuzz.clock import aware, utcnow
@@ -110,16 +111,7 @@ class Harvester:
                 select(SourceCheck.source, SourceCheck.status, SourceCheck.checked_at)
                 .where(SourceCheck.nct_id == nct_id)
                 .order_by(SourceCheck.checked_at.desc(), SourceCheck.id.desc())).all()
-        failing, ended = {}, set()
-        for source, status, checked_at in checks:
-            if source in ended:
-                continue
-            if status == "ok":
-                ended.add(source)
-                continue
-            count, _, latest = failing.get(source, (0, None, checked_at))
-            failing[source] = (count + 1, aware(checked_at), latest and aware(latest))
-        return failing
+        return failing_from(checks)
 
     def retry_at(self, failures, latest):
         """When a source that failed `failures` times in a row, lastly at `latest`, is tried
@@ -186,6 +178,9 @@ class Harvester:
                 values["summary"] = self._summarize(session, nct_id, now)
             if values:
                 session.execute(update(Trial).where(Trial.nct_id == nct_id).values(**values))
+            if summarize:
+                session.flush()
+                index.store_summary(session, nct_id, values["summary"])
         for listener in self.listeners:
             listener(nct_id)
 
@@ -199,6 +194,21 @@ class Harvester:
             if row.duplicate_of != wanted:
                 row.duplicate_of = wanted
         return summary
+
+
+def failing_from(checks):
+    """{source id: (failures in a row, first of them, latest)} of the sources whose latest
+    check failed, from (source, status, checked_at) of a trial's checks, newest first."""
+    failing, ended = {}, set()
+    for source, status, checked_at in checks:
+        if source in ended:
+            continue
+        if status == "ok":
+            ended.add(source)
+            continue
+        count, _, latest = failing.get(source, (0, None, checked_at))
+        failing[source] = (count + 1, aware(checked_at), latest and aware(latest))
+    return failing
 
 
 def _storable(summary):

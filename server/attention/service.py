@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from trialbuzz import nctid
 from trialbuzz.attention import bulk
 from trialbuzz.attention import sources as source_registry
+from trialbuzz.attention.context import ScoreContext
 from trialbuzz.attention.doccache import DocumentCache, approximate_size
 from trialbuzz.attention.document import coverage, links, trial_fields
 from trialbuzz.attention.filing import is_placeholder
@@ -22,11 +23,11 @@ from trialbuzz.registry.trials import TrialRecord
 from trialbuzz.storage.models import Mention, SourceCheck, Trial
 
 COMPACT_MENTIONS = 5
-# The fields of the short document the bookmarklet, embeds and collections show.
+# The fields of the short document the bookmarklet, embeds, collections and the Explorer show.
 COMPACT_FIELDS = ("nct_id", "requested_id", "title", "acronym", "status", "phases",
                   "has_results", "url", "score", "counts", "kinds", "publications", "mentions",
                   "mentions_total", "sources", "coverage", "altmetric", "updated_at", "stale",
-                  "state", "reporting", "details_url", "badge_url")
+                  "state", "reporting", "context", "details_url", "badge_url")
 MAX_TRIALS_PER_BADGE = 20
 
 
@@ -53,6 +54,8 @@ class AttentionService:
         self.cold_wait = settings["COLD_WAIT"]
         self.clock = clock
         self.cache = DocumentCache.from_settings(settings)
+        self.context = ScoreContext(db, ttl=settings["CONTEXT_SECONDS"],
+                                    minimum=settings["CONTEXT_MINIMUM"])
         harvester.listeners.append(self.cache.invalidate)
         trials.listeners.append(self.cache.invalidate)
 
@@ -220,17 +223,19 @@ class AttentionService:
             "updated_at": (harvested_at or trial.fetched_at).isoformat(),
             "stale": self._stale(trial, harvested_at),
             "state": state,
+            "context": self.context.of(trial.record, summary),
         })
         return document
 
-    def compacts(self, nct_ids, base_url, extra=()):
+    def compacts(self, nct_ids, base_url, extra=(), mentions=True):
         """Compact documents of many trials, in the order given, read from the store in a few
         queries whatever their number; never queues or waits. A trial without its registry
         record yet is `{"nct_id", "pending": true, "state": "pending"}`, one whose lookup
         failed `{"nct_id", "error": {"code", "message"}}`. `extra` names document fields kept
-        beside the compact ones (such as "history")."""
+        beside the compact ones (such as "history"); without `mentions`, the list of mentions
+        is left out (`mentions_total` stays)."""
         requested = [nctid.require(nct_id) for nct_id in nct_ids]
-        found = bulk.read(self.db, requested, COMPACT_MENTIONS)
+        found = bulk.read(self.db, requested, COMPACT_MENTIONS if mentions else 0)
         now = self.clock()
         entries = []
         for nct_id in requested:
@@ -250,12 +255,14 @@ class AttentionService:
             fetched_at = aware(row.fetched_at)
             trial = TrialRecord(row.nct_id, row.record, fetched_at, aware(row.harvested_at),
                                 nct_id, stale=now - fetched_at > self.trials.freshness)
-            mentions, total = found.mentions.get(canonical, ([], 0))
+            listed, total = found.mentions.get(canonical, ([], 0))
             document = self._assemble(
                 trial, row.summary or {}, trial.harvested_at, found.checks.get(canonical, {}),
-                mentions, total, found.failing(canonical),
+                listed, total, found.failing(canonical),
                 work is not None and work.state in ("queued", "running"))
             document.update({"reporting": self.reporting(trial), **links(trial.nct_id, base_url)})
+            if not mentions:
+                del document["mentions"]
             entries.append({name: document[name] for name in (*COMPACT_FIELDS, *extra)
                             if name in document})
         return entries

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from trialbuzz.attention import index
 from trialbuzz.clock import aware, utcnow
 from trialbuzz.errors import TrialNotFound, UpstreamBadResponse, UpstreamError
 from trialbuzz.nctid import require
@@ -129,6 +130,7 @@ class TrialService:
                         row.record = record
                         row.fetched_at = now
                     session.flush()
+                    index.store_record(session, canonical, record)
                     link = session.get(TrialAlias, requested)
                     # Documents cached under the asked ID were built for whatever it named before.
                     changed = {canonical, requested, *([link.nct_id] if link else [])}

@@ -1,10 +1,21 @@
-"""Database tables: trials, their alias IDs, mentions, source checks, the work on them and
-the position of each stream of posts."""
+"""Database tables: trials, their alias IDs, mentions, source checks, the work on them, the
+queryable facts the Explorer filters and sorts on, collections, and the position of each stream
+of posts."""
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import (JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime as SqlDateTime
 from sqlalchemy.types import TypeDecorator
@@ -70,6 +81,8 @@ class Mention(Base):
         UniqueConstraint("nct_id", "source", "external_id", name="uq_mentions_source_item"),
         Index("ix_mentions_trial_published", "nct_id", "published_at"),
         Index("ix_mentions_trial_listed", "nct_id", "duplicate_of"),
+        # The Explorer's date window, when few mentions fall in it.
+        Index("ix_mentions_published", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -187,3 +200,59 @@ class CollectionTrial(Base):
         ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True)
     nct_id: Mapped[str] = mapped_column(String(11), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
+class TrialIndex(Base):
+    """What the Explorer filters and sorts on, one row per stored trial: taken from its record
+    and summary whenever either is stored (see attention.index), keys lower-cased."""
+
+    __tablename__ = "trial_index"
+    __table_args__ = (
+        Index("ix_trial_index_score", "attention", "score"),
+        Index("ix_trial_index_latest", "attention", "latest_at"),
+        Index("ix_trial_index_trend", "attention", "trend", "score"),
+        Index("ix_trial_index_cohort", "attention", "phase", "start_year", "score"),
+        Index("ix_trial_index_status", "status", "attention", "score"),
+        Index("ix_trial_index_study_type", "study_type", "attention", "score"),
+        Index("ix_trial_index_sponsor", "sponsor", "attention", "score"),
+        Index("ix_trial_index_reporting", "reporting", "attention", "reporting_due"),
+    )
+
+    nct_id: Mapped[str] = mapped_column(ForeignKey("trials.nct_id", ondelete="CASCADE"),
+                                        primary_key=True)
+    # NCT ID, title, acronym, sponsor and conditions, lower-cased: what `q` searches.
+    search: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    status: Mapped[str | None] = mapped_column(String(40))
+    study_type: Mapped[str | None] = mapped_column(String(40))
+    sponsor: Mapped[str | None] = mapped_column(String(255))
+    # The highest phase listed ("phase2"), or "none": the cohort of the score's context.
+    phase: Mapped[str] = mapped_column(String(16), nullable=False, default="none")
+    start_year: Mapped[int | None] = mapped_column(Integer)
+    # Whether any mention the score counts was found; the Explorer lists only those.
+    attention: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    score: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The score of the mentions dated within the week before the latest harvest.
+    trend: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The newest date of a listed mention.
+    latest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Results reporting (registry.reporting) as far as the record settles it: posted,
+    # posted_late, not_applicable, unknown; or "due" for results not yet posted that fall due,
+    # overdue once `reporting_due` (the due date and its grace month) has passed.
+    reporting: Mapped[str | None] = mapped_column(String(16))
+    reporting_due: Mapped[date | None] = mapped_column(Date)
+
+
+class TrialFacet(Base):
+    """One value of a many-valued Explorer filter for a trial: a phase, a condition, a kind of
+    mention or a source that found something. Values lower-cased. The trial's attention and
+    score are repeated here, so that one filter is counted and sorted by score on this
+    table's index alone."""
+
+    __tablename__ = "trial_facets"
+    __table_args__ = (Index("ix_trial_facets_trial", "nct_id"),
+                      Index("ix_trial_facets_score", "facet", "value", "attention", "score"))
+
+    facet: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255), primary_key=True)
+    nct_id: Mapped[str] = mapped_column(ForeignKey("trials.nct_id", ondelete="CASCADE"),
+                                        primary_key=True)
+    attention: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    score: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

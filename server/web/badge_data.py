@@ -25,7 +25,7 @@ SHIELDS_FRESH_SECONDS = 3600
 # shields.io never caches an endpoint for less than 300 s, so asking for less is pointless.
 SHIELDS_MIN_SECONDS = 300
 EMBED_FIELDS = ("nct_id", "requested_id", "title", "acronym", "score", "kinds", "publications",
-                "mentions_total", "stale", "state", "details_url", "badge_url")
+                "mentions_total", "stale", "state", "context", "details_url", "badge_url")
 # Of the coverage, what a popover says: the sentence and the time of the retry.
 EMBED_COVERAGE = ("message", "retry_at")
 

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from markupsafe import Markup, escape
 
 from trialbuzz.attention import words
+from trialbuzz.attention.context import cohort_words, in_words
 from trialbuzz.attention.document import coverage_line
 from trialbuzz.attention.kinds import KINDS
 from trialbuzz.attention.service import Page
@@ -53,6 +54,15 @@ def _groups(mentions, sources):
              "color": KINDS.get(kind, {}).get("color"),
              "count": words.noun(kind, len(grouped[kind])),
              "mentions": grouped[kind]} for kind in order]
+
+
+def _place(context):
+    """Where the score stands, in words: overall, then within its cohort; "" without context."""
+    overall = in_words(context)
+    if not overall:
+        return ""
+    cohort = cohort_words(context)
+    return overall[0].upper() + overall[1:] + (f"; {cohort}" if cohort else "") + "."
 
 
 def _partial(document):
@@ -128,8 +138,8 @@ def trial(nct_id):
         groups=_groups(mentions, document["sources"]), snippets=_snippets(document["nct_id"]),
         has_attention=not figures.ghost, kinds=KINDS,
         dark_colors=badges.DARK_COLORS, collecting=_collecting(document),
-        partial=_partial(document), reporting_headline=_headline,
-        dated=reporting_text.dated))
+        partial=_partial(document), place=_place(document.get("context")),
+        reporting_headline=_headline, dated=reporting_text.dated))
     # A page still collecting is asked for again by its script: never a kept copy.
     response.headers["Cache-Control"] = "no-cache" if document.get("state") == "collecting" \
         else PAGE_CACHE

@@ -1,6 +1,7 @@
 """The OpenAPI 3 description of the JSON API, served at /api/openapi.json."""
 
 from trialbuzz import __version__
+from trialbuzz.attention import explore
 from trialbuzz.attention.sources.base import KINDS
 
 NCT_PATTERN = "^[Nn][Cc][Tt](?!0{8})[0-9]{8}$"
@@ -182,8 +183,45 @@ SCHEMAS = {
                             "collecting while sources are still out; partial once the "
                             "refresh ended with some sources failing (see coverage); "
                             "complete once every source in use has answered"},
-                  "coverage": _ref("Coverage"),
+                  "coverage": _ref("Coverage"), "context": _ref("Context"),
                   "details_url": {"type": "string"}, "badge_url": {"type": "string"}}},
+    "Place": {"type": "object", "required": ["percentile", "rank", "of"],
+              "properties": {
+                  "percentile": {"type": "integer", "minimum": 0, "maximum": 100, "description":
+                                 "the share of the group scoring lower (95 = top 5%)"},
+                  "rank": {"type": "integer", "minimum": 1, "description": "1 is the top; ties "
+                           "share a rank"},
+                  "of": {"type": "integer", "minimum": 1, "description": "trials in the group"},
+                  "label": {"type": "string", "description": "the cohort, in words"}}},
+    "Context": {"type": ["object", "null"], "required": ["percentile", "rank", "of", "cohort"],
+                "description": "Where the score stands among every tracked trial with attention, "
+                               "and among its cohort: the trials of the same highest phase that "
+                               "started the same year. Null when the trial has no attention or "
+                               "fewer than CONTEXT_MINIMUM trials are tracked; cohort null when "
+                               "the cohort is that small.",
+                "properties": {"percentile": {"type": "integer"}, "rank": {"type": "integer"},
+                               "of": {"type": "integer"},
+                               "cohort": {"anyOf": [_ref("Place"), {"type": "null"}]}}},
+    "ExploreTrial": {"type": "object",
+                     "required": ["nct_id", "title", "status", "phases", "score", "kinds",
+                                  "context", "change_7d", "latest_mention_at", "details_url"],
+                     "description": "A compact trial document, as the embed batch and the "
+                                    "bookmarklet have it, with the Explorer's sort keys",
+                     "properties": {"nct_id": {"type": "string"}, "title": NULLABLE_STRING,
+                                    "status": NULLABLE_STRING,
+                                    "phases": {"type": "array", "items": {"type": "string"}},
+                                    "score": {"type": "integer", "minimum": 0},
+                                    "kinds": _ref("Kinds"), "context": _ref("Context"),
+                                    "change_7d": {"type": "integer", "description":
+                                                  "score of the mentions dated within the week "
+                                                  "before the latest refresh"},
+                                    "latest_mention_at": {"type": ["string", "null"],
+                                                          "format": "date-time"},
+                                    "mentions_total": {"type": "integer"},
+                                    "details_url": {"type": "string"}}},
+    "Explore": {"type": "object", "required": ["total", "trials"],
+                "properties": {"total": {"type": "integer", "minimum": 0},
+                               "trials": {"type": "array", "items": _ref("ExploreTrial")}}},
     "Pending": {"type": "object", "required": ["nct_id", "state", "message"],
                 "properties": {"nct_id": {"type": "string"}, "state": {"const": "pending"},
                                "message": {"type": "string"}}},
@@ -277,6 +315,35 @@ COLLECTION_PARAM = _param("collection_id", "path", schema=COLLECTION_ID,
                           description="A collection's ID, as given when it was made")
 NCT_PARAM = _param("nct_id", "path", schema={"type": "string", "pattern": NCT_PATTERN},
                    description="An NCT ID, such as NCT04280705")
+
+EXPLORE_PARAMS = [
+    _param("q", schema={"type": "string", "maxLength": 200},
+           description="NCT ID (or its start), or words of the title, conditions or sponsor"),
+    _param("status", schema={"type": "string"}, description="Overall status as the registry "
+           "spells it (RECRUITING, COMPLETED, …), any case: " + ", ".join(explore.STATUSES)),
+    _param("phase", schema={"type": "string"}, description="One of " +
+           ", ".join(explore.PHASES) + ", any case; a trial listing several phases matches each"),
+    _param("study_type", schema={"type": "string"}, description="One of " +
+           ", ".join(explore.STUDY_TYPES)),
+    _param("condition", schema={"type": "string", "maxLength": 200},
+           description="A condition as the record lists it, any case"),
+    _param("sponsor", schema={"type": "string", "maxLength": 200},
+           description="The lead sponsor as the record names it, any case"),
+    _param("kind", schema={"enum": list(KINDS)}, description="Trials with a mention of this "
+           "kind (within from/to when given)"),
+    _param("source", schema={"type": "string"}, description="Trials a source found something "
+           "for (within from/to when given): a source id such as gdelt, wikipedia, pubmed"),
+    _param("reporting", schema={"type": "string"}, description="Results reporting status, as "
+           "the document's reporting.status: " + ", ".join(explore.REPORTING)),
+    _param("from", schema={"type": "string", "format": "date"},
+           description="Trials with a mention dated on or after this day (UTC)"),
+    _param("to", schema={"type": "string", "format": "date"},
+           description="Trials with a mention dated on or before this day (UTC)"),
+    _param("sort", schema={"enum": list(explore.SORTS)}, description="score (default), recent "
+           "(newest mention first) or trending (score gained in the last 7 days)"),
+    _param("limit", schema={"type": "integer", "minimum": 1, "maximum": explore.MAX_LIMIT}),
+    _param("offset", schema={"type": "integer", "minimum": 0, "maximum": explore.MAX_OFFSET}),
+]
 
 PATHS = {
     "/api/v1/resolve": {"get": {
@@ -389,6 +456,21 @@ PATHS = {
                                              "feed"},
                       "304": {"description": "Not modified (ETag)"},
                       **_page_errors(400, 404, 429, 502, 503, 504)}}},
+    "/api/v1/explore": {"get": {
+        "summary": "Tracked trials with attention: searched, filtered, sorted and paged",
+        "parameters": EXPLORE_PARAMS + [_param("format", schema={"enum": ["json", "csv"]},
+                                               description="csv: the same as explore.csv")],
+        "responses": {"200": {"description": "The trials matched and one page of them",
+                              "content": {"application/json": {"schema": _ref("Explore")},
+                                          "text/csv": {"schema": {"type": "string"}}}},
+                      **_errors(400)}}},
+    "/api/v1/explore.csv": {"get": {
+        "summary": "The Explorer's trials as CSV (up to 1,000 from offset; formula-safe cells)",
+        "parameters": EXPLORE_PARAMS,
+        "responses": {"200": {"description": "CSV with a byte order mark; X-Total-Count says "
+                                             "how many matched",
+                              "content": {"text/csv": {"schema": {"type": "string"}}}},
+                      **_errors(400)}}},
     "/healthz": {"get": {
         "summary": "Whether the app and its database answer",
         "responses": {"200": _json({"type": "object"}, "Healthy"),

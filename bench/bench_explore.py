@@ -1,0 +1,311 @@
+"""Explorer queries and the score's context on a large store, on SQLite and PostgreSQL.
+
+Generates a store of --trials trials and --mentions mentions (bulk inserts: executemany on
+SQLite, COPY on PostgreSQL) with their index rows made by the same functions the app uses
+(attention.index), then times /api/v1/explore for each filter and sort through the app
+(query, count and the page's compact documents) and the context's refresh.
+
+    .venv/bin/python bench/bench_explore.py                      # 500,000 / 2,000,000
+    .venv/bin/python bench/bench_explore.py --trials 20000 --mentions 80000 --backends sqlite
+"""
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+from benchlib import FakeUpstream, app_config, percentile
+
+from services import fresh_database, postgres_cluster  # noqa: E402
+from trialbuzz import create_app  # noqa: E402
+from trialbuzz.attention.index import record_facts, summary_facts  # noqa: E402
+from trialbuzz.clock import utcnow  # noqa: E402
+from trialbuzz.storage.db import get_db  # noqa: E402
+
+TARGET_MS = 100
+STATUSES = ["COMPLETED"] * 5 + ["RECRUITING"] * 3 + ["UNKNOWN"] * 2 + [
+    "ACTIVE_NOT_RECRUITING", "TERMINATED", "NOT_YET_RECRUITING", "WITHDRAWN"]
+PHASES = [[], ["NA"], ["PHASE1"], ["PHASE2"], ["PHASE3"], ["PHASE4"], ["PHASE1", "PHASE2"],
+          ["PHASE2", "PHASE3"], ["EARLY_PHASE1"]]
+TYPES = ["INTERVENTIONAL"] * 4 + ["OBSERVATIONAL"] * 2 + ["EXPANDED_ACCESS"]
+KIND_SOURCES = [("news", "gdelt", 8), ("wikipedia", "wikipedia", 3), ("forum", "hackernews", 1),
+                ("publication", "pubmed", 0), ("publication", "europepmc", 0),
+                ("news", "altmetric", 8), ("blog", "altmetric", 5), ("social", "altmetric", 1),
+                ("policy", "altmetric", 3), ("video", "altmetric", 0.25)]
+KIND_WEIGHTS = [20, 4, 10, 30, 15, 5, 5, 8, 2, 1]
+WORDS = ("cancer breast lung heart failure stroke diabetes covid asthma depression pain "
+         "obesity hypertension arthritis leukemia lymphoma melanoma hepatitis hiv malaria "
+         "sepsis migraine epilepsy psoriasis glaucoma anemia influenza").split()
+
+
+def generate(count, mentions, seed=7):
+    """Rows of trials, trial_index, trial_facets and mentions, in batches."""
+    rng = random.Random(seed)
+    now = utcnow()
+    sponsors = [f"Sponsor {i} {rng.choice(WORDS).title()} Institute" for i in range(5000)]
+    conditions = [f"{rng.choice(WORDS).title()} {rng.choice(WORDS)}" for _ in range(2000)]
+    per_trial = mentions / count
+    made = 0
+    for number in range(count):
+        nct_id = f"NCT{10_000_000 + number:08d}"
+        # A skewed spread: most trials a few mentions, some many, a quarter none.
+        n = 0 if rng.random() < 0.25 else min(int(rng.expovariate(1 / (per_trial / 0.75))), 400)
+        if number == count - 1:
+            n = max(0, mentions - made)
+        n = min(n, mentions - made)
+        made += n
+        year = rng.randint(1995, 2026)
+        record = {"nct_id": nct_id, "title": f"A trial of {rng.choice(WORDS)} in "
+                  f"{rng.choice(conditions)} ({number})", "status": rng.choice(STATUSES),
+                  "phases": rng.choice(PHASES), "study_type": rng.choice(TYPES),
+                  "sponsor": sponsors[min(int(rng.paretovariate(1.2)) - 1, 4999)],
+                  "start_date": f"{year}-{rng.randint(1, 12):02d}",
+                  "conditions": rng.sample(conditions[:rng.choice((50, 2000))], rng.randint(1, 3)),
+                  "has_results": rng.random() < 0.3,
+                  "fda_regulated_drug": rng.random() < 0.4,
+                  "dates": {"primary_completion": {"date": f"{min(year + 3, 2029)}-06",
+                                                   "estimated": year + 3 > 2026}}}
+        kinds, counts, rows, score, week = {}, {}, [], 0.0, 0.0
+        for index in range(n):
+            kind, source, weight = rng.choices(KIND_SOURCES, KIND_WEIGHTS)[0]
+            published = None if rng.random() < 0.1 else \
+                now - timedelta(days=rng.expovariate(1 / 400), seconds=rng.randint(0, 86400))
+            kinds[kind] = kinds.get(kind, 0) + 1
+            counts[source] = counts.get(source, 0) + 1
+            if kind != "publication":
+                score += weight
+                if published and now - published <= timedelta(days=7):
+                    week += weight
+            rows.append({"nct_id": nct_id, "source": source, "external_id": f"{source}-{index}",
+                         "kind": kind, "url": f"https://example.org/{nct_id}/{index}",
+                         "title": f"Mention {index} of {nct_id}", "published_at": published,
+                         "extra": "{}", "first_seen_at": now, "last_seen_at": now})
+        summary = {"score": int(score + 0.999), "kinds": kinds, "counts": counts,
+                   "history": {"1w": int(week + 0.999)},
+                   "publications": {"total": kinds.get("publication", 0), "results": 0,
+                                    "preprints": 0}}
+        columns, facets = record_facts(nct_id, record)
+        attention, more = summary_facts(summary)
+        latest = max((r["published_at"] for r in rows if r["published_at"]), default=None)
+        yield ({"nct_id": nct_id, "record": json.dumps(record), "summary": json.dumps(summary),
+                "fetched_at": now, "harvested_at": now},
+               {"nct_id": nct_id, **columns, **attention, "latest_at": latest},
+               [{"facet": f, "value": v, "nct_id": nct_id, **attention}
+                for f, v in sorted(facets | more)],
+               rows)
+
+
+TABLES = {
+    "trials": ("nct_id", "record", "summary", "fetched_at", "harvested_at"),
+    "trial_index": ("nct_id", "search", "status", "study_type", "sponsor", "phase",
+                    "start_year", "attention", "score", "trend", "latest_at", "reporting",
+                    "reporting_due"),
+    "trial_facets": ("facet", "value", "nct_id", "attention", "score"),
+    "mentions": ("nct_id", "source", "external_id", "kind", "url", "title", "published_at",
+                 "extra", "first_seen_at", "last_seen_at"),
+}
+
+
+def fill(engine, count, mentions, batch=20_000):
+    """Insert the generated store; returns seconds taken."""
+    started = time.perf_counter()
+    buffers = {name: [] for name in TABLES}
+    raw = engine.raw_connection()
+    postgres = engine.dialect.name == "postgresql"
+    if not postgres:
+        raw.cursor().execute("PRAGMA cache_size=-400000")  # 400 MB while filling
+
+    def flush():
+        cursor = raw.cursor()
+        for name, rows in buffers.items():
+            if not rows:
+                continue
+            columns = TABLES[name]
+            if postgres:
+                with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row([row[c] for c in columns])
+            else:
+                marks = ", ".join("?" * len(columns))
+                cursor.executemany(
+                    f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})",
+                    [[_sqlite(row[c]) for c in columns] for row in rows])
+            rows.clear()
+        raw.commit()
+
+    for number, (trial, index, facets, found) in enumerate(generate(count, mentions)):
+        buffers["trials"].append(trial)
+        buffers["trial_index"].append(index)
+        buffers["trial_facets"] += facets
+        buffers["mentions"] += found
+        if number % batch == batch - 1:
+            flush()
+            print(f"  {number + 1:,} trials stored, {time.perf_counter() - started:.0f} s",
+                  file=sys.stderr)
+    flush()
+    raw.close()
+    settle(engine)
+    return time.perf_counter() - started
+
+
+def settle(engine):
+    """Statistics for the planner (and, on PostgreSQL, the visibility map a store at rest has)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE" if engine.dialect.name == "postgresql"
+                                   else "ANALYZE")
+
+
+def _sqlite(value):
+    """A value as the app's SQLite columns hold it (datetimes as SQLAlchemy writes them)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def cases(rng):
+    """(name, query string maker) of the Explorer requests timed."""
+    today = utcnow().date()
+    return [
+        ("default: score", lambda: {}),
+        ("sort=recent", lambda: {"sort": "recent"}),
+        ("sort=trending", lambda: {"sort": "trending"}),
+        ("q= word", lambda: {"q": rng.choice(WORDS)}),
+        ("q= NCT prefix", lambda: {"q": f"NCT1{rng.randint(0, 49):02d}"}),
+        ("status", lambda: {"status": rng.choice(STATUSES)}),
+        ("phase", lambda: {"phase": rng.choice(["PHASE1", "PHASE2", "PHASE3", "NA"])}),
+        ("study_type", lambda: {"study_type": rng.choice(TYPES)}),
+        ("condition", lambda: {"condition": f"{rng.choice(WORDS)} {rng.choice(WORDS)}"}),
+        ("sponsor", lambda: {"sponsor": f"Sponsor {rng.randint(0, 30)} x"}),
+        ("kind", lambda: {"kind": rng.choice(["news", "wikipedia", "policy", "video"])}),
+        ("source", lambda: {"source": rng.choice(["gdelt", "hackernews", "wikipedia"])}),
+        ("from/to 30 days", lambda: {"from": (today - timedelta(days=rng.randint(30, 900)))
+                                     .isoformat(), "to": None}),
+        ("from/to + kind", lambda: {"from": (today - timedelta(days=60)).isoformat(),
+                                    "kind": rng.choice(["news", "forum"])}),
+        ("status+phase, trending", lambda: {"status": "RECRUITING", "phase": "PHASE2",
+                                            "sort": "trending"}),
+        ("reporting", lambda: {"reporting": rng.choice(["posted", "overdue", "not_due",
+                                                         "not_applicable"])}),
+        ("offset=10000", lambda: {"offset": "10000"}),
+    ]
+
+
+def _window(params):
+    """A 30-day window ending 30 days after `from`."""
+    if "to" in params and params["to"] is None:
+        start = params["from"]
+        params["to"] = (date.fromisoformat(start) + timedelta(days=30)).isoformat()
+    return params
+
+
+def measure(client, repeat, rng):
+    """p50 and p95 of each case, in ms."""
+    results = {}
+    for name, make in cases(rng):
+        times = []
+        for _ in range(repeat + 2):
+            params = _window(make())
+            started = time.perf_counter()
+            response = client.get("/api/v1/explore", query_string=params)
+            times.append(time.perf_counter() - started)
+            assert response.status_code == 200, response.get_json()
+        times = times[2:]  # the first two warm the caches
+        results[name] = (percentile(times, 50) * 1000, percentile(times, 95) * 1000,
+                         response.get_json()["total"])
+    return results
+
+
+def context_cost(app, repeat):
+    """(p50, p95) ms of one refresh of the context's counts, and of one trial's lookup."""
+    context = app.extensions["trialbuzz"].attention.context
+    refreshes = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        context.refresh()
+        refreshes.append(time.perf_counter() - started)
+    lookups = []
+    record = {"phases": ["PHASE2"], "start_date": "2020-05"}
+    for score in range(repeat * 10):
+        started = time.perf_counter()
+        context.of(record, {"score": score, "kinds": {"news": 1}})
+        lookups.append(time.perf_counter() - started)
+    return ((percentile(refreshes, 50) * 1000, percentile(refreshes, 95) * 1000),
+            (percentile(lookups, 50) * 1000, percentile(lookups, 95) * 1000))
+
+
+def run(backend, url, args, fake):
+    """Fill one store and time it; prints a table."""
+    app = create_app(app_config(args.tmp, fake.url, DATABASE_URL=url))
+    db = get_db(app)
+    with db.engine.connect() as connection:
+        kept = db.engine.dialect.has_table(connection, "trial_index") and connection.execute(
+            text("SELECT count(*) FROM trials")).scalar()
+    db.migrate()
+    if kept:
+        seconds = 0.0
+        print(f"\n{backend}: reusing the store at {url}", file=sys.stderr)
+    else:
+        print(f"\n{backend}: generating {args.trials:,} trials and {args.mentions:,} mentions",
+              file=sys.stderr)
+        seconds = fill(db.engine, args.trials, args.mentions)
+    with db.engine.connect() as connection:
+        attention = connection.execute(text("SELECT count(*) FROM trial_index "
+                                            "WHERE attention")).scalar()
+        stored = connection.execute(text("SELECT count(*) FROM mentions")).scalar()
+        facets = connection.execute(text("SELECT count(*) FROM trial_facets")).scalar()
+    print(f"\n## {backend}: {args.trials:,} trials ({attention:,} with attention), "
+          f"{stored:,} mentions, {facets:,} facet rows; filled in {seconds:.0f} s")
+    rng = random.Random(11)
+    results = measure(app.test_client(), args.repeat, rng)
+    print(f"\n| request ({args.repeat} each) | total matched (last) | p50 ms | p95 ms | "
+          f"≤ {TARGET_MS} ms |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for name, (p50, p95, total) in results.items():
+        print(f"| {name} | {total:,} | {p50:.0f} | {p95:.0f} | "
+              f"{'yes' if p95 <= TARGET_MS else 'NO'} |")
+    (r50, r95), (l50, l95) = context_cost(app, max(5, args.repeat // 4))
+    print(f"| context: refresh of the counts (one grouped pass) | | {r50:.0f} | {r95:.0f} | "
+          f"{'yes' if r95 <= TARGET_MS else 'NO'} |")
+    print(f"| context: one trial's place, counts cached | | {l50:.3f} | {l95:.3f} | yes |")
+    sys.stdout.flush()
+    app.extensions["trialbuzz"].jobs.shutdown()
+    db.dispose()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", type=int, default=500_000)
+    parser.add_argument("--mentions", type=int, default=2_000_000)
+    parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--keep", metavar="FILE", help="the SQLite store: filled when new, "
+                        "reused as it is otherwise")
+    args = parser.parse_args()
+    fake = FakeUpstream().start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="trialbuzz-explore-") as tmp, ExitStack() as stack:
+            args.tmp = Path(tmp)
+            for backend in args.backends.split(","):
+                if backend == "sqlite":
+                    url = f"sqlite:///{args.keep or os.path.join(tmp, 'explore.sqlite3')}"
+                else:
+                    cluster = stack.enter_context(postgres_cluster())
+                    url = stack.enter_context(fresh_database(cluster))
+                run(backend, url, args, fake)
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

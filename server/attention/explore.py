@@ -1,0 +1,241 @@
+"""The Explorer's queries: trials with attention, searched, filtered, sorted and paged on the
+index (attention.index), never on the records themselves."""
+
+import re
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import exists, func, select
+
+from trialbuzz.attention.index import key
+from trialbuzz.clock import utcnow
+from trialbuzz.errors import BadRequest
+from trialbuzz.registry import reporting as reporting_module
+from trialbuzz.storage.models import Mention, TrialFacet, TrialIndex
+
+# Values as ClinicalTrials.gov spells them (API v2 enums).
+STATUSES = ("ACTIVE_NOT_RECRUITING", "COMPLETED", "ENROLLING_BY_INVITATION",
+            "NOT_YET_RECRUITING", "RECRUITING", "SUSPENDED", "TERMINATED", "WITHDRAWN",
+            "AVAILABLE", "NO_LONGER_AVAILABLE", "TEMPORARILY_NOT_AVAILABLE",
+            "APPROVED_FOR_MARKETING", "WITHHELD", "UNKNOWN")
+PHASES = ("EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA")
+STUDY_TYPES = ("INTERVENTIONAL", "OBSERVATIONAL", "EXPANDED_ACCESS")
+SORTS = ("score", "recent", "trending")
+REPORTING = reporting_module.STATUSES
+MAX_LIMIT = 100
+MAX_OFFSET = 100_000
+MAX_TEXT = 200
+_NCT_PREFIX = re.compile(r"^nct\d{0,8}$")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What an Explorer request asks for; every value checked, keys lower-cased."""
+
+    q: str | None = None
+    status: str | None = None
+    phase: str | None = None
+    study_type: str | None = None
+    condition: str | None = None
+    sponsor: str | None = None
+    kind: str | None = None
+    source: str | None = None
+    reporting: str | None = None
+    since: datetime | None = None  # `from`, inclusive
+    until: datetime | None = None  # the day after `to`, exclusive
+    sort: str = "score"
+    limit: int = 20
+    offset: int = 0
+
+    def params(self, **changes):
+        """The query string parameters that ask for this query (with `changes`), as given."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        out = {}
+        for name, value in values.items():
+            if value in (None, "") or (name, value) in {("sort", "score"), ("limit", 20),
+                                                        ("offset", 0)}:
+                continue
+            if name == "since":
+                out["from"] = value.date().isoformat()
+            elif name == "until":
+                out["to"] = (value - timedelta(days=1)).date().isoformat()
+            elif name in ("status", "phase", "study_type"):
+                out[name] = value.upper()
+            else:
+                out[name] = value
+        return out
+
+
+def _choice(args, name, allowed, lower=True):
+    """A parameter that must be one of `allowed` (compared without case), or None."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    for value in allowed:
+        if raw.lower() == value.lower():
+            return value.lower() if lower else value
+    raise BadRequest(f"{name} must be one of {', '.join(allowed)}.", code="invalid_parameter")
+
+
+def _text(args, name):
+    raw = (args.get(name) or "").strip()
+    if len(raw) > MAX_TEXT:
+        raise BadRequest(f"{name} is longer than {MAX_TEXT} characters.",
+                         code="invalid_parameter")
+    return raw or None
+
+
+def _int(args, name, default, low, high):
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise BadRequest(f"{name} must be a whole number from {low} to {high}.",
+                         code="invalid_parameter")
+    return int(raw)
+
+
+def _day(args, name):
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a date as YYYY-MM-DD.",
+                         code="invalid_parameter") from None
+    return datetime.combine(day, time(), tzinfo=timezone.utc)
+
+
+def parse(args, kinds, sources):
+    """The Query of request arguments; a 400 (BadRequest) names the first bad value."""
+    since, to = _day(args, "from"), _day(args, "to")
+    until = to + timedelta(days=1) if to else None
+    if since and until and since >= until:
+        raise BadRequest("from must not be after to.", code="invalid_parameter")
+    return Query(
+        q=_text(args, "q"), status=_choice(args, "status", STATUSES),
+        phase=_choice(args, "phase", PHASES), study_type=_choice(args, "study_type", STUDY_TYPES),
+        condition=_text(args, "condition"), sponsor=_text(args, "sponsor"),
+        kind=_choice(args, "kind", kinds), source=_choice(args, "source", sources),
+        reporting=_choice(args, "reporting", REPORTING),
+        since=since, until=until, sort=_choice(args, "sort", SORTS) or "score",
+        limit=_int(args, "limit", 20, 1, MAX_LIMIT),
+        offset=_int(args, "offset", 0, 0, MAX_OFFSET))
+
+
+# A window of mentions this short is read from the mentions' date index (the trials it names);
+# a longer or open-ended one is checked trial by trial.
+SHORT_WINDOW = timedelta(days=366)
+
+
+def _facets(query):
+    """The (facet, value) filters of a query, the likely most selective first."""
+    found = []
+    if query.condition:
+        found.append(("condition", key(query.condition)))
+    if query.phase:
+        found.append(("phase", query.phase))
+    if not (query.since or query.until):
+        if query.kind:
+            found.append(("kind", query.kind))
+        if query.source:
+            found.append(("source", query.source))
+    return found
+
+
+def _in_facet(name, value):
+    """Trials with `value` among their `name` facets."""
+    return TrialIndex.nct_id.in_(select(TrialFacet.nct_id).where(TrialFacet.facet == name,
+                                                                 TrialFacet.value == value))
+
+
+def _window(query):
+    """Trials with a listed mention dated within the query's window (of its kind and source)."""
+    window = [Mention.duplicate_of.is_(None)]
+    if query.since:
+        window.append(Mention.published_at >= query.since)
+    if query.until:
+        window.append(Mention.published_at < query.until)
+    if query.kind:
+        window.append(Mention.kind == query.kind)
+    if query.source:
+        window.append(Mention.source == query.source)
+    if query.since and query.until and query.until - query.since <= SHORT_WINDOW:
+        return TrialIndex.nct_id.in_(select(Mention.nct_id).where(*window))
+    return exists().where(Mention.nct_id == TrialIndex.nct_id, *window)
+
+
+def conditions(query, facets=None):
+    """The WHERE clauses on trial_index of a query (attention aside), with `facets` (all of
+    the query's when None) as subqueries."""
+    where = []
+    if query.q:
+        text = query.q.strip().lower()
+        if _NCT_PREFIX.match(text):
+            # A range of the primary key: LIKE would read every row (SQLite's is case-blind).
+            prefix = text.upper()
+            where += [TrialIndex.nct_id >= prefix,
+                      TrialIndex.nct_id < prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+        else:
+            where.append(TrialIndex.search.contains(text, autoescape=True))
+    for name in ("status", "study_type", "sponsor"):
+        value = getattr(query, name)
+        if value:
+            where.append(getattr(TrialIndex, name) == key(value))
+    if query.reporting in ("overdue", "not_due"):
+        # Which of the two depends on the day: the due date (and its grace) passed or not.
+        today = utcnow().date()
+        where += [TrialIndex.reporting == "due",
+                  TrialIndex.reporting_due < today if query.reporting == "overdue"
+                  else TrialIndex.reporting_due >= today]
+    elif query.reporting:
+        where.append(TrialIndex.reporting == query.reporting)
+    for name, value in _facets(query) if facets is None else facets:
+        where.append(_in_facet(name, value))
+    if query.since or query.until:
+        # The kind and the source then describe the mentions dated within the window.
+        where.append(_window(query))
+    return where
+
+
+ORDER = {
+    "score": (TrialIndex.score.desc(), TrialIndex.nct_id),
+    "recent": (TrialIndex.latest_at.desc().nulls_last(), TrialIndex.score.desc(),
+               TrialIndex.nct_id),
+    "trending": (TrialIndex.trend.desc(), TrialIndex.score.desc(), TrialIndex.nct_id),
+}
+
+
+def search(session, query, limit=None):
+    """(total, the page asked) for a Query: the page as (NCT ID, 7-day change, newest
+    mention's date) in order; `limit` overrides the query's.
+
+    With a facet filter (condition, phase, kind, source), the first one leads: its rows carry
+    the trial's attention and score, so it is counted, and sorted by score, on its own index."""
+    columns = (TrialIndex.nct_id, TrialIndex.trend, TrialIndex.latest_at)
+    facets = _facets(query)
+    if facets:
+        name, value = facets[0]
+        lead = [TrialFacet.facet == name, TrialFacet.value == value,
+                TrialFacet.attention.is_(True)]
+        rest = conditions(query, facets[1:])
+        joined = select(*columns).select_from(TrialFacet).join(
+            TrialIndex, TrialIndex.nct_id == TrialFacet.nct_id)
+        count = select(func.count()).select_from(TrialFacet)
+        if rest:
+            count = count.join(TrialIndex, TrialIndex.nct_id == TrialFacet.nct_id)
+        count = count.where(*lead, *rest)
+        order = (TrialFacet.score.desc(), TrialFacet.nct_id) if query.sort == "score" \
+            else ORDER[query.sort]
+        page = joined.where(*lead, *rest).order_by(*order)
+    else:
+        where = [TrialIndex.attention.is_(True), *conditions(query)]
+        count = select(func.count()).select_from(TrialIndex).where(*where)
+        page = select(*columns).where(*where).order_by(*ORDER[query.sort])
+    total = session.scalar(count)
+    if total <= query.offset:
+        return total, []
+    rows = session.execute(page.limit(limit or query.limit).offset(query.offset)).all()
+    return total, [tuple(row) for row in rows]

@@ -1,0 +1,133 @@
+"""The Explorer's index: the queryable facts of a trial (trial_index and trial_facets rows),
+taken from its registry record and its attention summary whenever either is stored."""
+
+import re
+from datetime import date
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from trialbuzz.attention.sources.base import KINDS
+from trialbuzz.registry.reporting import GRACE
+from trialbuzz.registry.reporting import reporting as reporting_of
+from trialbuzz.storage.models import Mention, TrialFacet, TrialIndex
+
+# Phases from lowest to highest; a trial's cohort is its highest.
+PHASE_ORDER = ("early_phase1", "phase1", "phase2", "phase3", "phase4")
+# Kinds of mention the score counts: a trial with one of them has attention.
+ATTENTION_KINDS = tuple(kind for kind in KINDS if kind != "publication")
+VALUE_LENGTH = 255
+_YEAR = re.compile(r"^(\d{4})")
+
+
+def _text(value):
+    return value if isinstance(value, str) else None
+
+
+def _texts(values):
+    return [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
+
+
+def key(value):
+    """A filter value as stored and compared: trimmed, lower-cased, at most 255 characters."""
+    return value.strip().lower()[:VALUE_LENGTH] if isinstance(value, str) else None
+
+
+def highest_phase(phases):
+    """The highest phase of a record's phases, lower-cased, or "none"."""
+    found = [PHASE_ORDER.index(p) for p in map(key, phases) if p in PHASE_ORDER]
+    return PHASE_ORDER[max(found)] if found else "none"
+
+
+def start_year(record):
+    """The year the trial started (or is to start), from its start date, or None."""
+    match = _YEAR.match(_text(record.get("start_date")) or "")
+    return int(match.group(1)) if match else None
+
+
+def record_facts(nct_id, record):
+    """The index columns and facets a registry record gives."""
+    record = record if isinstance(record, dict) else {}
+    conditions = _texts(record.get("conditions"))
+    words = [nct_id, _text(record.get("title")), _text(record.get("acronym")),
+             _text(record.get("sponsor")), *conditions]
+    columns = {
+        "search": "\n".join(w for w in words if w).lower(),
+        "status": key(record.get("status")),
+        "study_type": key(record.get("study_type")),
+        "sponsor": key(record.get("sponsor")),
+        "phase": highest_phase(_texts(record.get("phases"))),
+        "start_year": start_year(record),
+        **reporting_facts(record),
+    }
+    facets = {("phase", v) for v in map(key, _texts(record.get("phases"))) if v}
+    facets |= {("condition", v) for v in map(key, conditions) if v}
+    return columns, facets
+
+
+def reporting_facts(record):
+    """The reporting columns of a record: its status as the record settles it, or "due" with
+    the day after which results not yet posted are overdue."""
+    found = reporting_of(record, date.min)  # before any due date: "not_due" when one applies
+    if found["status"] == "not_due":
+        return {"reporting": "due",
+                "reporting_due": date.fromisoformat(found["due"]) + GRACE}
+    return {"reporting": found["status"], "reporting_due": None}
+
+
+def has_attention(kinds):
+    """Whether a summary's kinds hold a mention the score counts."""
+    return any((kinds or {}).get(kind) for kind in ATTENTION_KINDS)
+
+
+def summary_facts(summary):
+    """The index columns and facets an attention summary gives."""
+    summary = summary if isinstance(summary, dict) else {}
+    kinds = summary.get("kinds") or {}
+    columns = {
+        "attention": has_attention(kinds),
+        "score": int(summary.get("score") or 0),
+        "trend": int((summary.get("history") or {}).get("1w") or 0),
+    }
+    facets = {("kind", kind) for kind, count in kinds.items() if count}
+    facets |= {("source", key(source)) for source, count in (summary.get("counts") or {}).items()
+               if count}
+    return columns, facets
+
+
+def _replace(session, nct_id, columns, facets, names):
+    """Upsert the index row of `nct_id` with `columns`, and replace its facets of `names`;
+    safe when another process stores the same trial at the same time."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite_insert
+    statement = insert(TrialIndex).values(nct_id=nct_id, **columns)
+    session.execute(statement.on_conflict_do_update(index_elements=["nct_id"], set_=columns))
+    attention, score = session.execute(select(TrialIndex.attention, TrialIndex.score)
+                                       .where(TrialIndex.nct_id == nct_id)).one()
+    session.execute(delete(TrialFacet).where(TrialFacet.nct_id == nct_id,
+                                             TrialFacet.facet.in_(names)))
+    if facets:
+        session.execute(insert(TrialFacet).values(
+            [{"nct_id": nct_id, "facet": facet, "value": value, "attention": attention,
+              "score": score} for facet, value in sorted(facets)]).on_conflict_do_nothing())
+    if "kind" in names:
+        # The trial's other facets follow its new attention and score.
+        session.execute(update(TrialFacet).where(TrialFacet.nct_id == nct_id)
+                        .values(attention=attention, score=score))
+
+
+def store_record(session, nct_id, record):
+    """Keep the index in step with a trial record just stored in `session`."""
+    columns, facets = record_facts(nct_id, record)
+    _replace(session, nct_id, columns, facets, ("phase", "condition"))
+
+
+def store_summary(session, nct_id, summary):
+    """Keep the index in step with an attention summary just stored in `session` (after its
+    mentions: the newest listed one is read back)."""
+    columns, facets = summary_facts(summary)
+    columns["latest_at"] = session.scalar(
+        select(func.max(Mention.published_at))
+        .where(Mention.nct_id == nct_id, Mention.duplicate_of.is_(None)))
+    _replace(session, nct_id, columns, facets, ("kind", "source"))
