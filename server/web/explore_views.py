@@ -12,7 +12,6 @@ from trialbuzz.attention.kinds import KINDS
 from trialbuzz.clock import aware
 from trialbuzz.errors import TrialbuzzError
 from trialbuzz.state import base_url, state
-from trialbuzz.web import badge_data
 from trialbuzz.web.exports import BOM, neutralise
 
 bp = Blueprint("explore", __name__)
@@ -105,7 +104,7 @@ def page():
         "explore.html", query=query, args=request.args, total=total, trials=trials,
         error=error, pages=pages, csv_url=url_for("explore.api_explore_csv", **params),
         statuses=explore.STATUSES, phases=explore.PHASES, study_types=explore.STUDY_TYPES,
-        kinds=KINDS, noun=badge_data.noun, sources=[(s.id, s.name) for s in sources.REGISTRY],
+        kinds=KINDS, sources=[(s.id, s.name) for s in sources.REGISTRY],
         reporting={"posted": "Posted", "posted_late": "Posted late", "overdue": "Overdue",
                    "not_due": "Not due yet", "not_applicable": "Not applicable",
                    "unknown": "Unknown"},
