@@ -7,7 +7,9 @@ from trialbuzz.attention import sources
 from trialbuzz.attention.harvest import Harvester
 from trialbuzz.attention.service import AttentionService
 from trialbuzz.jobs import tasks
+from trialbuzz.attention.sources.ctgov import RegistrySweep
 from trialbuzz.jobs.engine import Jobs, build_huey
+from trialbuzz.jobs.sweeps import Sweeps
 from trialbuzz.jobs.work import WorkBook
 from trialbuzz.registry.ctgov import CtGovClient
 from trialbuzz.registry.trials import TrialService
@@ -33,6 +35,10 @@ class AppState:
                                           key="registry"))
         self.trials = TrialService(self.db, self.ctgov, settings["TRIAL_FRESHNESS"])
         self.harvester = Harvester(self.db, sources.build(settings, storage=pace), settings)
+        self.sweeps = Sweeps(self.db, sweepers(self.harvester.sources, self.ctgov), self.harvester,
+                             settings)
+        self.harvester.swept = self.sweeps.covered
+        self.trials.swept = lambda: "ctgov" in self.sweeps.covered()
         # The registry gets the same time as each attention source.
         self.registry_deadline = settings["SOURCE_DEADLINE"]
         self.work = WorkBook(self.db, lease_seconds=settings["WORK_LEASE"],
@@ -40,7 +46,8 @@ class AppState:
                              retry_seconds=settings["SOURCE_RETRY"])
         self.jobs = Jobs(app, build_huey(settings, app.instance_path), self.work,
                          run_refresh=lambda nct_id: tasks.refresh(self, nct_id),
-                         run_tick=lambda: tasks.tick(self, self.jobs), settings=settings)
+                         run_tick=lambda: tasks.tick(self, self.jobs), settings=settings,
+                         run_sweep=lambda source, scope: tasks.sweep(self, source, scope))
         self.attention = AttentionService(self.db, self.trials, self.harvester, self.jobs,
                                           settings)
         self.fetcher = PageFetcher(
@@ -53,6 +60,18 @@ class AppState:
         )
         self.page_work = PageWork(settings["PAGES_IN_FLIGHT"], settings["PAGE_READERS"],
                                   wait=settings["FETCH_TOTAL_TIMEOUT"])
+
+
+def sweepers(enabled, registry):
+    """The sweeps of the enabled sources that can sweep: the registry's own listing for the
+    ClinicalTrials.gov references, each source's `sweep_pages` for the others."""
+    found = []
+    for source in enabled:
+        if source.id == RegistrySweep.id:
+            found.append(RegistrySweep(registry, source))
+        elif hasattr(source, "sweep_pages"):
+            found.append(source)
+    return found
 
 
 def init_app(app):

@@ -52,6 +52,9 @@ def app_config(tmp_path, fake_url, **overrides):
         "WIKIPEDIA_URL": fake_url + "/{lang}/w/api.php",
         "HN_URL": fake_url + "/hn",
         "GDELT_URL": fake_url + "/gdelt/doc",
+        "EUROPEPMC_ANNOTATIONS_URL": fake_url + "/annotations_api",
+        # Sweeps run only in the tests that ask for them.
+        "SWEEP_EVERY": 0,
         "CONTACT": "tests@example.org",
         "UPSTREAM_BACKOFF": 0.01,
         "UPSTREAM_READ_TIMEOUT": 2.0,

@@ -3,7 +3,7 @@
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +15,8 @@ from trialbuzz.singleflight import SingleFlight
 from trialbuzz.storage.models import Trial, TrialAlias
 
 log = logging.getLogger(__name__)
+# The `fetched_at` of a placeholder trial row (trialbuzz.jobs.sweeps.PLACEHOLDER_AT).
+PLACEHOLDER_AT = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class TrialService:
         self._background = ThreadPoolExecutor(2, thread_name_prefix="trialbuzz-registry")
         # Called with a trial's ID whenever its stored record changes (caches listen).
         self.listeners = []
+        # Whether the registry's sweep is current: it stores every record updated since the
+        # last one, so a stored record is then as fresh as the sweep, whatever its age.
+        self.swept = lambda: False
 
     def canonical_id(self, nct_id):
         """The canonical ID for `nct_id` as far as the store knows (aliases map to their study)."""
@@ -54,11 +59,20 @@ class TrialService:
         with self.db.session() as session:
             alias = session.get(TrialAlias, requested)
             row = session.get(Trial, alias.nct_id if alias else requested)
-            if row is None:
+            # A placeholder (a sweep named the ID before its record was fetched) is no record.
+            if row is None or aware(row.fetched_at) <= PLACEHOLDER_AT:
                 return None
+            stale = self.clock() - aware(row.fetched_at) > self.freshness
             return TrialRecord(row.nct_id, row.record, aware(row.fetched_at),
                                aware(row.harvested_at), requested,
-                               stale=self.clock() - aware(row.fetched_at) > self.freshness)
+                               stale=stale and not self._swept())
+
+    def _swept(self):
+        try:
+            return bool(self.swept())
+        except Exception:  # noqa: BLE001 - unknown: the record's own age decides
+            log.warning("could not tell whether the registry is swept", exc_info=True)
+            return False
 
     def get(self, nct_id, refresh=False, deadline=None):
         """Return the trial: fetched when missing or `refresh` is asked; a stale stored record
