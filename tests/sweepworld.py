@@ -49,6 +49,7 @@ class World:
         self.failures = {}      # route key -> [Reply, ...] served before the corpus answers
         self.per_trial = Counter()
         self.fetched = []       # IDs of the registry records fetched one by one
+        self.aliases = {}       # an obsolete ID -> the study the registry redirects it to
         self.bulk = Counter()
         self.queries = []       # (route key, query parameters) of every bulk call
 
@@ -138,6 +139,9 @@ class World:
         failure = self._failure("ctgov")
         if failure:
             return failure
+        if nct_id.upper() in self.aliases:
+            return Reply(301, headers={"Location": "/api/v2/studies/"
+                                                  + self.aliases[nct_id.upper()]})
         if nct_id.upper() in self.studies:
             return Reply.json(self.studies[nct_id.upper()][0])
         return Reply.text(f"NCT number {nct_id} not found", status=404)

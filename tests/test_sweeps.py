@@ -113,6 +113,28 @@ def test_new_trials_registry_records_follow_as_paced_unviewed_refreshes(state, w
     assert state.trials.stored(queued[1]) is None   # still a placeholder: no record yet
 
 
+def test_mentions_filed_under_an_alias_move_to_its_study_when_the_registry_says_so(state,
+                                                                                  world):
+    registered = populate(world, trials=5, wiki_links=0, hn_items=0, articles=0, pubmed=0)
+    alias, canonical = nct(8_000_001), registered[0]
+    world.aliases[alias] = canonical
+    world.add_wiki_link("en", 77, "Old link", "https://clinicaltrials.gov/ct2/show/" + alias)
+    world.add_wiki_link("en", 78, "Both", "https://clinicaltrials.gov/study/" + canonical)
+    world.add_wiki_link("en", 78, "Both", "https://clinicaltrials.gov/ct2/show/" + alias)
+    sweep_all(state)
+    assert filed(state)[("wikipedia", "en:77")] == {alias}
+    state.jobs.request(alias, viewed=False)
+    tasks.refresh(state, alias)
+    assert filed(state)[("wikipedia", "en:77")] == {canonical}
+    assert filed(state)[("wikipedia", "en:78")] == {canonical}
+    with state.db.session() as session:
+        assert session.get(Trial, alias) is None
+    assert state.trials.stored(alias).nct_id == canonical
+    # The next sweep files what names the alias under the study at once.
+    sweep_all(state, sources={"wikipedia"})
+    assert filed(state)[("wikipedia", "en:77")] == {canonical}
+
+
 def test_a_cold_lookup_of_a_swept_trial_asks_only_the_per_trial_sources(state, world, fake,
                                                                           make_app):
     registered = populate(world, trials=60, wiki_links=400, hn_items=300, articles=300,

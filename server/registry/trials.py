@@ -5,6 +5,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from trialbuzz.clock import aware, utcnow
@@ -12,7 +15,7 @@ from trialbuzz.errors import TrialNotFound, UpstreamBadResponse, UpstreamError
 from trialbuzz.nctid import require
 from trialbuzz.registry.ctgov import parse_study
 from trialbuzz.singleflight import SingleFlight
-from trialbuzz.storage.models import Trial, TrialAlias
+from trialbuzz.storage.models import Mention, Trial, TrialAlias
 
 log = logging.getLogger(__name__)
 # The `fetched_at` of a placeholder trial row (trialbuzz.jobs.sweeps.PLACEHOLDER_AT).
@@ -144,6 +147,8 @@ class TrialService:
                         session.add(TrialAlias(alias=requested, nct_id=canonical))
                     else:
                         link.nct_id = canonical
+                    if study.redirected_to is not None:
+                        _merge_placeholder(session, requested, canonical)
                     harvested_at = aware(row.harvested_at)
                 break
             except IntegrityError:
@@ -154,6 +159,24 @@ class TrialService:
             for nct_id in sorted(changed):
                 listener(nct_id)
         return TrialRecord(canonical, record, now, harvested_at, requested)
+
+
+def _merge_placeholder(session, alias, canonical):
+    """A sweep filed mentions under `alias` before the registry said it is another study's
+    alias: they move to `canonical` (those it has already stay), and the placeholder goes."""
+    stub = session.get(Trial, alias)
+    if stub is None or aware(stub.fetched_at) > PLACEHOLDER_AT:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    columns = [column.name for column in Mention.__table__.columns
+               if column.name not in ("id", "nct_id", "duplicate_of")]
+    rows = [{"nct_id": canonical, **{name: getattr(mention, name) for name in columns}}
+            for mention in session.scalars(select(Mention).where(Mention.nct_id == alias))]
+    if rows:
+        session.execute(insert(Mention).values(rows).on_conflict_do_nothing(
+            index_elements=["nct_id", "source", "external_id"]))
+    session.delete(stub)
 
 
 def _log_failure(future):
