@@ -2,6 +2,7 @@
 incremental from the watermark; resumed after failures; and a swept trial's first lookup asks
 only the sources that cannot sweep."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -370,3 +371,38 @@ def test_the_sweep_command_prints_what_it_found(fake, world, tmp_path, monkeypat
     assert lines[1].startswith("hackernews: ") and f"{len(hn)} mentions of" in lines[1]
     refused = CliRunner().invoke(main, ["sweep", "gdelt"])
     assert refused.exit_code != 0 and "not a source that can sweep" in refused.output
+
+
+def test_real_answer_shapes_are_read(state, fake):
+    """The reference samples of each bulk answer, served as they were recorded: the registry's
+    documented listing (its placeholder page token followed once), a Wikipedia exturlusage page,
+    a Hacker News page, a Europe PMC search page; items naming no trial are skipped."""
+    from test_htmlreader import _sample
+
+    listing = json.loads(_sample("api-v2-search-response.official-docs-example.json"))
+    tokens = []
+
+    def registry(request):
+        tokens.append(request.arg("pageToken"))
+        return Reply.json(listing if request.arg("pageToken") is None else {"studies": []})
+
+    fake.route("/api/v2/studies", registry)
+    fake.route("/en/w/api.php", Reply.text(_sample("wikipedia-exturlusage.json"),
+                                           content_type="application/json"))
+    fake.route("/hn/search_by_date", lambda request: Reply.text(
+        _sample("hackernews-algolia.json") if request.arg("page") == "0"
+        else json.dumps({"hits": [], "nbHits": 139, "page": 1, "nbPages": 139}),
+        content_type="application/json"))
+    fake.route("/search", lambda request: Reply.text(
+        _sample("europepmc.json") if request.arg("cursorMark") == "*"
+        else json.dumps({"hitCount": 0, "resultList": {"result": []}}),
+        content_type="application/json"))
+    fake.route("/annotations_api/annotationsByArticleIds", Reply.json([]))
+    tallies = sweep_all(state, sources={"ctgov", "wikipedia", "hackernews", "europepmc"})
+    assert {tally.outcome for tally in tallies.values()} == {"done"}
+    assert tokens == [None, "abracadabra"]
+    assert tallies[("ctgov", "")].as_dict()["records"] == 3
+    assert state.trials.stored("NCT03630471").record["status"] == "COMPLETED"
+    assert tallies[("wikipedia", "en")].as_dict()["skipped"] == 1
+    assert tallies[("europepmc", "")].as_dict()["skipped"] == 25
+    assert all(tally.as_dict()["mentions"] == 0 for key, tally in tallies.items())

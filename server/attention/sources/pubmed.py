@@ -226,8 +226,10 @@ class PubMed(Source):
         run = dict(run)
         if run.get("windows") is None and not run.get("pmids") and not run.get("done"):
             since, until = when(run["since"]).date(), when(run["until"]).date()
-            run["windows"] = [[since.isoformat(), until.isoformat(), kind]
-                              for kind in SWEEP_DATE_TYPES]
+            # A sweep of the whole history finds every record by its Entrez date, with the
+            # databank field it has now: the MeSH date would only list them all again.
+            kinds = SWEEP_DATE_TYPES[:1] if run.get("from_origin") else SWEEP_DATE_TYPES
+            run["windows"] = [[since.isoformat(), until.isoformat(), kind] for kind in kinds]
         while not run.get("done"):
             if run.get("pmids"):
                 batch, rest = run["pmids"][:FETCH_BATCH], run["pmids"][FETCH_BATCH:]
