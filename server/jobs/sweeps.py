@@ -47,11 +47,6 @@ KEPT_FIELDS = ("url", "title", "author", "published_at", "snippet", "language")
 PLACEHOLDER_AT = trials.PLACEHOLDER_AT
 
 
-def is_placeholder(fetched_at):
-    """Whether a trial row is a placeholder awaiting its registry record."""
-    return fetched_at is not None and aware(fetched_at) <= PLACEHOLDER_AT
-
-
 @dataclass
 class Tally:
     """What a sweep found: in this process's run, and in all runs of one watermark."""
@@ -154,13 +149,10 @@ class Sweeps:
         self.rows([key])
         now = self.clock()
         source, scope = key
-        lost = (Sweep.state.in_((QUEUED, RUNNING))) & (Sweep.lease_until < now)
-        if state == RUNNING:
-            free = (Sweep.state == IDLE) | lost
-            until = now + self.lease
-        else:
-            free = (Sweep.state == IDLE) | lost
-            until = now + self.queue_timeout
+        free = (Sweep.state == IDLE) | (Sweep.state.in_((QUEUED, RUNNING))
+                                         & (Sweep.lease_until < now))
+        # A queued sweep nobody started within WORK_QUEUE_TIMEOUT was lost with its queue.
+        until = now + (self.lease if state == RUNNING else self.queue_timeout)
         with self.db.session() as session:
             return bool(session.execute(
                 update(Sweep).where(Sweep.source == source, Sweep.scope == scope, free)
