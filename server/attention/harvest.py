@@ -76,7 +76,8 @@ class Harvester:
     def run(self, trial, force=False):
         """Run every source for `trial` within the deadline, then store the outcomes. A trial
         harvested within the freshness window is left alone unless `force`, but for its failed
-        sources whose retry is due: those alone run again."""
+        sources whose retry is due: those alone run again. Unless `force`, a source whose sweeps
+        cover every trial now is not asked: its stored mentions stand for its answer."""
         sources, partial = self.sources, False
         if not force and self.is_fresh(trial.nct_id):
             due = self.retry_due(trial.nct_id)
@@ -90,15 +91,15 @@ class Harvester:
         # The swept sources' mentions are stored already: they answer from the store.
         skipped = [self._from_sweep(trial.nct_id, source.id) for source in sources
                    if source not in calls]
+        # A trial seen for the first time gets its summary after each source, so that a
+        # reader who stops waiting sees what the fast sources (and the sweeps) found.
+        progressive = self.harvested_at(trial.nct_id) is None
         if skipped:
-            self._store_safely(trial.nct_id, skipped, finish=False, summarize=False)
+            self._store_safely(trial.nct_id, skipped, finish=False, summarize=progressive)
         sources = calls
         deadline = time.monotonic() + self.deadline
         futures = {self._calls.submit(self._call, source, trial, deadline): source
                    for source in sources}
-        # A trial seen for the first time gets its summary after each source, so that a
-        # reader who stops waiting sees what the fast sources found.
-        progressive = self.harvested_at(trial.nct_id) is None
         outcomes = []
         try:
             for future in as_completed(futures, timeout=self.deadline + 0.5):

@@ -194,7 +194,7 @@ class Sweeps:
             # A run under way is finished before another starts.
             resuming = row.run is not None
             if row.failures:
-                wait = min(self.retry * 2 ** (row.failures - 1), self.every)
+                wait = min(self.retry * 2 ** min(row.failures - 1, 30), self.every)
                 ready = aware(row.finished_at) + wait if row.finished_at else now
             elif row.run is not None:
                 ready = now
