@@ -406,3 +406,23 @@ def test_real_answer_shapes_are_read(state, fake):
     assert tallies[("wikipedia", "en")].as_dict()["skipped"] == 1
     assert tallies[("europepmc", "")].as_dict()["skipped"] == 25
     assert all(tally.as_dict()["mentions"] == 0 for key, tally in tallies.items())
+
+
+def test_a_record_older_than_a_day_stays_fresh_while_the_registry_sweep_is_current(
+        state, world, make_app):
+    registered = populate(world, trials=10, wiki_links=10, hn_items=10, articles=10, pubmed=5,
+                          unknown=0)
+    sweep_all(state)
+    trial = registered[0]
+    with state.db.session() as session:
+        session.get(Trial, trial).fetched_at = utcnow() - timedelta(days=3)
+    client = make_app(SWEEP_EVERY=86400).test_client()
+    for _ in range(2):                                   # built, then from the cache
+        document = client.get(f"/api/v1/trials/{trial}").get_json()
+        assert document["stale"] is False and document["state"] == "complete"
+    assert trial not in world.fetched
+    # Without a current registry sweep the same record is stale and fetched again.
+    with state.db.session() as session:
+        session.get(Sweep, ("ctgov", "")).succeeded_at = utcnow() - timedelta(days=9)
+    client = make_app(SWEEP_EVERY=86400).test_client()
+    assert client.get(f"/api/v1/trials/{trial}").get_json()["stale"] is True

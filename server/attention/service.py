@@ -135,7 +135,7 @@ class AttentionService:
             return None
         document, trial, harvested = hit
         now = self.clock()
-        if now - trial.fetched_at > self.trials.freshness:
+        if now - trial.fetched_at > self.trials.freshness and not self.trials.is_swept():
             return None
         if now - harvested > self.freshness:
             self.jobs.request(trial.nct_id)

@@ -68,9 +68,10 @@ class TrialService:
             stale = self.clock() - aware(row.fetched_at) > self.freshness
             return TrialRecord(row.nct_id, row.record, aware(row.fetched_at),
                                aware(row.harvested_at), requested,
-                               stale=stale and not self._swept())
+                               stale=stale and not self.is_swept())
 
-    def _swept(self):
+    def is_swept(self):
+        """Whether the registry's sweep is current, so that every stored record is too."""
         try:
             return bool(self.swept())
         except Exception:  # noqa: BLE001 - unknown: the record's own age decides
