@@ -1,4 +1,4 @@
-"""The `trialbuzz` command line: serve, init-db, lookup, harvest."""
+"""The `trialbuzz` command line: serve, init-db, lookup, harvest, sweep."""
 
 import json
 import sys
@@ -344,6 +344,57 @@ def harvest(targets):
     for line in failed:
         click.echo(f"  {line}")
     if failed and len(failed) == len(ids):
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Start from this date (YYYY-MM-DD) instead of the last sweep's watermark.")
+def sweep(sources, since):
+    """Sweep sources now for every mention of any study (all that can sweep, or SOURCES), since
+    the last sweep or --since; prints what each found. New trials' registry records follow as
+    queued jobs, a few a minute."""
+    from datetime import timezone
+
+    from tqdm import tqdm
+
+    from trialbuzz.jobs.sweeps import RUNNING
+
+    app = create_app()
+    get_db(app).migrate()
+    state = app.extensions["trialbuzz"]
+    known = list(state.sweeps.sweepers)
+    unknown = [source for source in sources if source not in known]
+    if unknown:
+        raise click.BadParameter(f"{', '.join(unknown)}: not a source that can sweep (these "
+                                 f"can: {', '.join(known)})", param_hint="SOURCES")
+    since = since.replace(tzinfo=timezone.utc) if since else None
+    failed = 0
+    try:
+        for key in state.sweeps.keys(set(sources) or None):
+            label = key[0] + (f" ({key[1]})" if key[1] else "")
+            if not state.sweeps.claim(key, RUNNING):
+                click.echo(f"{label}: a sweep is already under way; skipped")
+                continue
+            with tqdm(desc=label, unit="page", file=sys.stderr) as bar:
+                def progress(tally, bar=bar):
+                    bar.update(tally.pages - bar.n)
+                    bar.set_postfix(mentions=len(tally.mentions), trials=len(tally.trials))
+
+                tally = state.sweeps.run(key, since=since, progress=progress)
+            figures = tally.as_dict()
+            click.echo(f"{label}: {figures['pages']} pages, {figures['calls']} calls, "
+                       f"{figures['mentions']} mentions of {figures['trials']} trials, "
+                       f"{figures['new_trials']} new trials"
+                       + (f", {figures['records']} registry records" if figures['records']
+                          else "")
+                       + (f"; failed: {tally.error} (resumed at the next sweep)"
+                          if tally.outcome == "failed" else ""))
+            failed += tally.outcome == "failed"
+    finally:
+        state.jobs.shutdown()
+    if failed:
         sys.exit(1)
 
 

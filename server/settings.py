@@ -100,6 +100,13 @@ DEFAULTS = {
     # many trials with attention, overall or in a cohort, it takes to give one.
     "CONTEXT_SECONDS": 60.0,
     "CONTEXT_MINIMUM": 20,
+    # Seconds between registry-wide sweeps of each source that can sweep (every mention of any
+    # study, since the last sweep); 0 turns sweeps off and every source is asked per trial.
+    "SWEEP_EVERY": 86400,
+    # Seconds one sweep job works before it lets other jobs run (the next one resumes it).
+    "SWEEP_SLICE": 300,
+    # Europe PMC's Annotations API: which accession numbers an article names.
+    "EUROPEPMC_ANNOTATIONS_URL": "https://www.ebi.ac.uk/europepmc/annotations_api",
     # Seconds one source may take within a refresh before it is reported as timed out.
     "SOURCE_DEADLINE": 20.0,
     # Per-source pace overrides, e.g. {"pubmed": "10/second"}; "*" applies to every source.
@@ -125,7 +132,7 @@ INT_SETTINGS = ("DOCUMENT_CACHE_ENTRIES", "CONTEXT_MINIMUM", "DOCUMENT_CACHE_BYT
                 "UPSTREAM_MAX_BYTES", "TRUSTED_PROXIES", "HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
                 "UPSTREAM_RETRIES", "PAGES_IN_FLIGHT", "PAGE_READERS", "COLD_WAITERS",
                 "WORKER_THREADS", "WORK_LEASE", "WORK_QUEUE_TIMEOUT", "SOURCE_RETRY",
-                "COLLECTION_MAX_TRIALS")
+                "COLLECTION_MAX_TRIALS", "SWEEP_EVERY", "SWEEP_SLICE")
 BOOL_SETTINGS = ("EMBEDDED_WORKER", "BLUESKY_STREAM")
 
 

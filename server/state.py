@@ -9,7 +9,9 @@ from trialbuzz.attention.filing import Filer
 from trialbuzz.attention.harvest import Harvester
 from trialbuzz.attention.service import AttentionService
 from trialbuzz.jobs import tasks
+from trialbuzz.attention.sources.ctgov import RegistrySweep
 from trialbuzz.jobs.engine import Jobs, build_huey
+from trialbuzz.jobs.sweeps import Sweeps
 from trialbuzz.jobs.work import WorkBook
 from trialbuzz.registry.ctgov import CtGovClient
 from trialbuzz.registry.trials import TrialService
@@ -36,6 +38,10 @@ class AppState:
         self.pace = pace
         self.trials = TrialService(self.db, self.ctgov, settings["TRIAL_FRESHNESS"])
         self.harvester = Harvester(self.db, sources.build(settings, storage=pace), settings)
+        self.sweeps = Sweeps(self.db, sweepers(self.harvester.sources, self.ctgov), self.harvester,
+                             settings)
+        self.harvester.swept = self.sweeps.covered
+        self.trials.swept = lambda: "ctgov" in self.sweeps.covered()
         # The registry gets the same time as each attention source.
         self.registry_deadline = settings["SOURCE_DEADLINE"]
         self.work = WorkBook(self.db, lease_seconds=settings["WORK_LEASE"],
@@ -43,7 +49,8 @@ class AppState:
                              retry_seconds=settings["SOURCE_RETRY"])
         self.jobs = Jobs(app, build_huey(settings, app.instance_path), self.work,
                          run_refresh=lambda nct_id: tasks.refresh(self, nct_id),
-                         run_tick=lambda: tasks.tick(self, self.jobs), settings=settings)
+                         run_tick=lambda: tasks.tick(self, self.jobs), settings=settings,
+                         run_sweep=lambda source, scope: tasks.sweep(self, source, scope))
         self.collections = CollectionBook(self.db)
         self.attention = AttentionService(self.db, self.trials, self.harvester, self.jobs,
                                           settings)
@@ -65,6 +72,18 @@ class AppState:
         from trialbuzz.attention.stream import BlueskyReader
 
         return BlueskyReader(self.db, self.filer, self.settings, storage=self.pace, **options)
+
+
+def sweepers(enabled, registry):
+    """The sweeps of the enabled sources that can sweep: the registry's own listing for the
+    ClinicalTrials.gov references, each source's `sweep_pages` for the others."""
+    found = []
+    for source in enabled:
+        if source.id == RegistrySweep.id:
+            found.append(RegistrySweep(registry, source))
+        elif hasattr(source, "sweep_pages"):
+            found.append(source)
+    return found
 
 
 def init_app(app):

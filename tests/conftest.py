@@ -55,6 +55,9 @@ def app_config(tmp_path, fake_url, **overrides):
         "GDELT_URL": fake_url + "/gdelt/doc",
         # Off unless a test turns it on with its own fake firehose; never anywhere else.
         "BLUESKY_JETSTREAM_URL": "ws://127.0.0.1:9/subscribe",
+        "EUROPEPMC_ANNOTATIONS_URL": fake_url + "/annotations_api",
+        # Sweeps run only in the tests that ask for them.
+        "SWEEP_EVERY": 0,
         "CONTACT": "tests@example.org",
         "UPSTREAM_BACKOFF": 0.01,
         "UPSTREAM_READ_TIMEOUT": 2.0,

@@ -1,27 +1,19 @@
 """Mentions that arrive by themselves (a stream of posts) filed under every trial they name.
 
-A trial not known yet gets a row at once, so that nothing found is lost, and its registry
-record follows as a job; if the registry has no such study, the refresh drops the row and what
-was filed under it.
+A trial not known yet gets a placeholder row at once (as a sweep does), so that nothing found
+is lost, and its registry record follows as a job; if the registry has no such study, the
+refresh drops the row and what was filed under it.
 """
 
 import copy
-from datetime import datetime, timezone
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from trialbuzz.attention.harvest import Outcome
 from trialbuzz.errors import TrialNotFound
+from trialbuzz.registry.trials import PLACEHOLDER_AT
 from trialbuzz.storage.models import Trial
-
-# A new row's registry copy is this old: stale at once, so its refresh fetches the record.
-NEVER_FETCHED = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def is_placeholder(record):
-    """Whether a stored registry record is the empty one of a trial filed before it was fetched."""
-    return not record
 
 
 class Filer:
@@ -58,6 +50,7 @@ class Filer:
             dialect = session.get_bind().dialect.name
             insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
             result = session.execute(insert(Trial).values(
-                nct_id=nct_id, record={}, fetched_at=NEVER_FETCHED).on_conflict_do_nothing(
+                nct_id=nct_id, record={"nct_id": nct_id}, fetched_at=PLACEHOLDER_AT
+            ).on_conflict_do_nothing(
                     index_elements=["nct_id"]))
             return result.rowcount == 1

@@ -8,7 +8,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -41,6 +41,8 @@ class Outcome:
     summary: dict | None = None
     # Items of the answers the source could not read, and left out.
     skipped: int = 0
+    # The mentions stored for the trial, when the source was not asked (its sweep has them).
+    count: int | None = None
 
 
 class Harvester:
@@ -58,6 +60,9 @@ class Harvester:
                                          thread_name_prefix="trialbuzz-source")
         # Called with a trial's ID whenever what is stored for it changes (caches listen).
         self.listeners = []
+        # The ids of the sources whose registry-wide sweeps have every trial's mentions now
+        # (see trialbuzz.jobs.sweeps): a refresh does not ask them, unless forced.
+        self.swept = frozenset
 
     def harvested_at(self, nct_id):
         """When the trial's attention was last harvested, or None."""
@@ -72,7 +77,8 @@ class Harvester:
     def run(self, trial, force=False):
         """Run every source for `trial` within the deadline, then store the outcomes. A trial
         harvested within the freshness window is left alone unless `force`, but for its failed
-        sources whose retry is due: those alone run again."""
+        sources whose retry is due: those alone run again. Unless `force`, a source whose sweeps
+        cover every trial now is not asked: its stored mentions stand for its answer."""
         sources, partial = self.sources, False
         if not force and self.is_fresh(trial.nct_id):
             due = self.retry_due(trial.nct_id)
@@ -80,12 +86,21 @@ class Harvester:
             if not due:
                 return []
             sources, partial = [s for s in self.sources if s.id in due], True
+        swept = set() if force else self._swept()
+        calls = [source for source in sources
+                 if source.id not in swept or not getattr(source, "calls_upstream", True)]
+        # The swept sources' mentions are stored already: they answer from the store.
+        skipped = [self._from_sweep(trial.nct_id, source.id) for source in sources
+                   if source not in calls]
+        # A trial seen for the first time gets its summary after each source, so that a
+        # reader who stops waiting sees what the fast sources (and the sweeps) found.
+        progressive = self.harvested_at(trial.nct_id) is None
+        if skipped:
+            self._store_safely(trial.nct_id, skipped, finish=False, summarize=progressive)
+        sources = calls
         deadline = time.monotonic() + self.deadline
         futures = {self._calls.submit(self._call, source, trial, deadline): source
                    for source in sources}
-        # A trial seen for the first time gets its summary after each source, so that a
-        # reader who stops waiting sees what the fast sources found.
-        progressive = self.harvested_at(trial.nct_id) is None
         outcomes = []
         try:
             for future in as_completed(futures, timeout=self.deadline + 0.5):
@@ -101,7 +116,38 @@ class Harvester:
             future.cancel()
         # Sources tried again alone do not make the whole harvest newer.
         self.store(trial.nct_id, late, finish=not partial, summarize=True)
-        return outcomes + late
+        return skipped + outcomes + late
+
+    def _swept(self):
+        """The swept sources, as far as they can be known now (none when unknown)."""
+        try:
+            return set(self.swept())
+        except Exception:  # noqa: BLE001 - every source is then asked, as without sweeps
+            log.warning("could not tell which sources are swept", exc_info=True)
+            return set()
+
+    def _from_sweep(self, nct_id, source_id):
+        """The outcome of a source whose sweep has the trial's mentions stored already."""
+        with self.db.session() as session:
+            stored = session.scalar(select(func.count()).select_from(MentionRow).where(
+                MentionRow.nct_id == nct_id, MentionRow.source == source_id))
+        return Outcome(source_id, "ok", count=stored)
+
+    def refiled(self, nct_ids):
+        """Mentions of `nct_ids` were filed by a sweep: the summaries of those harvested
+        before are worked out anew, and caches told."""
+        if not nct_ids:
+            return
+        now = self.clock()
+        with self.db.session() as session:
+            harvested = session.scalars(select(Trial.nct_id).where(
+                Trial.nct_id.in_(nct_ids), Trial.harvested_at.is_not(None))).all()
+            for nct_id in harvested:
+                session.execute(update(Trial).where(Trial.nct_id == nct_id).values(
+                    summary=self._summarize(session, nct_id, now)))
+        for nct_id in nct_ids:
+            for listener in self.listeners:
+                listener(nct_id)
 
     def failing(self, nct_id):
         """{source id: (failures in a row, first of them, latest)} of the sources whose latest
@@ -169,7 +215,9 @@ class Harvester:
                 if outcome.status == "ok":
                     _upsert(session, nct_id, found, now)
                 session.add(SourceCheck(nct_id=nct_id, source=outcome.source, checked_at=now,
-                                        status=outcome.status, count=len(found),
+                                        status=outcome.status,
+                                        count=len(found) if outcome.count is None
+                                        else outcome.count,
                                         error=outcome.error, summary=outcome.summary,
                                         skipped=outcome.skipped))
             session.flush()

@@ -13,13 +13,12 @@ from trialbuzz.attention import sources as source_registry
 from trialbuzz.attention.context import ScoreContext
 from trialbuzz.attention.doccache import DocumentCache, approximate_size
 from trialbuzz.attention.document import coverage, links, trial_fields
-from trialbuzz.attention.filing import is_placeholder
 from trialbuzz.attention.sources.base import KINDS
 from trialbuzz.attention.words import NOT_USED
 from trialbuzz.clock import aware, utcnow
 from trialbuzz.errors import Pending, TrialbuzzError, rebuilt
 from trialbuzz.registry.reporting import reporting
-from trialbuzz.registry.trials import TrialRecord
+from trialbuzz.registry.trials import PLACEHOLDER_AT, TrialRecord
 from trialbuzz.storage.models import Mention, SourceCheck, Trial
 
 COMPACT_MENTIONS = 5
@@ -78,8 +77,6 @@ class AttentionService:
             status, waited = self.jobs.wait(key, seconds)
             if waited:
                 trial = self.trials.stored(requested)
-        if trial is not None and is_placeholder(trial.record):
-            trial = None  # filed from a post before its registry record came: not known yet
         if trial is None:
             if queued and not waited:
                 raise Pending(requested)  # queued by this very request: nothing to read yet
@@ -151,7 +148,7 @@ class AttentionService:
             return None
         document, trial, harvested = hit
         now = self.clock()
-        if now - trial.fetched_at > self.trials.freshness:
+        if now - trial.fetched_at > self.trials.freshness and not self.trials.is_swept():
             return None
         if now - harvested > self.freshness:
             self.jobs.request(trial.nct_id)
@@ -242,7 +239,7 @@ class AttentionService:
             canonical = found.canonical.get(nct_id, nct_id)
             row = found.trials.get(canonical)
             work = found.work.get(canonical) or found.work.get(nct_id)
-            if row is None or is_placeholder(row.record):
+            if row is None or aware(row.fetched_at) <= PLACEHOLDER_AT:
                 if work is not None and work.state == "failed":
                     error = rebuilt(work.error_code, work.error_message,
                                     status=work.error_status)

@@ -62,7 +62,7 @@ class Jobs:
     """The app's background work: refreshes queued once, run by workers, waited for a bounded
     time; and a schedule every minute."""
 
-    def __init__(self, app, huey, book, run_refresh, run_tick, settings):
+    def __init__(self, app, huey, book, run_refresh, run_tick, settings, run_sweep=None):
         self.app = app
         self.huey = huey
         self.book = book
@@ -90,17 +90,23 @@ class Jobs:
                     except Exception:  # noqa: BLE001 - the schedule queues what is left
                         log.warning("could not queue the refresh of %s", nct_id, exc_info=True)
                         return
+        def sweep(source, scope):
+            with app.app_context():
+                run_sweep(source, scope)
 
         self.refresh_task = huey.task(name="refresh")(refresh)
+        self.sweep_task = huey.task(name="sweep")(sweep)
         self.tick_task = huey.periodic_task(crontab(), name="tick")(tick)
         self.request_many_task = huey.task(name="request_many")(request_many)
 
-    def request(self, nct_id, force=False):
-        """Queue a refresh of `nct_id` unless one is queued or under way; True if queued now."""
-        claim = self.book.request(nct_id, force=force)
+    def request(self, nct_id, force=False, viewed=True):
+        """Queue a refresh of `nct_id` unless one is queued or under way; True if queued now.
+        A refresh nobody asked to see (`viewed` false: a new trial found by a sweep) does not
+        count as a view, so the schedule does not keep it fresh for readers."""
+        claim = self.book.request(nct_id, force=force, viewed=viewed)
         if claim is None:
             return False
-        if claim == "created":
+        if claim == "created" and viewed:
             self._seen(nct_id)  # the new row counted this first view
         self.enqueue(nct_id)
         return True
@@ -116,6 +122,12 @@ class Jobs:
             if self.embedded:
                 self.start_consumer()
             self.request_many_task(nct_ids[now:])
+
+    def enqueue_sweep(self, source, scope):
+        """Put a sweep job on the queue (its row in `sweeps` says it is queued)."""
+        if self.embedded:
+            self.start_consumer()
+        self.sweep_task(source, scope)
 
     def enqueue(self, nct_id):
         """Put a refresh job on the queue (the work row says it is queued); when the queue

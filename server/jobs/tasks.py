@@ -1,6 +1,8 @@
-"""What the jobs do: refresh a trial (its registry record when due, then its attention), and
-every minute the schedule: lost work queued again, the trials readers look at (and those of the
-collections they read) refreshed before they go stale, failed sources tried again."""
+"""What the jobs do: refresh a trial (its registry record when due, then its attention), run a
+slice of a sweep, and every minute the schedule: lost work queued again, the trials readers look
+at (and those of the collections they read) refreshed before they go stale, failed sources tried
+again, the sweep that is due queued, and the registry records of new trials found by sweeps
+fetched, a few a minute."""
 
 import logging
 import threading
@@ -10,7 +12,6 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from trialbuzz.clock import utcnow
-from trialbuzz.attention.filing import is_placeholder
 from trialbuzz.errors import TrialbuzzError, TrialNotFound, UpstreamError
 from trialbuzz.jobs.work import DONE, FAILED
 from trialbuzz.storage.models import SourceCheck, Trial, Work
@@ -35,7 +36,7 @@ def refresh(state, nct_id):
     taken = state.work.start(nct_id)
     if taken is None:
         return
-    heartbeat = _Heartbeat(state.work, nct_id, state.work.lease.total_seconds() / 3)
+    heartbeat = Heartbeat(state.work, nct_id, state.work.lease.total_seconds() / 3)
     try:
         trial = _record(state, nct_id, taken["force"])
         state.harvester.run(trial, force=taken["force"])
@@ -60,12 +61,12 @@ def _record(state, nct_id, force):
     try:
         return state.trials.fetch(nct_id, deadline=time.monotonic() + state.registry_deadline)
     except TrialNotFound:
-        if trial is not None and is_placeholder(trial.record):
-            # Filed from a post naming an ID the registry does not have: nothing to keep.
-            state.trials.forget(trial.nct_id)
+        if state.trials.is_placeholder(nct_id):
+            # Named by a post or a sweep, but the registry has no such study: nothing to keep.
+            state.trials.forget(nct_id)
         raise
     except UpstreamError as exc:
-        if trial is not None and not is_placeholder(trial.record):
+        if trial is not None:
             return trial
         log.warning("the registry record of %s could not be had: %s", nct_id, exc.message)
         raise exc.__class__(REGISTRY_DOWN, code=exc.code, status=exc.status,
@@ -94,6 +95,33 @@ def tick(state, jobs, clock=utcnow):
     for nct_id in _with_failing_sources(state):
         if state.harvester.retry_due(nct_id):
             jobs.request(nct_id)
+    schedule_sweeps(state, jobs)
+
+
+def schedule_sweeps(state, jobs):
+    """Queue the most overdue sweep unless one is queued or under way (one at a time for the
+    deployment, so refreshes always keep most workers); then the registry records of a few new
+    trials the sweeps found, as refreshes nobody viewed."""
+    sweeps = state.sweeps
+    if not sweeps.busy():
+        for key in sweeps.due():
+            if sweeps.claim(key, "queued"):
+                try:
+                    jobs.enqueue_sweep(*key)
+                except Exception:  # noqa: BLE001 - the claim's lease runs out; tried again
+                    log.warning("could not queue the sweep of %s %s", *key, exc_info=True)
+                break
+    for nct_id in sweeps.placeholders():
+        jobs.request(nct_id, viewed=False)
+
+
+def sweep(state, source, scope):
+    """Run a queued sweep for at most SWEEP_SLICE seconds, if no other worker took it."""
+    key = (source, scope)
+    if source not in state.sweeps.sweepers or not state.sweeps.start(key):
+        return
+    tally = state.sweeps.run(key, slice_seconds=state.sweeps.slice)
+    log.info("sweep of %s %s: %s %s", source, scope or "-", tally.outcome, tally.as_dict())
 
 
 def _with_failing_sources(state, limit=200):
@@ -107,8 +135,9 @@ def _with_failing_sources(state, limit=200):
             .distinct().limit(limit)))
 
 
-class _Heartbeat:
-    """Renews a refresh's lease while it runs, so only a dead worker's lease runs out."""
+class Heartbeat:
+    """Renews the lease of a refresh (or a sweep: `nct_id` is then its key) while it runs,
+    so only a dead worker's lease runs out."""
 
     def __init__(self, book, nct_id, interval):
         self._stop = threading.Event()

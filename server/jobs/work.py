@@ -46,16 +46,17 @@ class WorkBook:
         self.queue_timeout = timedelta(seconds=queue_seconds)
         self.clock = clock
 
-    def request(self, nct_id, force=False):
-        """Mark a refresh of `nct_id` queued: "created" (a first request, counted as a view) or
-        "claimed" when this call did, so it must enqueue it; None when it is queued already."""
+    def request(self, nct_id, force=False, viewed=True):
+        """Mark a refresh of `nct_id` queued: "created" (a first request, counted as a view
+        when `viewed`) or "claimed" when this call did, so it must enqueue it; None when it is
+        queued already."""
         now = self.clock()
         with self.db.session() as session:
             insert = postgresql_insert if _dialect(session) == "postgresql" else sqlite_insert
             # RETURNING, not rowcount: psycopg reports -1 rows for INSERT … ON CONFLICT.
             created = session.execute(insert(Work).values(
                 nct_id=nct_id, state=QUEUED, force=force, requested_at=now, attempts=0,
-                viewed_at=now, views=1,
+                viewed_at=now if viewed else None, views=1 if viewed else 0,
             ).on_conflict_do_nothing(index_elements=["nct_id"]).returning(Work.nct_id)).first()
             if created is not None:
                 return "created"

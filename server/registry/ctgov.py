@@ -12,6 +12,14 @@ from trialbuzz.upstream import origin
 STUDY_PAGE = "https://clinicaltrials.gov/study/{nct_id}"
 STUDY_PATH = "/api/v2/studies/{nct_id}"
 _REGISTRY_DATE = re.compile(r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?")
+SEARCH_PATH = "/api/v2/studies"
+# The parts of a record a listing asks for: what parse_study reads, and no more.
+LISTED_FIELDS = ",".join((
+    "protocolSection.identificationModule", "protocolSection.statusModule",
+    "protocolSection.designModule", "protocolSection.sponsorCollaboratorsModule",
+    "protocolSection.conditionsModule", "protocolSection.referencesModule", "hasResults"))
+# Studies per listing page: the API's cap.
+LISTING_PAGE = 1000
 # No trial enrols more people than there are.
 MAX_ENROLLMENT = 10 ** 10
 
@@ -50,6 +58,27 @@ class CtGovClient:
             raise UpstreamBadResponse(f"ClinicalTrials.gov answered {redirected_to or nct_id} "
                                       f"with the record of {named}.")
         return Study(record, redirected_to if redirected_to != nct_id else None)
+
+    def updated_since(self, since=None, token=None, deadline=None):
+        """One page of the studies whose last update was posted on or after `since` (a date;
+        None lists the whole registry): (records, the token of the next page or None, the
+        total when the registry says)."""
+        params = {"fields": LISTED_FIELDS, "pageSize": LISTING_PAGE, "format": "json"}
+        if since is not None:
+            params["filter.advanced"] = f"AREA[LastUpdatePostDate]RANGE[{since.isoformat()},MAX]"
+        if token:
+            params["pageToken"] = token
+        else:
+            params["countTotal"] = "true"
+        body = self.upstream.json(self.upstream.get(SEARCH_PATH, params=params,
+                                                    deadline=deadline))
+        studies = body.get("studies") if isinstance(body, dict) else None
+        if not isinstance(studies, list):
+            raise UpstreamBadResponse("ClinicalTrials.gov answered a listing without studies.")
+        following = body.get("nextPageToken")
+        total = body.get("totalCount")
+        return (studies, following if isinstance(following, str) and following else None,
+                total if isinstance(total, int) and not isinstance(total, bool) else None)
 
     def _redirect_target(self, nct_id, response):
         """The study ID a redirect for `nct_id` ended at; anything but a study path is refused."""

@@ -3,8 +3,11 @@
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from trialbuzz.attention import index
@@ -13,9 +16,11 @@ from trialbuzz.errors import TrialNotFound, UpstreamBadResponse, UpstreamError
 from trialbuzz.nctid import require
 from trialbuzz.registry.ctgov import parse_study
 from trialbuzz.singleflight import SingleFlight
-from trialbuzz.storage.models import Trial, TrialAlias
+from trialbuzz.storage.models import Mention, Trial, TrialAlias
 
 log = logging.getLogger(__name__)
+# The `fetched_at` of a placeholder trial row (trialbuzz.jobs.sweeps.PLACEHOLDER_AT).
+PLACEHOLDER_AT = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,9 @@ class TrialService:
         self._background = ThreadPoolExecutor(2, thread_name_prefix="trialbuzz-registry")
         # Called with a trial's ID whenever its stored record changes (caches listen).
         self.listeners = []
+        # Whether the registry's sweep is current: it stores every record updated since the
+        # last one, so a stored record is then as fresh as the sweep, whatever its age.
+        self.swept = lambda: False
 
     def canonical_id(self, nct_id):
         """The canonical ID for `nct_id` as far as the store knows (aliases map to their study)."""
@@ -55,11 +63,27 @@ class TrialService:
         with self.db.session() as session:
             alias = session.get(TrialAlias, requested)
             row = session.get(Trial, alias.nct_id if alias else requested)
-            if row is None:
+            # A placeholder (a sweep named the ID before its record was fetched) is no record.
+            if row is None or aware(row.fetched_at) <= PLACEHOLDER_AT:
                 return None
+            stale = self.clock() - aware(row.fetched_at) > self.freshness
             return TrialRecord(row.nct_id, row.record, aware(row.fetched_at),
                                aware(row.harvested_at), requested,
-                               stale=self.clock() - aware(row.fetched_at) > self.freshness)
+                               stale=stale and not self.is_swept())
+
+    def is_placeholder(self, nct_id):
+        """Whether `nct_id` is stored only as a placeholder, awaiting its registry record."""
+        with self.db.session() as session:
+            row = session.get(Trial, nct_id)
+            return row is not None and aware(row.fetched_at) <= PLACEHOLDER_AT
+
+    def is_swept(self):
+        """Whether the registry's sweep is current, so that every stored record is too."""
+        try:
+            return bool(self.swept())
+        except Exception:  # noqa: BLE001 - unknown: the record's own age decides
+            log.warning("could not tell whether the registry is swept", exc_info=True)
+            return False
 
     def forget(self, nct_id):
         """Delete a stored trial and everything filed under it (its mentions and checks go
@@ -142,6 +166,8 @@ class TrialService:
                         session.add(TrialAlias(alias=requested, nct_id=canonical))
                     else:
                         link.nct_id = canonical
+                    if study.redirected_to is not None:
+                        _merge_placeholder(session, requested, canonical)
                     harvested_at = aware(row.harvested_at)
                 break
             except IntegrityError:
@@ -152,6 +178,24 @@ class TrialService:
             for nct_id in sorted(changed):
                 listener(nct_id)
         return TrialRecord(canonical, record, now, harvested_at, requested)
+
+
+def _merge_placeholder(session, alias, canonical):
+    """A sweep filed mentions under `alias` before the registry said it is another study's
+    alias: they move to `canonical` (those it has already stay), and the placeholder goes."""
+    stub = session.get(Trial, alias)
+    if stub is None or aware(stub.fetched_at) > PLACEHOLDER_AT:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    columns = [column.name for column in Mention.__table__.columns
+               if column.name not in ("id", "nct_id", "duplicate_of")]
+    rows = [{"nct_id": canonical, **{name: getattr(mention, name) for name in columns}}
+            for mention in session.scalars(select(Mention).where(Mention.nct_id == alias))]
+    if rows:
+        session.execute(insert(Mention).values(rows).on_conflict_do_nothing(
+            index_elements=["nct_id", "source", "external_id"]))
+    session.delete(stub)
 
 
 def _log_failure(future):

@@ -1,6 +1,6 @@
 """Database tables: trials, their alias IDs, mentions, source checks, the work on them, the
-queryable facts the Explorer filters and sorts on, collections, and the position of each stream
-of posts."""
+queryable facts the Explorer filters and sorts on, collections, the registry-wide sweeps and
+the position of each stream of posts."""
 
 from datetime import date, datetime, timezone
 
@@ -256,3 +256,35 @@ class TrialFacet(Base):
                                         primary_key=True)
     attention: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     score: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class Sweep(Base):
+    """Where the registry-wide sweep of one source (on one wiki, for Wikipedia) stands: how far
+    it has covered, the run under way and how the last one ended.
+
+    A sweep asks a source for every mention of any study since `watermark`; what it finds is
+    filed under each NCT ID named. `complete` says the sweeps have covered the source's whole
+    history without a gap, so that a trial's mentions from it need no per-trial call.
+    """
+
+    __tablename__ = "sweeps"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The wiki's language for Wikipedia; "" for the sources swept once for all.
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
+    # Everything indexed before this moment is covered (None: nothing yet).
+    watermark: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    complete: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # idle, queued or running; a running sweep's lease passes when its worker dies.
+    state: Mapped[str] = mapped_column(String(8), nullable=False, default="idle")
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The run under way: its window and where its paging stands (resumed after a failure).
+    run: Mapped[dict | None] = mapped_column(JSON)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When a run last reached the present: the sweep is current from then on.
+    succeeded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    # What the last run found: pages, mentions, trials, new trials.
+    stats: Mapped[dict | None] = mapped_column(JSON)

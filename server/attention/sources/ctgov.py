@@ -4,6 +4,7 @@ import hashlib
 import re
 
 from trialbuzz.attention.sources.base import (
+    ITEM_ERRORS,
     Found,
     Mention,
     Source,
@@ -15,8 +16,13 @@ from trialbuzz.attention.sources.base import (
 )
 from trialbuzz.attention.sources.notices import notice_type, noticed_title
 from trialbuzz.attention.sources.pubdates import dated, earliest
+from trialbuzz.attention.sources.sweeping import SweptPage, when
 from trialbuzz.attention.words import SOURCES
 from trialbuzz.registry.citations import parse as parse_citation
+from trialbuzz.registry.ctgov import parse_study
+
+# The registry opened in 2000; its records' last-update dates start in 1999.
+REGISTRY_ORIGIN = "1999-01-01"
 
 # References that are attention: papers reporting the trial (RESULT) or indexed with its ID
 # (DERIVED). BACKGROUND references are prior work the trial cites, not work about the trial.
@@ -34,6 +40,8 @@ class CtGovReferences(Source):
     about = "Results and derived papers listed in the registry record, and its see-also links."
     kinds = ("publication", "link")
     rate = None
+    # Its findings come from the registry record: a refresh never asks anyone for them.
+    calls_upstream = False
 
     def find(self, trial, deadline=None):
         """Results and derived papers as publications, see-also links as links."""
@@ -110,3 +118,51 @@ def _label(reference_type):
     """What the registry says a reference is."""
     return {"RESULT": "Results publication, listed in the registry record",
             "DERIVED": "Publication indexed with this trial's ID"}.get(reference_type)
+
+
+class RegistrySweep:
+    """The registry's own sweep: the records of every study updated since the last one, from
+    the listing endpoint, stored as records and read for their references."""
+
+    id = CtGovReferences.id
+    name = "ClinicalTrials.gov"
+
+    def __init__(self, client, references):
+        self.client = client
+        self.references = references
+        self.sweep_origin = when(REGISTRY_ORIGIN)
+
+    def sweep_scopes(self):
+        """The registry is one listing."""
+        return [""]
+
+    def sweep_pages(self, scope, run, deadline=None):
+        """Pages of 1,000 studies updated within the run's window (the whole registry when it
+        starts at the origin), each stored as a record and read for its references."""
+        from trialbuzz.registry.trials import TrialRecord
+
+        run = dict(run)
+        since = when(run["since"])
+        since = None if since <= self.sweep_origin else since.date()
+        while not run.get("done"):
+            studies, token, total = self.client.updated_since(since, run.get("token"),
+                                                              deadline=deadline)
+            page = SweptPage()
+            for study in studies:
+                try:
+                    record = parse_study(study) if isinstance(study, dict) else None
+                except ITEM_ERRORS:
+                    record = None
+                if not record or not record.get("nct_id"):
+                    page.skipped += 1
+                    continue
+                page.records.append(record)
+                trial = TrialRecord(record["nct_id"], record, None, None, record["nct_id"])
+                found = self.references.find(trial)
+                page.skipped += found.skipped
+                page.found.extend(([record["nct_id"]], mention) for mention in found)
+            if total is not None:
+                run["total"] = total
+            run = {**run, "token": token, "done": token is None or token == run.get("token")}
+            page.run = run
+            yield page

@@ -16,12 +16,23 @@ from trialbuzz.attention.sources.base import (
 )
 from trialbuzz.attention.sources.notices import notice_type, noticed_title
 from trialbuzz.attention.sources.pubdates import dated, earliest
-from trialbuzz.errors import UpstreamBadResponse
 from trialbuzz.attention.words import SOURCES
+from trialbuzz.errors import UpstreamBadResponse
 
 # Corrections and retractions name the article they are about (core results only).
 _NOTICE_LINKS = {"erratum for", "retraction of", "expression of concern for",
                  "correction for", "update of"}
+from trialbuzz.attention.sources.sweeping import ORIGIN, SweptPage, ids_in, when
+from trialbuzz.errors import TrialbuzzError
+
+# The index-date field of a sweep's query: when Europe PMC first indexed a record, so that a
+# record indexed today with an old publication date is still found (FIRST_PDATE ranges are
+# documented; FIRST_IDATE as a query field is not checked live).
+SWEEP_DATE_FIELD = "FIRST_IDATE"
+# Results per sweep page (core results carry abstracts, the fallback when annotations fail).
+SWEEP_PAGE = 500
+# Articles per Annotations API call: the API takes at most 8.
+ANNOTATED_AT_ONCE = 8
 
 
 class EuropePmc(Source):
@@ -190,3 +201,92 @@ class EuropePmc(Source):
         if title:
             found.setdefault("notice_for", {})["title_key"] = title
         return found
+    # Sweeps: every record text-mined as naming an NCT accession, by index date.
+    sweep_origin = ORIGIN
+
+    def sweep_scopes(self):
+        """Europe PMC is one index."""
+        return [""]
+
+    def sweep_query(self, run):
+        """The search of one run: NCT accessions among records indexed within its window."""
+        since, until = when(run["since"]).date(), when(run["until"]).date()
+        return f"ACCESSION_TYPE:nct AND {SWEEP_DATE_FIELD}:[{since} TO {until}]"
+
+    def sweep_pages(self, scope, run, deadline=None):
+        """The run's search page by page (cursorMark), each article filed under the NCT IDs
+        the Annotations API says it names; where annotations fail, under those in its title
+        and abstract."""
+        run = dict(run)
+        while not run.get("done"):
+            cursor = run.get("cursor") or "*"
+            response = self.upstream.get("/search", params={
+                "query": self.sweep_query(run), "format": "json", "resultType": "core",
+                "pageSize": SWEEP_PAGE, "cursorMark": cursor}, deadline=deadline)
+            body = self.upstream.json(response)
+            listing = body.get("resultList") if isinstance(body, dict) else None
+            results = listing.get("result") if isinstance(listing, dict) else None
+            if not isinstance(results, list):
+                raise UpstreamBadResponse(f"{self.name} answered with a malformed result list")
+            page = SweptPage()
+            articles = [result for result in results if isinstance(result, dict)
+                        and self.key(result)]
+            page.skipped += len(results) - len(articles)
+            named = {}
+            for start in range(0, len(articles), ANNOTATED_AT_ONCE):
+                page.calls += 1
+                named.update(self.accessions(articles[start:start + ANNOTATED_AT_ONCE],
+                                             deadline))
+            for article in articles:
+                key = self.key(article)
+                ids = named.get(key)
+                if not ids:
+                    ids = ids_in(article.get("title"), article.get("abstractText"))
+                mention = Found().read(self.mention, article) if ids else None
+                if mention is None:
+                    page.skipped += 1
+                else:
+                    page.found.append((ids, mention))
+            following = body.get("nextCursorMark")
+            done = (not results or not isinstance(following, str) or following == cursor)
+            run = {**run, "cursor": following if not done else None, "done": done}
+            page.run = run
+            yield page
+
+    def accessions(self, articles, deadline=None):
+        """{article key: NCT IDs} from the Annotations API for up to 8 articles; articles it
+        could not answer for are left out (the caller falls back to their text)."""
+        asked = {}
+        for article in articles:
+            source, ident, _ = self._names(article)
+            if source and ident:
+                asked[f"{source}:{ident}"] = self.key(article)
+        if not asked:
+            return {}
+        base = self.settings.get("EUROPEPMC_ANNOTATIONS_URL") or ""
+        try:
+            response = self.upstream.get(base.rstrip("/") + "/annotationsByArticleIds", params={
+                "articleIds": ",".join(asked), "type": "Accession Numbers",
+                "provider": "Europe PMC", "format": "JSON"}, deadline=deadline)
+            body = self.upstream.json(response)
+        except TrialbuzzError:
+            return {}
+        named = {}
+        for entry in body if isinstance(body, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            key = asked.get(f"{entry.get('source')}:{entry.get('extId')}")
+            annotations = entry.get("annotations")
+            if key is None or not isinstance(annotations, list):
+                continue
+            texts = []
+            for annotation in annotations:
+                if not isinstance(annotation, dict):
+                    continue
+                texts.append(annotation.get("exact"))
+                tags = annotation.get("tags")
+                for tag in tags if isinstance(tags, list) else []:
+                    if isinstance(tag, dict):
+                        texts.extend((tag.get("name"), tag.get("uri")))
+            named[key] = ids_in(*texts)
+        return named

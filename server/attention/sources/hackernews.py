@@ -1,6 +1,7 @@
 """Hacker News through Algolia's search API: stories and comments naming or linking to a trial."""
 
 import re
+from datetime import datetime, timezone
 
 from trialbuzz.attention.sources.base import (
     Found,
@@ -11,6 +12,7 @@ from trialbuzz.attention.sources.base import (
     plain_text,
     safe_url,
 )
+from trialbuzz.attention.sources.sweeping import SweptPage, ids_in, when
 from trialbuzz.errors import UpstreamBadResponse
 from trialbuzz.attention.words import SOURCES
 
@@ -19,6 +21,19 @@ HITS_PER_PAGE = 100
 MAX_PAGES = 5
 # Algolia splits a URL into words, so these also match the www. and classic. hosts.
 LINK_FORMS = ("clinicaltrials.gov/study/{id}", "clinicaltrials.gov/ct2/show/{id}")
+# What a sweep asks for, by date: stories linking the registry; comments quoting its address;
+# stories and comments naming an ID ("NCT" matches the words it begins, as Algolia matches the
+# last word of a query as a prefix: not checked live).
+SWEEP_QUERIES = (
+    {"query": "clinicaltrials.gov", "restrictSearchableAttributes": "url", "tags": "story"},
+    {"query": "clinicaltrials.gov", "tags": "comment"},
+    {"query": "NCT", "tags": "(story,comment)"},
+)
+# Algolia serves at most this many hits of one query: a window holding more is split in two.
+HIT_CAP = 1000
+SWEEP_HITS_PER_PAGE = 1000
+# Hacker News began in October 2006.
+HN_ORIGIN = datetime(2006, 10, 1, tzinfo=timezone.utc)
 
 
 class HackerNews(Source):
@@ -87,6 +102,68 @@ class HackerNews(Source):
             extra={"comment": comment, "points": _count(hit.get("points")),
                    "num_comments": _count(hit.get("num_comments")), "story_url": link},
         )
+
+    # Sweeps: every story and comment linking or naming any study, by date.
+    sweep_origin = HN_ORIGIN
+
+    def sweep_scopes(self):
+        """Hacker News is one site."""
+        return [""]
+
+    def sweep_pages(self, scope, run, deadline=None):
+        """Each query over the run's window, by `created_at_i`; a window holding more hits than
+        Algolia serves is split in halves until each fits."""
+        run = dict(run)
+        since, until = int(when(run["since"]).timestamp()), int(when(run["until"]).timestamp())
+        while run.setdefault("query", 0) < len(SWEEP_QUERIES):
+            windows = run.get("windows") or [[since, until]]
+            start, end = windows[0]
+            page_number = run.get("page", 0)
+            response = self.upstream.get("/search_by_date", params={
+                **SWEEP_QUERIES[run["query"]], "hitsPerPage": SWEEP_HITS_PER_PAGE,
+                "page": page_number,
+                "numericFilters": f"created_at_i>={start},created_at_i<{end}"},
+                deadline=deadline)
+            data = self.upstream.json(response)
+            hits = data.get("hits") if isinstance(data, dict) else None
+            if not isinstance(hits, list):
+                raise UpstreamBadResponse(f"{self.name} answered without a hits list")
+            total, pages = data.get("nbHits"), data.get("nbPages")
+            page = SweptPage()
+            if page_number == 0 and isinstance(total, int) and total > HIT_CAP and end - start > 1:
+                middle = (start + end) // 2
+                run = {**run, "windows": [[start, middle], [middle, end], *windows[1:]],
+                       "page": 0}
+            else:
+                for hit in hits:
+                    self._sweep_hit(hit, page)
+                if hits and isinstance(pages, int) and page_number + 1 < pages:
+                    run = {**run, "windows": windows, "page": page_number + 1}
+                elif len(windows) > 1:
+                    run = {**run, "windows": windows[1:], "page": 0}
+                else:
+                    run = {**run, "query": run["query"] + 1, "windows": None, "page": 0,
+                           "done": run["query"] + 1 >= len(SWEEP_QUERIES)}
+            page.run = run
+            yield page
+
+    def _sweep_hit(self, hit, page):
+        """File one hit under the IDs its link (stories) or text names."""
+        object_id = hit.get("objectID") if isinstance(hit, dict) else None
+        if not (isinstance(object_id, str) and re.fullmatch(r"[0-9]{1,20}", object_id)):
+            page.skipped += 1
+            return
+        ids = ids_in(hit.get("url"), hit.get("title"), hit.get("story_text"),
+                     hit.get("comment_text"))
+        if not ids:
+            page.skipped += 1
+            return
+        found = Found()
+        mention = found.read(self._mention, object_id, hit)
+        if mention is None:
+            page.skipped += 1
+        else:
+            page.found.append((ids, mention))
 
 
 def _count(value):

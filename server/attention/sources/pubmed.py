@@ -1,9 +1,12 @@
 """PubMed via NCBI E-utilities: records whose databank field or title/abstract names the trial."""
 
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+
+from lxml import etree
 
 from trialbuzz.attention.sources.base import (
+    ITEM_ERRORS,
     Found,
     Mention,
     Source,
@@ -15,8 +18,25 @@ from trialbuzz.attention.sources.base import (
 )
 from trialbuzz.attention.sources.notices import notice_type, noticed_title
 from trialbuzz.attention.sources.pubdates import dated, earliest
-from trialbuzz.errors import UpstreamBadResponse, UpstreamError
+from trialbuzz.attention.sources.sweeping import ORIGIN, SweptPage, ids_in, when
 from trialbuzz.attention.words import SOURCES
+from trialbuzz.errors import UpstreamBadResponse, UpstreamError
+from trialbuzz.nctid import normalize
+
+# What a sweep asks for: records carrying a ClinicalTrials.gov accession in their databank
+# field, or an NCT ID in title or abstract (truncation `NCT0*` is documented for four letters
+# or more; how many words it expands to on PubMed today is not checked live).
+SWEEP_TERM = "clinicaltrials.gov[si] OR NCT0*[tiab]"
+# Both dates a record may become findable on: when it entered PubMed (publisher-supplied
+# accessions), and when MEDLINE indexing added its databank field (the MeSH date).
+SWEEP_DATE_TYPES = ("edat", "mhda")
+# esearch returns at most 9,999 IDs of one query: a window with more is split by days.
+SEARCH_CAP = 9999
+# PMIDs per efetch call (XML records with abstracts, a few kB each).
+FETCH_BATCH = 200
+# The XML of efetch is read without its DTD, external entities or the network.
+_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                       huge_tree=False, remove_comments=True)
 
 _PMID = re.compile(r"^\d{1,10}$")
 _PMCID = re.compile(r"PMC\d+")
@@ -234,3 +254,151 @@ class PubMed(Source):
         if title:
             found.setdefault("notice_for", {})["title_key"] = title
         return found
+    # Sweeps: every record naming a trial, by the dates it became findable.
+    sweep_origin = ORIGIN
+
+    def sweep_scopes(self):
+        """PubMed is one database."""
+        return [""]
+
+    def sweep_pages(self, scope, run, deadline=None):
+        """esearch per window and date type (a window over the cap split by days), then the
+        records by efetch XML, 200 a call, each filed under the NCT IDs of its databank field
+        and of its title and abstract."""
+        run = dict(run)
+        if run.get("windows") is None and not run.get("pmids") and not run.get("done"):
+            since, until = when(run["since"]).date(), when(run["until"]).date()
+            # A sweep of the whole history finds every record by its Entrez date, with the
+            # databank field it has now: the MeSH date would only list them all again.
+            kinds = SWEEP_DATE_TYPES[:1] if run.get("from_origin") else SWEEP_DATE_TYPES
+            run["windows"] = [[since.isoformat(), until.isoformat(), kind] for kind in kinds]
+        while not run.get("done"):
+            if run.get("pmids"):
+                batch, rest = run["pmids"][:FETCH_BATCH], run["pmids"][FETCH_BATCH:]
+                page = self.fetch_records(batch, deadline)
+                run = {**run, "pmids": rest}
+            elif run.get("windows"):
+                start, end, kind = run["windows"][0]
+                page, windows, pmids = SweptPage(), run["windows"][1:], []
+                count, ids = self.sweep_search(start, end, kind, deadline)
+                if count > SEARCH_CAP and start < end:
+                    middle = date.fromisoformat(start) + (
+                        date.fromisoformat(end) - date.fromisoformat(start)) / 2
+                    windows = [[start, middle.isoformat(), kind],
+                               [(middle + timedelta(days=1)).isoformat(), end, kind], *windows]
+                else:
+                    pmids = ids
+                    if count > SEARCH_CAP:
+                        run["capped"] = run.get("capped", 0) + count - len(ids)
+                run = {**run, "windows": windows, "pmids": pmids}
+            else:
+                run = {**run, "done": True}
+                continue
+            run["done"] = not run["pmids"] and not run["windows"]
+            page.run = run
+            yield page
+
+    def sweep_search(self, start, end, kind, deadline=None):
+        """How many records one window holds, and the PMIDs of the first 9,999."""
+        params = {"db": "pubmed", "term": SWEEP_TERM, "datetype": kind,
+                  "mindate": start.replace("-", "/"), "maxdate": end.replace("-", "/"),
+                  "retmode": "json", "retstart": 0, "retmax": SEARCH_CAP,
+                  **self.common_params()}
+        body = self.call("/esearch.fcgi", params, deadline)
+        result = body.get("esearchresult")
+        if not isinstance(result, dict):
+            raise UpstreamBadResponse(f"{self.name} answered without a search result")
+        self.refuse_error(result.get("ERROR"))
+        ids = result.get("idlist")
+        if not isinstance(ids, list):
+            raise UpstreamBadResponse(f"{self.name} answered with a malformed id list")
+        try:
+            count = int(result.get("count", 0))
+        except (TypeError, ValueError):
+            raise UpstreamBadResponse(f"{self.name} answered without a count") from None
+        return count, list(dict.fromkeys(str(pmid) for pmid in ids if _PMID.match(str(pmid))))
+
+    def fetch_records(self, pmids, deadline=None):
+        """The records of up to 200 PMIDs by efetch XML, as a SweptPage."""
+        response = self.upstream.get("/efetch.fcgi", params={
+            "db": "pubmed", "id": ",".join(pmids), "retmode": "xml", **self.common_params()},
+            deadline=deadline)
+        self.upstream.raise_for_status(response)
+        kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if kind and "xml" not in kind and kind != "text/plain":
+            raise UpstreamBadResponse(f"{self.name} answered {kind} where XML was expected")
+        try:
+            root = etree.fromstring(response.content, _XML)
+        except (etree.XMLSyntaxError, ValueError) as exc:
+            raise UpstreamBadResponse(f"{self.name} answered with malformed XML") from exc
+        articles = root.findall("PubmedArticle") if root is not None else []
+        if not articles and root is not None and root.find("ERROR") is not None:
+            self.refuse_error(_all_text(root.find("ERROR")) or "error")
+        page = SweptPage()
+        for article in articles:
+            try:
+                ids, mention = self.article_mention(article)
+            except ITEM_ERRORS:
+                ids, mention = [], None
+            if ids and mention is not None:
+                page.found.append((ids, mention))
+            else:
+                page.skipped += 1
+        return page
+
+    def article_mention(self, article):
+        """The NCT IDs one PubmedArticle names and the record as a Mention."""
+        citation = article.find("MedlineCitation")
+        pmid = _all_text(citation.find("PMID")) if citation is not None else None
+        if not pmid or not _PMID.match(pmid):
+            return [], None
+        body = citation.find("Article")
+        if body is None:
+            return [], None
+        title = _all_text(body.find("ArticleTitle"))
+        abstract = " ".join(filter(None, (_all_text(node)
+                                          for node in body.findall("Abstract/AbstractText"))))
+        accessions = []
+        for bank in body.findall("DataBankList/DataBank"):
+            if (_all_text(bank.find("DataBankName")) or "").lower() == "clinicaltrials.gov":
+                accessions.extend(_all_text(node) for node in
+                                  bank.findall("AccessionNumberList/AccessionNumber"))
+        ids = list(dict.fromkeys([*filter(None, map(normalize, accessions)),
+                                  *ids_in(title, abstract)]))
+        ids_of = {node.get("IdType"): _all_text(node)
+                  for node in article.findall("PubmedData/ArticleIdList/ArticleId")}
+        pmcid = _PMCID.search(ids_of.get("pmc") or "")
+        extra = {"pmid": pmid, "pmcid": pmcid.group(0) if pmcid else None,
+                 "doi": normalise_doi(ids_of.get("doi"))}
+        extra = {key: value for key, value in extra.items() if value}
+        extra["pubtype"] = [kind for kind in (
+            plain_text(_all_text(node), limit=100)
+            for node in body.findall("PublicationTypeList/PublicationType")) if kind]
+        issued = body.find("Journal/JournalIssue/PubDate")
+        published = None
+        if issued is not None:
+            published = pubmed_date(_all_text(issued.find("MedlineDate")) or " ".join(
+                filter(None, (_all_text(issued.find(part)) for part in ("Year", "Month", "Day")))))
+        authors = []
+        for author in body.findall("AuthorList/Author"):
+            name = _all_text(author.find("CollectiveName")) or " ".join(filter(None, (
+                _all_text(author.find("LastName")), _all_text(author.find("Initials")))))
+            if plain_text(name, limit=100):
+                authors.append(plain_text(name, limit=100))
+        first = authors[0] if authors else None
+        return ids, Mention(
+            source=self.id, kind="publication", external_id=pmid,
+            url=safe_url(f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"),
+            title=plain_text(title), author=f"{first} et al." if len(authors) > 1 else first,
+            published_at=published,
+            snippet=plain_text(_all_text(body.find("Journal/Title")), limit=200),
+            extra=extra,
+        )
+
+
+def _all_text(node):
+    """The whole text of an XML element (inline markup such as <i> joined), or None."""
+    if node is None:
+        return None
+    text = "".join(node.itertext()).strip()
+    return text or None

@@ -15,6 +15,7 @@ from trialbuzz.attention.sources.base import (
     plain_text,
     safe_url,
 )
+from trialbuzz.attention.sources.sweeping import ORIGIN, SweptPage, ids_in
 from trialbuzz.errors import UpstreamBadResponse, UpstreamError, UpstreamUnavailable
 from trialbuzz.attention.words import SOURCES
 
@@ -27,6 +28,10 @@ SEARCH_LIMIT = 50
 # Page caps: 5,000 links per study-URL form and 200 search hits per wiki are far beyond any trial.
 LINK_PAGES = 10
 SEARCH_PAGES = 4
+# What a sweep asks each wiki for: every link to the registry's host and its subdomains (www.,
+# classic., beta.), whatever the path. A `*.` query matching the bare host too is documented
+# (Help:Linksearch) but has not been checked live.
+SWEEP_QUERIES = ("*.clinicaltrials.gov",)
 # Wiki subdomains such as en, ja, simple, zh-yue, be-tarask; anything else is a misconfiguration.
 _LANG = re.compile(r"^[a-z][a-z0-9-]{0,24}$")
 # Characters MediaWiki itself leaves unescaped in article paths, so our links read like its own.
@@ -109,25 +114,70 @@ class Wikipedia(Source):
 
     def _rows(self, api, params, key, continue_key, max_pages, deadline):
         """Yield the rows of `query[key]` page by page, following `continue` up to `max_pages`."""
-        params = {"action": "query", **params, "maxlag": MAXLAG, "format": "json",
-                  "formatversion": 2}
         carry = {}
         for _ in range(max_pages):
-            response = self.upstream.get(api, params={**params, **carry}, deadline=deadline)
-            data = self._json(response)
-            query = data.get("query", {})
-            rows = query.get(key, []) if isinstance(query, dict) else None
-            if not isinstance(rows, list):
-                raise UpstreamBadResponse(f"{self.name} answered without a {key} list")
+            rows, carry = self._page(api, params, key, continue_key, carry, deadline)
             yield from rows
-            more = data.get("continue")
-            # Only the continuation keys go back: the answer must not rewrite our query.
-            following = ({name: more[name] for name in (continue_key, "continue")
-                          if isinstance(more.get(name), (str, int))}
-                         if isinstance(more, dict) else {})
-            if continue_key not in following or following == carry:
+            if carry is None:
                 return
-            carry = following
+
+    def _page(self, api, params, key, continue_key, carry, deadline):
+        """One page of `query[key]` and the continuation to send next (None after the last)."""
+        params = {"action": "query", **params, "maxlag": MAXLAG, "format": "json",
+                  "formatversion": 2}
+        response = self.upstream.get(api, params={**params, **carry}, deadline=deadline)
+        data = self._json(response)
+        query = data.get("query", {})
+        rows = query.get(key, []) if isinstance(query, dict) else None
+        if not isinstance(rows, list):
+            raise UpstreamBadResponse(f"{self.name} answered without a {key} list")
+        more = data.get("continue")
+        # Only the continuation keys go back: the answer must not rewrite our query.
+        following = ({name: more[name] for name in (continue_key, "continue")
+                      if isinstance(more.get(name), (str, int))}
+                     if isinstance(more, dict) else {})
+        if continue_key not in following or following == carry:
+            return rows, None
+        return rows, following
+
+    # Sweeps: every article of each wiki linking to any study.
+    sweep_origin = ORIGIN
+
+    def sweep_scopes(self):
+        """One sweep per configured wiki."""
+        return self.languages()
+
+    def sweep_pages(self, scope, run, deadline=None):
+        """Every external link of `scope`'s articles to the registry, 500 a call, each filed
+        under the NCT IDs its URL names. The listing has no dates: each run is a full pass."""
+        api = self.api_url(scope)
+        run = dict(run)
+        while run.setdefault("query", 0) < len(SWEEP_QUERIES):
+            params = {"list": "exturlusage", "euquery": SWEEP_QUERIES[run["query"]],
+                      "eunamespace": 0, "eulimit": LINK_LIMIT, "euprop": "ids|title|url"}
+            rows, carry = self._page(api, params, "exturlusage", "eucontinue",
+                                     run.get("carry") or {}, deadline)
+            page = SweptPage()
+            for row in rows:
+                url = safe_url(row.get("url")) if isinstance(row, dict) else None
+                pageid = _page_id(row)
+                ids = ids_in(url)
+                if pageid is None or not ids:
+                    page.skipped += 1
+                    continue
+                try:
+                    mention = _mention(self.id, scope, pageid, row, linked=True, snippet=url)
+                except ITEM_ERRORS:
+                    page.skipped += 1
+                    continue
+                page.found.append((ids, mention))
+            if carry is None:
+                run = {**run, "query": run["query"] + 1, "carry": None,
+                       "done": run["query"] + 1 >= len(SWEEP_QUERIES)}
+            else:
+                run = {**run, "carry": carry}
+            page.run = run
+            yield page
 
     def _json(self, response):
         """The decoded answer; MediaWiki reports errors (maxlag among them) inside a 200 body."""
