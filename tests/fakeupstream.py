@@ -7,8 +7,10 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from loopback import LoopbackServer
 
 
 @dataclass
@@ -53,7 +55,7 @@ class Request:
         return self.query.get(name, [default])[0]
 
 
-class FakeUpstream:
+class FakeUpstream(LoopbackServer):
     """Routes `{placeholder}` path patterns to handlers; counts and records every call."""
 
     def __init__(self):
@@ -61,27 +63,7 @@ class FakeUpstream:
         self.calls = Counter()
         self.requests = []
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
-        # A short poll interval lets stop() return at once rather than after half a second.
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                       daemon=True)
-
-    @property
-    def url(self):
-        """Base URL of the fake."""
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self):
-        """Start serving in a background thread."""
-        self.thread.start()
-        return self
-
-    def stop(self):
-        """Stop serving and close the socket."""
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(self._handler_class())
 
     def route(self, pattern, handler):
         """Answer paths matching `pattern` with `handler(request, **params)` (a Reply or a list)."""

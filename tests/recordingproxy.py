@@ -3,9 +3,11 @@ sent (method, path with query, headers, body), for tests of what leaves the brow
 
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import requests
+
+from loopback import LoopbackServer
 
 # Hop-by-hop headers, and those requests recomputes once it has decoded the body.
 DROPPED = {"connection", "keep-alive", "transfer-encoding", "content-encoding",
@@ -28,33 +30,14 @@ class Seen:
                           self.body.decode("utf-8", "replace")])
 
 
-class RecordingProxy:
+class RecordingProxy(LoopbackServer):
     """Forwards to `target` (a base URL) and keeps every request in `seen`."""
 
     def __init__(self, target):
         self.target = target.rstrip("/")
         self.seen = []
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                       daemon=True)
-
-    @property
-    def url(self):
-        """Base URL of the proxy."""
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self):
-        """Serve in a background thread."""
-        self.thread.start()
-        return self
-
-    def stop(self):
-        """Stop serving and close the socket."""
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(self._handler_class())
 
     def requests_to(self, prefix):
         """The requests whose path starts with `prefix`."""

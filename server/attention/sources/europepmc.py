@@ -201,6 +201,7 @@ class EuropePmc(Source):
         if title:
             found.setdefault("notice_for", {})["title_key"] = title
         return found
+
     # Sweeps: every record text-mined as naming an NCT accession, by index date.
     sweep_origin = ORIGIN
 

@@ -254,6 +254,7 @@ class PubMed(Source):
         if title:
             found.setdefault("notice_for", {})["title_key"] = title
         return found
+
     # Sweeps: every record naming a trial, by the dates it became findable.
     sweep_origin = ORIGIN
 
