@@ -53,7 +53,7 @@ def status_of_idle(source_class, settings):
     if source_class.key_setting and not settings.get(source_class.key_setting):
         return f"needs TRIALBUZZ_{source_class.key_setting}"
     if not source_class.available(settings):
-        return f"off (TRIALBUZZ_{source_class.switch_setting})"
+        return f"TRIALBUZZ_{source_class.switch_setting}=1 turns it on"
     if source_class.id not in enabled_ids(settings):
         return "not enabled (TRIALBUZZ_SOURCES)"
     return None
