@@ -1,6 +1,6 @@
 """Trials whose sources did not all answer, in a real Chromium: the overlay, the details page
 and an embedded badge's popover name the missing sources and when they are tried again, and
-never call a zero "no attention"."""
+never call a zero "no attention"; and a registry that does not answer, said in words."""
 
 import re
 import sys
@@ -8,6 +8,7 @@ import sys
 import pytest
 
 import upstreams
+from accessibility import assert_accessible, assert_fits_a_phone
 from conftest import app_config
 from fakeupstream import Reply
 from liveserver import as_environment, open_page, running_server
@@ -50,6 +51,9 @@ def test_overlay_names_the_missing_sources_beside_what_the_others_found(browser,
     expect(region.get_by_role("status")).to_have_text(MISSING, timeout=15_000)
     expect(region.locator(".score-label strong")).to_have_text("2")
     assert "No news, posts or pages mention it yet" not in region.inner_text()
+    assert_accessible(page, f"the partial overlay, {scheme} {width}")
+    if width < 500:
+        assert_fits_a_phone(page, "the partial overlay")
     page.screenshot(path=f"{artifacts}/partial-overlay-{scheme}-{width}.png")
     assert page.errors == []
     context.close()
@@ -103,3 +107,25 @@ def test_embed_popover_says_the_score_is_so_far_and_what_is_missing(browser, fai
     page.screenshot(path=f"{artifacts}/partial-embed-popover.png")
     assert page.errors == []
     context.close()
+
+
+@pytest.mark.parametrize("scheme, width", [("light", 1000), ("dark", 390)])
+def test_registry_down_says_what_happened_and_what_to_do(browser, fake, ctgov, tmp_path,
+                                                         artifacts, scheme, width):
+    upstreams.install(fake)
+    fake.route(upstreams.ROUTES["ctgov"], Reply.text("down", status=503))
+    env = as_environment(app_config(tmp_path, fake.url))
+    with running_server([sys.executable, "-m", "trialbuzz.cli", "serve"], env=env) as base:
+        context, page = open_page(browser, scheme, width)
+        response = page.goto(f"{base}/trial/{TRIAL}")
+        assert response.status == 503
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "ClinicalTrials.gov is not answering")
+        expect(page.get_by_role("alert")).to_contain_text("try this page again in a minute")
+        assert "HTTP 503" not in page.get_by_role("alert").inner_text()
+        expect(page.get_by_role("link", name="Try again")).to_be_visible()
+        assert_accessible(page, f"the registry-down page, {scheme} {width}")
+        if width < 500:
+            assert_fits_a_phone(page, "the registry-down page")
+        page.screenshot(path=f"{artifacts}/registry-down-{scheme}-{width}.png", full_page=True)
+        context.close()
