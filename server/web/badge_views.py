@@ -155,13 +155,13 @@ def shields(nct_id):
 def embed_batch():
     """Every badge of a page in one answer: a short document per ID, in the order asked."""
     ids = _batch_ids()
-    trials = [badge_data.embed_entry(entry) for entry in compacts(ids)]
+    trials = [badge_data.embed_entry(entry) for entry in awaited_compacts(ids)]
     waiting = any(t.get("pending") or t.get("stale") or t.get("state") in UNSETTLED
                   for t in trials)
     return _conditional(jsonify({"trials": trials}), STALE_DATA if waiting else FRESH_DATA)
 
 
-def compacts(ids):
+def awaited_compacts(ids):
     """Compact documents of `ids`, in order: cold ones are harvested together, waiting a bounded
     time (then `{"nct_id", "pending": True}`); one that failed is `{"nct_id", "error"}`."""
     attention = state().attention

@@ -3,11 +3,11 @@
 from flask import Blueprint, g, render_template, request
 
 from trialbuzz.attention import sources, words
+from trialbuzz.attention.service import MAX_TRIALS_PER_BADGE
 from trialbuzz.errors import TrialbuzzError
 from trialbuzz.resolution import lookup, resolve
-from trialbuzz.attention.service import MAX_TRIALS_PER_BADGE
 from trialbuzz.state import base_url, state
-from trialbuzz.web.badge_views import compacts
+from trialbuzz.web.badge_views import awaited_compacts
 from trialbuzz.web.ratelimits import reaching_upstream
 
 bp = Blueprint("pages", __name__)
@@ -35,7 +35,7 @@ def _lookup():
     shown = lookup.shown(found)
     trial = state().attention.compact(shown, base_url()) if shown else None
     named = found["nct_ids"][:MAX_TRIALS_PER_BADGE]
-    listed = compacts(named) if len(named) > 1 else []
+    listed = awaited_compacts(named) if len(named) > 1 else []
     return found, trial, listed
 
 
