@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from trialbuzz.attention.sources.base import storable
-from trialbuzz.attention.sources.sweeping import when
+from trialbuzz.attention.sources.sweeping import scopes_of, when
 from trialbuzz.clock import aware, utcnow
 from trialbuzz.errors import TrialbuzzError
 from trialbuzz.jobs.tasks import Heartbeat
@@ -95,7 +95,7 @@ class Sweeps:
         keys = []
         for source_id, sweeper in self.sweepers.items():
             if sources is None or source_id in sources:
-                keys.extend((source_id, scope) for scope in sweeper.sweep_scopes())
+                keys.extend((source_id, scope) for scope in scopes_of(sweeper))
         return keys
 
     def rows(self, keys=None):
@@ -130,7 +130,7 @@ class Sweeps:
         state = {(row.source, row.scope): row for row in rows}
         covered = set()
         for source_id, sweeper in self.sweepers.items():
-            scopes = [state.get((source_id, scope)) for scope in sweeper.sweep_scopes()]
+            scopes = [state.get((source_id, scope)) for scope in scopes_of(sweeper)]
             if scopes and all(row is not None and row.complete and row.succeeded_at is not None
                               and now - aware(row.succeeded_at) <= self.every + self.freshness
                               for row in scopes):

@@ -13,11 +13,17 @@ from trialbuzz.clock import aware
 from trialbuzz.errors import TrialbuzzError
 from trialbuzz.state import base_url, state
 from trialbuzz.web.exports import BOM, neutralise
+from trialbuzz.web.labels import code_label, phase_label
 
 bp = Blueprint("explore", __name__)
 
 # A CSV export lists up to this many trials from `offset` on.
 CSV_LIMIT = 1000
+# The drop-downs of the results reporting filter and of the orders.
+REPORTING = {"posted": "Posted", "posted_late": "Posted late", "overdue": "Overdue",
+             "not_due": "Not due yet", "not_applicable": "Not applicable", "unknown": "Unknown"}
+SORTS = {"score": "Score", "recent": "Most recent attention",
+         "trending": "Trending (last 7 days)"}
 CSV_COLUMNS = ("nct_id", "title", "status", "phases", "reporting", "score", "change_7d",
                "latest_mention_at", "percentile", "rank", "publications", "mentions_total",
                "details_url")
@@ -103,10 +109,17 @@ def page():
     return render_template(
         "explore.html", query=query, args=request.args, total=total, trials=trials,
         error=error, pages=pages, csv_url=url_for("explore.api_explore_csv", **params),
-        statuses=explore.STATUSES, phases=explore.PHASES, study_types=explore.STUDY_TYPES,
-        kinds=KINDS, sources=[(s.id, s.name) for s in sources.REGISTRY],
-        reporting={"posted": "Posted", "posted_late": "Posted late", "overdue": "Overdue",
-                   "not_due": "Not due yet", "not_applicable": "Not applicable",
-                   "unknown": "Unknown"},
-        sorts={"score": "Score", "recent": "Most recent attention",
-               "trending": "Trending (last 7 days)"}), status
+        kinds=KINDS, choices=_choices()), status
+
+
+def _choices():
+    """Each filter's drop-down: (value, words) pairs, in the words the rest of the site uses."""
+    return {
+        "status": [(value, code_label(value)) for value in explore.STATUSES],
+        "phase": [(value, phase_label([value])) for value in explore.PHASES],
+        "study_type": [(value, code_label(value)) for value in explore.STUDY_TYPES],
+        "kind": [(kind, entry["label"]) for kind, entry in KINDS.items()],
+        "source": [(source.id, source.name) for source in sources.REGISTRY],
+        "reporting": list(REPORTING.items()),
+        "sort": list(SORTS.items()),
+    }

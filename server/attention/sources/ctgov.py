@@ -132,10 +132,6 @@ class RegistrySweep:
         self.references = references
         self.sweep_origin = when(REGISTRY_ORIGIN)
 
-    def sweep_scopes(self):
-        """The registry is one listing."""
-        return [""]
-
     def sweep_pages(self, scope, run, deadline=None):
         """Pages of 1,000 studies updated within the run's window (the whole registry when it
         starts at the origin), each stored as a record and read for its references."""

@@ -14,7 +14,7 @@ from trialbuzz.attention.sources.base import (
     plain_text,
     safe_url,
 )
-from trialbuzz.attention.sources.notices import notice_type, noticed_title
+from trialbuzz.attention.sources.notices import notice_type, with_noticed_title
 from trialbuzz.attention.sources.pubdates import dated, earliest
 from trialbuzz.attention.words import SOURCES
 from trialbuzz.errors import UpstreamBadResponse
@@ -197,17 +197,10 @@ class EuropePmc(Source):
                     and item["id"].isdigit()):
                 found["notice_for"] = {"pmid": item["id"]}
                 break
-        title = noticed_title(plain_text(result.get("title")))
-        if title:
-            found.setdefault("notice_for", {})["title_key"] = title
-        return found
+        return with_noticed_title(found, plain_text(result.get("title")))
 
     # Sweeps: every record text-mined as naming an NCT accession, by index date.
     sweep_origin = ORIGIN
-
-    def sweep_scopes(self):
-        """Europe PMC is one index."""
-        return [""]
 
     def sweep_query(self, run):
         """The search of one run: NCT accessions among records indexed within its window."""

@@ -106,10 +106,6 @@ class HackerNews(Source):
     # Sweeps: every story and comment linking or naming any study, by date.
     sweep_origin = HN_ORIGIN
 
-    def sweep_scopes(self):
-        """Hacker News is one site."""
-        return [""]
-
     def sweep_pages(self, scope, run, deadline=None):
         """Each query over the run's window, by `created_at_i`; a window holding more hits than
         Algolia serves is split in halves until each fits."""

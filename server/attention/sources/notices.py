@@ -38,6 +38,15 @@ def notice_type(pubtypes, title=None):
     return None
 
 
+def with_noticed_title(found, title):
+    """`found` (a notice's `notice_for` facts so far) with the title of the paper the notice's
+    own `title` names, if it names one, as the key to match it by."""
+    key = noticed_title(title)
+    if key:
+        found.setdefault("notice_for", {})["title_key"] = key
+    return found
+
+
 def noticed_title(title):
     """The title of the paper a notice names in its own title ("Correction to: X" gives X),
     normalised for matching; None when it names none."""

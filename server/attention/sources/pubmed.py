@@ -16,7 +16,7 @@ from trialbuzz.attention.sources.base import (
     plain_text,
     safe_url,
 )
-from trialbuzz.attention.sources.notices import notice_type, noticed_title
+from trialbuzz.attention.sources.notices import notice_type, with_noticed_title
 from trialbuzz.attention.sources.pubdates import dated, earliest
 from trialbuzz.attention.sources.sweeping import ORIGIN, SweptPage, ids_in, when
 from trialbuzz.attention.words import SOURCES
@@ -250,17 +250,10 @@ class PubMed(Source):
                     and _PMID.match(pmid)):
                 found["notice_for"] = {"pmid": pmid}
                 break
-        title = noticed_title(plain_text(summary.get("title")))
-        if title:
-            found.setdefault("notice_for", {})["title_key"] = title
-        return found
+        return with_noticed_title(found, plain_text(summary.get("title")))
 
     # Sweeps: every record naming a trial, by the dates it became findable.
     sweep_origin = ORIGIN
-
-    def sweep_scopes(self):
-        """PubMed is one database."""
-        return [""]
 
     def sweep_pages(self, scope, run, deadline=None):
         """esearch per window and date type (a window over the cap split by days), then the

@@ -1,7 +1,8 @@
 """What a registry-wide sweep of a source yields: pages of mentions, each filed under every NCT
 ID it names, and the run's position after each page so that a stopped run resumes there.
 
-A sweepable source has `sweep_scopes()` (the wikis for Wikipedia, one scope otherwise),
+A sweepable source has `sweep_scopes()` when it has several (the wikis for Wikipedia; see
+`scopes_of`),
 `sweep_origin` (where its history starts) and `sweep_pages(scope, run, deadline)`, a generator
 of SweptPage. `run` is a JSON object: "since" and "until" (ISO dates or times) bound the window
 the run covers, and the source keeps its own paging position in it; the last page's run says
@@ -29,6 +30,11 @@ class SweptPage:
     calls: int = 1
     # Items that named no NCT ID or could not be read.
     skipped: int = 0
+
+
+def scopes_of(sweeper):
+    """The scopes a sweeper sweeps one by one: its `sweep_scopes()`, else the one, ""."""
+    return sweeper.sweep_scopes() if hasattr(sweeper, "sweep_scopes") else [""]
 
 
 def when(value):
