@@ -7,6 +7,7 @@ import the fixtures `site`, `body` and `chromium` from here.
 """
 
 import html
+import json
 import re
 from urllib.parse import unquote
 
@@ -137,6 +138,23 @@ def chromium(browser):
     yield make
     for session in opened:
         session.context.close()
+
+
+def open_overlay_with(page, site, body, change):
+    """Open the overlay on the study page with the server's real payload changed by
+    `change(payload)` on its way; the overlay's dialog, drawn."""
+    def doctor(route):
+        payload = route.fetch().json()
+        change(payload)
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(payload),
+                      headers={"Access-Control-Allow-Origin": "*"})
+
+    page.route(site.server + "/api/v1/badge?**", doctor)
+    page.goto(site.page(f"/fixtures/study/{PRIMARY}"))
+    page.evaluate(body)
+    dialog = page.get_by_role("dialog", name=TITLE)
+    dialog.wait_for(timeout=10_000)
+    return dialog
 
 
 def overlay_shows_the_primary(scope):

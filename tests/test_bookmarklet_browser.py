@@ -1,13 +1,19 @@
 """The bookmarklet's overlay in a real Chromium: trial view, list, states, keyboard, dark mode."""
 
-import json
 import re
 from urllib.parse import unquote
 
 import pytest
 
-from bookmarkletpages import PRIMARY, TITLE, overlay_shows_the_primary
-from bookmarkletpages import body, chromium, site  # noqa: F401 - fixtures
+from bookmarkletpages import (  # noqa: F401 - fixtures
+    PRIMARY,
+    TITLE,
+    body,
+    chromium,
+    open_overlay_with,
+    overlay_shows_the_primary,
+    site,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -157,23 +163,16 @@ def test_hostile_strings_stay_text_and_altmetric_and_refresh_show(site, body, ch
     session = chromium(viewport={"width": 360, "height": 720})
     page = session.page
 
-    def doctor(route):
+    def doctor(payload):
         """The real payload, marked stale, with Altmetric's figures and a hostile mention."""
-        payload = route.fetch().json()
         trial = payload["trials"][0]
         trial["stale"] = True
         trial["altmetric"] = {"score": 412.5, "attribution": "Data from Altmetric",
                               "details_url": "https://www.altmetric.com/details/80000001"}
         trial["mentions"][0].update(title='<img src=x onerror="window.pwned=1">',
                                     url="javascript:window.pwned=1")
-        route.fulfill(status=200, content_type="application/json", body=json.dumps(payload),
-                      headers={"Access-Control-Allow-Origin": "*"})
 
-    page.goto(site.page(f"/fixtures/study/{PRIMARY}"))
-    page.route(site.server + "/api/v1/badge?**", doctor)
-    page.evaluate(body)
-    dialog = page.get_by_role("dialog", name=TITLE)
-    dialog.wait_for(timeout=10_000)
+    dialog = open_overlay_with(page, site, body, doctor)
     assert dialog.get_by_role("status").inner_text().startswith("Being refreshed")
     assert dialog.get_by_role("link", name="Data from Altmetric").get_attribute("href") == \
         "https://www.altmetric.com/details/80000001"
@@ -192,21 +191,14 @@ def test_trial_without_attention_lists_the_sources_checked(site, body, chromium,
     session = chromium()
     page = session.page
 
-    def quiet(route):
+    def quiet(payload):
         """The real payload with every mention and count taken away."""
-        payload = route.fetch().json()
         trial = payload["trials"][0]
         trial.update(score=0, mentions=[], mentions_total=0,
                      kinds=dict.fromkeys(trial["kinds"], 0),
                      publications={"total": 0, "results": 0, "preprints": 0})
-        route.fulfill(status=200, content_type="application/json", body=json.dumps(payload),
-                      headers={"Access-Control-Allow-Origin": "*"})
 
-    page.route(site.server + "/api/v1/badge?**", quiet)
-    page.goto(site.page(f"/fixtures/study/{PRIMARY}"))
-    page.evaluate(body)
-    dialog = page.get_by_role("dialog", name=TITLE)
-    dialog.wait_for(timeout=10_000)
+    dialog = open_overlay_with(page, site, body, quiet)
     assert dialog.get_by_text("No attention found yet. Sources checked:").is_visible()
     checked = dialog.locator(".sources li").all_inner_texts()
     assert "Europe PMC (checked)" in checked and "Hacker News (checked)" in checked

@@ -94,16 +94,13 @@ def test_estimated_dates_are_marked_in_the_header(browser, trials, artifacts, wi
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_overlay_has_a_reporting_line(site, body, chromium, artifacts, scheme):
-    import json
-
-    from bookmarkletpages import PRIMARY, TITLE
+    from bookmarkletpages import open_overlay_with
 
     session = chromium(color_scheme=scheme)
     page = session.page
 
-    def overdue(route):
+    def overdue(payload):
         """The real payload, its trial overdue (and one string in it hostile)."""
-        payload = route.fetch().json()
         payload["trials"][0]["reporting"] = {
             "status": "overdue", "covered": "probably", "days_late": 1270,
             "primary_completion": {"date": "2022-06-15", "estimated": True},
@@ -112,14 +109,8 @@ def test_overlay_has_a_reporting_line(site, body, chromium, artifacts, scheme):
             "publication": None, "note": "Probably covered."}
         payload["trials"][0]["mentions"][0]["notice"] = "correction"
         payload["trials"][0]["mentions"][1]["notice"] = "constructor"
-        route.fulfill(status=200, content_type="application/json", body=json.dumps(payload),
-                      headers={"Access-Control-Allow-Origin": "*"})
 
-    page.route(site.server + "/api/v1/badge?**", overdue)
-    page.goto(site.page(f"/fixtures/study/{PRIMARY}"))
-    page.evaluate(body)
-    dialog = page.get_by_role("dialog", name=TITLE)
-    dialog.wait_for(timeout=10_000)
+    dialog = open_overlay_with(page, site, body, overdue)
     line = dialog.locator("dt", has_text="Reporting").locator("xpath=following-sibling::dd[1]")
     assert line.inner_text() == ('Overdue by 1,270 days · due 2023-06-15<img src=x '
                                  'onerror="window.pwned=1"> (estimate) · primary completion '
