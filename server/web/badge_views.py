@@ -180,9 +180,11 @@ def awaited_compacts(ids):
         settings = state().settings
         deadline = time.monotonic() + settings["COLD_WAIT"]
         for nct_id in cold:
-            # The refreshes run side by side in the workers: the waits overlap.
-            state().jobs.wait(state().trials.canonical_id(nct_id),
-                              max(0.0, deadline - time.monotonic()))
+            # The refreshes run side by side in the workers: the waits overlap. A refresh is
+            # keyed by the ID it was asked under (an alias the store did not know yet), which
+            # may map to its study by now: both are waited for.
+            for key in dict.fromkeys((nct_id, state().trials.canonical_id(nct_id))):
+                state().jobs.wait(key, max(0.0, deadline - time.monotonic()))
         for nct_id in cold:
             known[nct_id] = compact(nct_id) or {"nct_id": nct_id, "pending": True,
                                                 "state": "pending"}
