@@ -59,6 +59,9 @@ node_modules/.installed: package.json package-lock.json
 
 audit-tools: node_modules/.installed
 
+# The suite runs across every core (pytest-xdist), each test file in one worker, since a file's
+# tests share its module fixtures (the built wheel, say); PYTEST_ARGS=-n0 runs it in one process.
+PYTEST_ARGS ?= -n auto --dist loadfile
 test: install-test services audit-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
