@@ -53,6 +53,11 @@ DEFAULTS = {
     "BLUESKY_STREAM": False,
     "BLUESKY_JETSTREAM_URL": "wss://jetstream2.us-east.bsky.network/subscribe",
     "BLUESKY_APPVIEW_URL": "https://public.api.bsky.app",
+    # An account's handle and app password turn on Bluesky's search for each trial (search
+    # needs a login since January 2025): it finds posts written before the stream ran.
+    "BLUESKY_HANDLE": "",
+    "BLUESKY_APP_PASSWORD": "",
+    "BLUESKY_PDS_URL": "https://bsky.social",
     "ALTMETRIC_KEY": "",
     "NCBI_API_KEY": "",
     # Upstream lookups per client (a trial not yet harvested, a forced refresh, a page fetch;

@@ -56,6 +56,8 @@ def app_config(tmp_path, fake_url, **overrides):
         # Off unless a test turns it on with its own fake firehose; never anywhere else.
         "BLUESKY_JETSTREAM_URL": "ws://127.0.0.1:9/subscribe",
         "EUROPEPMC_ANNOTATIONS_URL": fake_url + "/annotations_api",
+        # Bluesky's search runs only in tests that give it an account (upstreams.BLUESKY_ACCOUNT).
+        "BLUESKY_PDS_URL": fake_url,
         # Sweeps run only in the tests that ask for them.
         "SWEEP_EVERY": 0,
         "CONTACT": "tests@example.org",

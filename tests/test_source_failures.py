@@ -12,6 +12,7 @@ import pytest
 import upstreams
 from fakeupstream import Reply
 from records import trial_record
+from trialbuzz.attention.sources.bluesky import Bluesky
 from trialbuzz.attention.sources.europepmc import EuropePmc
 from trialbuzz.attention.sources.gdelt import Gdelt
 from trialbuzz.attention.sources.hackernews import HackerNews
@@ -26,6 +27,8 @@ SOURCES = {
     "wikipedia": (Wikipedia, upstreams.ROUTES["wikipedia"]),
     "hackernews": (HackerNews, upstreams.ROUTES["hackernews"]),
     "gdelt": (Gdelt, upstreams.ROUTES["gdelt"]),
+    # Its log-in comes first and is not retried (a POST); its searches are what break here.
+    "bluesky": (Bluesky, upstreams.ROUTES["bluesky_search"]),
 }
 GOOD = {
     "europepmc": upstreams.europepmc,
@@ -33,6 +36,7 @@ GOOD = {
     "wikipedia": upstreams.wikipedia,
     "hackernews": upstreams.hackernews,
     "gdelt": upstreams.gdelt,
+    "bluesky": upstreams.bluesky_search,
 }
 
 
@@ -40,7 +44,8 @@ GOOD = {
 def settings(source_settings, fake):
     """Settings matching the routes of tests/upstreams.py, with every source answering well."""
     upstreams.install(fake)
-    return dict(source_settings, HN_URL=fake.url + "/hn", GDELT_URL=fake.url + "/gdelt/doc")
+    return dict(source_settings, HN_URL=fake.url + "/hn", GDELT_URL=fake.url + "/gdelt/doc",
+                **upstreams.BLUESKY_ACCOUNT)
 
 
 def find(source_id, settings, deadline=None, **overrides):

@@ -11,7 +11,13 @@ ROUTES = {
     "hackernews": "/hn/search",
     "gdelt": "/gdelt/doc",
     "altmetric": "/nct_id/{nct_id}",
+    "bluesky_session": "/xrpc/com.atproto.server.createSession",
+    "bluesky_search": "/xrpc/app.bsky.feed.searchPosts",
 }
+# The account Bluesky's search logs in with, and the token its log-in hands out.
+BLUESKY_ACCOUNT = {"BLUESKY_HANDLE": "trialbuzz.example.org",
+                   "BLUESKY_APP_PASSWORD": "abcd-efgh-ijkl-mnop"}
+BLUESKY_TOKEN = "eyJhbGciOiJFUzI1NksifQ.session.one"
 
 
 def europepmc(request, delay=0):
@@ -110,6 +116,43 @@ def gdelt(request, delay=0):
          "sourcecountry": "United States"}]}, delay=delay)
 
 
+def bluesky_session(request, delay=0):
+    """createSession: the account's tokens (real shape, shortened)."""
+    return Reply.json({"did": "did:plc:z72i7hdynmk6r22z27h6tvur",
+                       "handle": BLUESKY_ACCOUNT["BLUESKY_HANDLE"], "accessJwt": BLUESKY_TOKEN,
+                       "refreshJwt": "eyJhbGciOiJFUzI1NksifQ.refresh.one", "active": True},
+                      delay=delay)
+
+
+def post_view(did, handle, rkey, text, indexed_at="2026-11-23T09:00:00.000Z", facets=None,
+              embed=None):
+    """A search result (postView) as searchPosts answers it."""
+    record = {"$type": "app.bsky.feed.post", "createdAt": indexed_at, "langs": ["en"],
+              "text": text}
+    if facets:
+        record["facets"] = facets
+    if embed:
+        record["embed"] = embed
+    return {"uri": f"at://{did}/app.bsky.feed.post/{rkey}",
+            "cid": "bafyreiaicb72bvulmvdafwzock4lsvarcx4bp54u4dri4jcrkjly5o5dla",
+            "author": {"did": did, "handle": handle, "displayName": handle.split(".")[0],
+                       "labels": [], "createdAt": "2023-07-29T01:17:56.883Z"},
+            "record": record, "replyCount": 1, "repostCount": 2, "likeCount": 9,
+            "quoteCount": 0, "indexedAt": indexed_at, "labels": []}
+
+
+def bluesky_search(request, delay=0):
+    """searchPosts: one post naming the trial in its text, for the ID's search only."""
+    if request.headers.get("Authorization") != f"Bearer {BLUESKY_TOKEN}":
+        return Reply.json({"error": "AuthenticationRequired",
+                           "message": "Authentication Required"}, 401)
+    posts = []
+    if request.arg("q") == "NCT04280705":
+        posts = [post_view("did:plc:niay7ajcptgklwrhknvnhk44", "theferrarilab.bsky.social",
+                           "3lhjnkjle5s2o", "Remdesivir results: NCT04280705 is out")]
+    return Reply.json({"posts": posts}, delay=delay)
+
+
 def install(fake, delay=0.0):
     """Route every source of the fake to its real-shaped answer, each `delay` seconds late."""
     def late(handler):
@@ -121,4 +164,6 @@ def install(fake, delay=0.0):
     fake.route(ROUTES["wikipedia"], late(wikipedia))
     fake.route(ROUTES["hackernews"], late(hackernews))
     fake.route(ROUTES["gdelt"], late(gdelt))
+    fake.route(ROUTES["bluesky_session"], late(bluesky_session))
+    fake.route(ROUTES["bluesky_search"], late(bluesky_search))
     fake.route(ROUTES["altmetric"], Reply.text("Not Found", 404))

@@ -273,7 +273,7 @@ class AttentionService:
             idle = source_registry.status_of_idle(source_class, self.settings)
             if idle:
                 status = "disabled"
-            elif source_class.stream:
+            elif not source_class.searches(self.settings):
                 status = "ok"  # a stream files posts as they come: nothing to wait for
             else:
                 status = check.status if check else "pending"

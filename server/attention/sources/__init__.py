@@ -45,7 +45,8 @@ def build(settings, storage=None, streams=False):
         if idle:
             log.info("source %s is off: %s", source_class.id, idle)
     return [cls(settings, storage=storage) for cls in REGISTRY
-            if cls.id in wanted and cls.available(settings) and cls.stream == streams]
+            if cls.id in wanted and (cls.streams(settings) if streams
+                                     else cls.searches(settings))]
 
 
 def status_of_idle(source_class, settings):

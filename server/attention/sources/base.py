@@ -103,7 +103,9 @@ class Source:
         rates = settings.get("SOURCE_RATES") or {}
         # "*" sets every source's pace at once (an empty string turns our own limits off).
         rate = rates.get(self.id, rates.get("*", self.rate))
-        self.upstream = Upstream(self.name, base_url, settings, rate=rate or None,
+        # The pace this source keeps (None: our own limits are off), for any other upstream it has.
+        self.pace = rate or None
+        self.upstream = Upstream(self.name, base_url, settings, rate=self.pace,
                                  storage=storage, retry_statuses=self.retry_statuses,
                                  key=self.id)
 
@@ -113,6 +115,16 @@ class Source:
         its switch, if it has one, is on."""
         return (not cls.key_setting or bool(settings.get(cls.key_setting))) and \
             (not cls.switch_setting or bool(settings.get(cls.switch_setting)))
+
+    @classmethod
+    def searches(cls, settings):
+        """Whether a trial's refresh asks this source with these settings."""
+        return cls.available(settings) and not cls.stream
+
+    @classmethod
+    def streams(cls, settings):
+        """Whether this source reads a stream with these settings."""
+        return cls.available(settings) and cls.stream
 
     def find(self, trial, deadline=None):
         """Return the mentions of `trial` (a TrialRecord); raise a TrialbuzzError on failure."""

@@ -1,23 +1,30 @@
-"""Bluesky, keyless: posts from the public Jetstream firehose that name a study.
+"""Bluesky: posts naming a study, from the public Jetstream firehose and, with an account, from
+Bluesky's search.
 
-Search needs a login since January 2025; the firehose does not. This source is a stream, not a
-per-trial search: `trialbuzz stream bluesky` (or a worker, when BLUESKY_STREAM is on) reads
-every new post and keeps those whose text, links or link card name an NCT ID or a study page
-(see `trialbuzz.attention.stream`). A trial's refresh never asks it anything.
+Search needs a login since January 2025; the firehose does not. Keyless, this source is a
+stream: `trialbuzz stream bluesky` (or a worker, when BLUESKY_STREAM is on) reads every new post
+and keeps those whose text, links or link card name an NCT ID or a study page (see
+`trialbuzz.attention.stream`), and a trial's refresh asks it nothing. Given an account's handle
+and app password (BLUESKY_HANDLE, BLUESKY_APP_PASSWORD), a trial's refresh also searches for
+the trial, which finds the posts written before the stream ran; a post found both ways is one
+mention, under the same identity.
 """
 
 import re
+import threading
 
 from trialbuzz import nctid
 from trialbuzz.attention.sources.base import (
+    Found,
     Mention,
     Source,
     parse_datetime,
     safe_url,
 )
 from trialbuzz.attention.words import SOURCES
-from trialbuzz.errors import TrialbuzzError
+from trialbuzz.errors import TrialbuzzError, UpstreamBadResponse, UpstreamError
 from trialbuzz.text import written_text
+from trialbuzz.upstream import Upstream
 
 POST = "app.bsky.feed.post"
 LINK_FACET = "app.bsky.richtext.facet#link"
@@ -26,6 +33,13 @@ DID = re.compile(r"did:(plc:[a-z2-7]{24}|web:[a-zA-Z0-9.\-]{1,253})")
 RKEY = re.compile(r"[A-Za-z0-9._:~-]{1,512}")
 HANDLE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9.\-]{0,252}")
 TITLE_LENGTH = 200
+# What a trial's search asks: posts naming the ID, and posts linking its study page (the
+# `url` parameter matches a post's links; not checked live). Newest first, 100 a page.
+SEARCH_PAGE = 100
+SEARCH_PAGES = 3
+STUDY_PAGE = "https://clinicaltrials.gov/study/{id}"
+# The XRPC errors of a session that must log in again.
+EXPIRED = ("ExpiredToken", "InvalidToken", "AuthenticationRequired")
 
 
 class Bluesky(Source):
@@ -34,7 +48,8 @@ class Bluesky(Source):
     id = "bluesky"
     name = SOURCES[id]
     about = "Posts on Bluesky naming the trial or linking its study page, read from the " \
-            "public firehose as they are written."
+            "public firehose as they are written, and searched for when the server has an " \
+            "account."
     kinds = ("social",)
     # The AppView answers profile look-ups (a post's author handle) without a login.
     url_setting = "BLUESKY_APPVIEW_URL"
@@ -44,9 +59,92 @@ class Bluesky(Source):
     # once per matching post, which are few.
     rate = "2/second"
 
+    def __init__(self, settings, storage=None):
+        super().__init__(settings, storage=storage)
+        # Log-ins and searches go to the account's own server, which hands searches on to the
+        # AppView; createSession allows about 30 log-ins per 5 minutes, so the session is kept.
+        self.pds = Upstream(self.name, settings["BLUESKY_PDS_URL"], settings, rate=self.pace,
+                            storage=storage, key=f"{self.id}-pds")
+        self._session_lock = threading.Lock()
+        self._access = None
+
+    @classmethod
+    def searches(cls, settings):
+        """A refresh asks Bluesky only when an account is given: search needs a login."""
+        return bool(settings.get("BLUESKY_HANDLE") and settings.get("BLUESKY_APP_PASSWORD"))
+
+    @classmethod
+    def streams(cls, settings):
+        """The firehose is read only when BLUESKY_STREAM is on, account or not."""
+        return bool(settings.get(cls.switch_setting))
+
+    @classmethod
+    def available(cls, settings):
+        """On as a stream (BLUESKY_STREAM) or as a search (an account), or both."""
+        return super().available(settings) or cls.searches(settings)
+
     def find(self, trial, deadline=None):
-        """A stream has nothing to search: its posts are filed as they arrive."""
-        return []
+        """Posts naming the trial or linking its study page, from Bluesky's search (with an
+        account); without one, nothing: the stream files its posts as they arrive."""
+        found = Found()
+        if not self.searches(self.settings):
+            return found
+        seen = set()
+        for query in ({"q": trial.nct_id},
+                      {"q": "*", "url": STUDY_PAGE.format(id=trial.nct_id)}):
+            for post in self._search(query, deadline):
+                uri = post.get("uri") if isinstance(post, dict) else None
+                if uri not in seen:
+                    seen.add(uri)
+                    found.read(_mention_of, post, trial.nct_id)
+        return found
+
+    def _search(self, query, deadline):
+        """The posts of one search, page by page, at most SEARCH_PAGES pages."""
+        cursor = None
+        for _ in range(SEARCH_PAGES):
+            params = {**query, "sort": "latest", "limit": SEARCH_PAGE}
+            if cursor:
+                params["cursor"] = cursor
+            data = self._authorised_json("/xrpc/app.bsky.feed.searchPosts", params, deadline)
+            posts = data.get("posts") if isinstance(data, dict) else None
+            if not isinstance(posts, list):
+                raise UpstreamBadResponse(f"{self.name} answered a search without a posts list")
+            yield from posts
+            cursor = data.get("cursor")
+            if not posts or not isinstance(cursor, str) or not cursor or len(cursor) > 512:
+                return
+
+    def _authorised_json(self, path, params, deadline):
+        """A search call with the session's token; an expired token is renewed once."""
+        def call(renew):
+            return self.pds.get(path, params=params, deadline=deadline, headers={
+                "Authorization": f"Bearer {self._token(deadline, renew=renew)}"})
+
+        response = call(renew=False)
+        if response.status_code in (400, 401) and _error_name(response) in EXPIRED:
+            response = call(renew=True)
+        return self.pds.json(response)
+
+    def _token(self, deadline, renew=False):
+        """The session's access token, logging in with the app password when there is none."""
+        with self._session_lock:
+            if self._access is None or renew:
+                response = self.pds.post(
+                    "/xrpc/com.atproto.server.createSession", deadline=deadline,
+                    json={"identifier": self.settings["BLUESKY_HANDLE"],
+                          "password": self.settings["BLUESKY_APP_PASSWORD"]})
+                if response.status_code in (400, 401):
+                    raise UpstreamError(
+                        f"{self.name} refused the log-in of {self.settings['BLUESKY_HANDLE']}: "
+                        "check BLUESKY_HANDLE and BLUESKY_APP_PASSWORD", code="upstream_refused")
+                session = self.pds.json(response)
+                token = session.get("accessJwt") if isinstance(session, dict) else None
+                if not isinstance(token, str) or not token or len(token) > 8192 or \
+                        not token.isascii() or not token.isprintable() or " " in token:
+                    raise UpstreamBadResponse(f"{self.name} answered a log-in without a token")
+                self._access = token
+            return self._access
 
     def handle_of(self, did, deadline=None):
         """The author's handle from the public AppView, or None when it cannot be had."""
@@ -96,6 +194,47 @@ def read_post(event):
                "links": [link for link in links if safe_url(link)][:10]},
     )
     return ids, mention
+
+
+def _read_post_view(post):
+    """The NCT IDs a search result (a postView) names and the post as a Mention, the same
+    mention the stream makes of it, credited to the author's handle; None when it names none."""
+    author = post.get("author") if isinstance(post, dict) else None
+    uri = post.get("uri") if isinstance(post, dict) else None
+    if not isinstance(author, dict) or not isinstance(uri, str):
+        return None
+    did, _, rest = uri.removeprefix("at://").partition("/")
+    collection, _, rkey = rest.partition("/")
+    if collection != POST or did != author.get("did"):
+        return None
+    indexed = parse_datetime(post.get("indexedAt"))
+    event = {"kind": "commit", "did": did,
+             "time_us": int(indexed.timestamp() * 1_000_000) if indexed else None,
+             "commit": {"collection": POST, "operation": "create", "rkey": rkey,
+                        "record": post.get("record")}}
+    read = read_post(event)
+    if read is None:
+        return None
+    handle = author.get("handle")
+    if isinstance(handle, str) and HANDLE.fullmatch(handle) and handle != "handle.invalid":
+        with_handle(read[1], handle.lower())
+    return read
+
+
+def _mention_of(post, nct_id):
+    """A search result as a mention of the trial `nct_id`, or None when it does not name it
+    (the search matched something else: a word, the alt text of an image)."""
+    read = _read_post_view(post)
+    return read[1] if read is not None and nct_id in read[0] else None
+
+
+def _error_name(response):
+    """The XRPC error name of a refused call ("ExpiredToken"), or None."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("error") if isinstance(body, dict) else None
 
 
 def with_handle(mention, handle):
