@@ -8,6 +8,7 @@ import logging
 import re
 import time
 from datetime import datetime, timezone
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -125,10 +126,11 @@ class Feeds(Source):
         given a URL or anything it could open); UpstreamBadResponse when it is not a feed."""
         content_type = response.headers.get("Content-Type", "")
         # A stream, not bytes or str: feedparser would take a string for a URL or a file name.
+        # No base URL either: feedparser would join a bare guid ("12345") to the feed's
+        # address and offer that as the entry's link.
         parsed = feedparser.parse(io.BytesIO(response.content or b""),
-                                  response_headers={"content-type": content_type,
-                                                    "content-location": feed.url},
-                                  sanitize_html=True, resolve_relative_uris=True)
+                                  response_headers={"content-type": content_type},
+                                  sanitize_html=True, resolve_relative_uris=False)
         if not parsed.get("version") and not parsed.get("entries"):
             shown = content_type.split(";")[0].strip().lower()
             raise UpstreamBadResponse(f"{feed.name} answered with something other than an RSS "
@@ -151,7 +153,11 @@ class Feeds(Source):
         if not ids:
             return None
         guid = entry.get("id") if isinstance(entry.get("id"), str) else None
-        url = safe_url(entry.get("link")) or (safe_url(guid) if guid else None)
+        link = entry.get("link") if isinstance(entry.get("link"), str) else None
+        if link and not entry.get("guidislink"):
+            # A relative <link> is a page of the feed's own site (a guid is never joined).
+            link = urljoin(feed.url, link.strip())
+        url = safe_url(link)
         if url is None:
             # Every count is a linked mention: an entry no reader can open is left out.
             return None
@@ -161,10 +167,13 @@ class Feeds(Source):
         body = _text(entry, "summary") or next((text for text in texts[2:] if text), None)
         return ids, Mention(
             source=self.id, kind=feed.kind, external_id=identity, url=url,
-            title=_readable(entry, "title", TITLE_LIMIT),
+            # Read as markup whatever the feed declares: RSS titles often carry HTML.
+            title=plain_text(_text(entry, "title"), limit=TITLE_LIMIT),
             author=written_text(entry.get("author"), limit=200)
             if isinstance(entry.get("author"), str) else None,
-            published_at=_moment(entry.get("published_parsed") or entry.get("updated_parsed")),
+            # dict.get: feedparser's own get() warns when it maps one date to the other.
+            published_at=_moment(dict.get(entry, "published_parsed")
+                                 or dict.get(entry, "updated_parsed")),
             snippet=plain_text(body),
             language=language if isinstance(language, str) else None,
             extra={"feed": feed.name, "feed_url": feed.url})
@@ -174,15 +183,6 @@ def _text(entry, name):
     """A text field of an entry, if it is a string."""
     value = entry.get(name)
     return value if isinstance(value, str) else None
-
-
-def _readable(entry, name, limit):
-    """A field as plain text: markup (an HTML title) reduced to its words, plain text kept."""
-    value = _text(entry, name)
-    detail = entry.get(f"{name}_detail") or {}
-    if isinstance(detail, dict) and detail.get("type") == "text/plain":
-        return written_text(value, limit=limit)
-    return plain_text(value, limit=limit)
 
 
 def _moment(parsed):
