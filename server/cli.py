@@ -420,15 +420,14 @@ def feeds():
         state.jobs.shutdown()
     if source.list_error:
         raise click.ClickException(source.list_error)
-    origin = (f"from {settings['FEEDS_FILE']}" if settings["FEEDS_FILE"]
-              else "from the list shipped with trialbuzz (TRIALBUZZ_FEEDS_FILE names your own)")
-    extra = len(settings["FEEDS"] or [])
-    click.echo(f"{plural(len(source.feeds), 'feed')} {origin}"
-               + (f", with {extra} from TRIALBUZZ_FEEDS" if extra else "")
-               + f"; each polled every {_duration(settings['FEEDS_EVERY'])}")
+    origin = (f"the list in {settings['FEEDS_FILE']}" if settings["FEEDS_FILE"]
+              else "the list shipped with trialbuzz (TRIALBUZZ_FEEDS_FILE names your own)")
+    click.echo(f"{plural(len(source.feeds), 'feed')}, each polled every "
+               f"{_duration(settings['FEEDS_EVERY'])}: {origin}"
+               + (", plus TRIALBUZZ_FEEDS" if settings["FEEDS"] else ""))
     idle = sources.status_of_idle(Feeds, settings)
     if idle:
-        click.echo(f"{Feeds.name} is off: {idle}")
+        click.echo(f"not polled now: {idle}")
     for feed in source.feeds:
         click.echo(f"  {feed.name}  ({feed.kind})  {feed.url}")
         row = rows.get(feed.scope)

@@ -186,6 +186,29 @@ def test_a_changed_feed_stores_its_entries_once_and_keeps_the_new_validators(sta
         "If-None-Match"] == '"v2"'
 
 
+def test_a_feed_sending_only_last_modified_is_asked_if_modified_since(state, fake):
+    def handler(request):
+        reply = upstreams.feed_reply(upstreams.NEWS_RSS, "application/rss+xml", request)
+        del reply.headers["ETag"]
+        return reply
+
+    fake.route(NEWS, handler)
+    poll(state, NEWS)
+    tally = poll(state, NEWS)[NEWS]
+    second = [r for r in fake.requests if r.path == NEWS][1]
+    assert "If-None-Match" not in second.headers
+    assert second.headers["If-Modified-Since"] == upstreams.FEED_MODIFIED
+    assert not tally.mentions and len(stored(state)) == 2
+
+
+def test_an_entry_carried_by_two_feeds_is_one_mention(state, fake):
+    shared = item(link="https://news.example.org/shared", guid="https://news.example.org/?p=1")
+    serve(fake, rss(shared))
+    serve(fake, rss(shared), path=BLOG)
+    poll(state)
+    assert list(stored(state)) == [(NCT, "https://news.example.org/?p=1")]
+
+
 def test_a_feed_without_validators_is_fetched_whole_each_time(state, fake):
     serve(fake, rss(item()))
     poll(state, NEWS)
@@ -376,7 +399,8 @@ def test_the_sweep_and_feeds_commands(fake, tmp_path, monkeypatch):
 
     before = CliRunner().invoke(main, ["feeds"])
     assert before.exit_code == 0, before.output
-    assert before.output.splitlines()[0].startswith("2 feeds from ")
+    assert before.output.splitlines()[0].startswith("2 feeds, each polled every 1 hour: the "
+                                                    "list in ")
     assert "Health news example  (news)  http://127.0.0.1:" in before.output
     assert "not polled yet" in before.output
     swept = CliRunner().invoke(main, ["sweep", "feeds"])

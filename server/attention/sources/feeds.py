@@ -97,7 +97,7 @@ class Feeds(Source):
             headers["If-Modified-Since"] = kept["modified"]
         response = self.upstream.get(feed.url, deadline=deadline, headers=headers)
         if response.status_code == 304:
-            yield SweptPage(run={**run, "done": True, "kept": kept, "unchanged": True})
+            yield SweptPage(run={**run, "done": True, "kept": kept})
             return
         self.upstream.raise_for_status(response)
         if response.status_code != 200:
