@@ -299,7 +299,8 @@ def _print_trial(document, settings):
         when = (mention["published_at"] or "")[:10] or "undated"
         title = (mention["title"] or mention["url"] or "")[:90]
         click.echo(f"  {when:<10} {one_of(mention['kind']):<15} {title}")
-        where = " · ".join(filter(None, [source_label(mention["source"]), mention["url"]]))
+        where = " · ".join(filter(None, [mention.get("outlet") or source_label(mention["source"]),
+                                         mention["url"]]))
         click.echo(f"  {'':<10} {'':<15} {click.style(where, dim=True)}")
     if document["altmetric"]:
         click.echo(f"\n  Altmetric score {number(document['altmetric']['score'])} "

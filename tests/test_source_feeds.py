@@ -379,6 +379,10 @@ def test_a_cold_lookup_answers_from_what_the_feeds_filed_without_asking_them(sta
     assert feeds["name"] == "News and blog feeds"
     assert document["state"] == "complete" and document["coverage"]["missing"] == []
     assert document["kinds"]["news"] >= 1 and document["kinds"]["blog"] >= 1
+    outlets = {m["outlet"] for m in document["mentions"] if m["source"] == "feeds"}
+    assert outlets == {"Health news example", "A medical blog"}
+    page = client.get(f"/trial/{NCT}").get_data(as_text=True)
+    assert "Health news example · Jane Reporter" in page
     forced = client.get(f"/api/v1/trials/{NCT}?refresh=1").get_json()
     assert next(s for s in forced["sources"] if s["id"] == "feeds")["count"] == 2
     assert fake.count(NEWS) + fake.count(BLOG) == calls      # a refresh never asks a feed
