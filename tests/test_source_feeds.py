@@ -322,6 +322,16 @@ def test_a_429_with_a_long_retry_after_fails_the_feed_and_is_retried_later(state
     assert row.failures == 1 and row.kept is None and key not in state.sweeps.due()
 
 
+def test_a_failed_poll_keeps_the_validators_of_the_last_good_one(state, fake):
+    poll(state, NEWS)
+    serve(fake, "down", content_type="text/plain", status=503)
+    assert poll(state, NEWS)[NEWS].outcome == "failed"
+    upstreams.install(fake)
+    tally = poll(state, NEWS)[NEWS]
+    assert fake.requests[-1].headers["If-None-Match"] == upstreams.FEED_ETAG
+    assert tally.outcome == "done" and not tally.mentions
+
+
 def test_a_429_with_a_short_retry_after_is_waited_out(state, fake):
     fake.route(NEWS, [Reply.text("wait", status=429, headers={"Retry-After": "1"}),
                       Reply.text(upstreams.NEWS_RSS, content_type="application/rss+xml")])
