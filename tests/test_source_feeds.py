@@ -147,8 +147,8 @@ def test_entries_naming_a_study_are_filed_as_the_feeds_kind_under_each_id(state)
     assert news.author == "Jane Reporter" and news.language == "en-US"
     assert news.published_at.replace(tzinfo=timezone.utc) == datetime(2026, 11, 30, 13, 0,
                                                                       tzinfo=timezone.utc)
-    assert news.snippet.startswith("A re-analysis of the ACTT-1 trial") and "<" not in \
-        news.snippet
+    # The content's words, not the summary's excerpt and its "appeared first on" line.
+    assert news.snippet == "The trial, registered as NCT04280705, enrolled 1,062 patients."
     assert news.extra["feed"] == "Health news example"
     blog = found[(NCT, "tag:blog.example.org,2026:post-77")]
     # An HTML title is reduced to its words; the study is named only by its classic page's link.
@@ -404,6 +404,9 @@ def test_with_sweeps_off_the_feeds_are_not_in_use(client, fake, ctgov):
     feeds = next(s for s in document["sources"] if s["id"] == "feeds")
     assert feeds["status"] == "disabled"
     assert fake.count(NEWS) == 0
+    about = client.get("/about/score").get_data(as_text=True)
+    row = about[about.index("<td>News and blog feeds"):]
+    assert row[:row.index("</tr>")].endswith("<td>not used on this server</td>")
 
 
 def test_the_sweep_and_feeds_commands(fake, tmp_path, monkeypatch):

@@ -43,8 +43,8 @@ class Feeds(Source):
 
     id = "feeds"
     name = SOURCES[id]
-    about = ("Entries of health-news and medical-blog feeds (RSS and Atom) that name the ID "
-             "or link the study page.")
+    about = ("Entries of health-news and medical-blog feeds (RSS and Atom) naming the trial or "
+             "linking its study page.")
     kinds = ("news", "blog")
     # Each feed is another publisher's server: one request at a time, unhurried.
     rate = "2/second"
@@ -164,7 +164,9 @@ class Feeds(Source):
         identity = guid.strip() if guid and guid.strip() else url
         if not _URI.match(identity):
             identity = f"{feed.scope}:{identity}"
-        body = _text(entry, "summary") or next((text for text in texts[2:] if text), None)
+        # The article's own words first: a summary is often an excerpt with a "The post …
+        # appeared first on …" line after it.
+        body = next((text for text in texts[2:] if text), None) or _text(entry, "summary")
         return ids, Mention(
             source=self.id, kind=feed.kind, external_id=identity, url=url,
             # Read as markup whatever the feed declares: RSS titles often carry HTML.
