@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import hostile
 import upstreams
@@ -17,6 +17,7 @@ from trialbuzz import settings as settings_module
 from trialbuzz.attention.sources import feedlist
 from trialbuzz.attention.sources.feeds import Feeds
 from trialbuzz.clock import utcnow
+from trialbuzz.jobs import tasks
 from trialbuzz.jobs.sweeps import RUNNING
 from trialbuzz.storage.models import Mention, Sweep
 
@@ -376,6 +377,25 @@ def test_feeds_are_polled_at_their_own_interval_and_off_with_the_sweeps(make_app
     off = make_app(SWEEP_EVERY=0, DATABASE_URL=f"sqlite:///{tmp_path / 'off.sqlite3'}")
     assert "feeds" not in off.extensions["trialbuzz"].sweeps.sweepers
     assert "feeds" not in {s.id for s in off.extensions["trialbuzz"].harvester.sources}
+
+
+def test_a_due_feed_is_polled_before_a_long_sweep_resumes(state, fake):
+    queued = []
+    state.jobs.enqueue_sweep = lambda source, scope: queued.append((source, scope))
+    poll(state)
+    # The registry's first sweep is under way, slice after slice.
+    state.sweeps.rows([("ctgov", "")])
+    with state.db.session() as session:
+        session.execute(update(Sweep).where(Sweep.source == "ctgov").values(
+            run={"since": "1990-01-01T00:00:00+00:00", "until": utcnow().isoformat(),
+                 "token": "t"}))
+    assert state.sweeps.due()[0] == ("ctgov", "")
+    later = utcnow() + timedelta(hours=1, seconds=1)
+    state.sweeps.clock = lambda: later
+    due = state.sweeps.due()
+    assert {key[0] for key in due[:2]} == {"feeds"} and due[2] == ("ctgov", "")
+    tasks.schedule_sweeps(state, state.jobs)
+    assert queued == [due[0]]
 
 
 def test_a_cold_lookup_answers_from_what_the_feeds_filed_without_asking_them(state, fake,

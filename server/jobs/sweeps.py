@@ -192,7 +192,9 @@ class Sweeps:
 
     def due(self):
         """The sweeps to run now, most overdue first: a run left unfinished (at once, or after
-        its retry when it failed), and one whose last success is SWEEP_EVERY old."""
+        its retry when it failed), and one whose last success is SWEEP_EVERY old. A sweep on
+        its own, shorter interval (a feed's poll: one call) goes before them all, so that a
+        long first sweep, resumed slice after slice, never starves it."""
         if not self.every:
             return []
         now = self.clock()
@@ -211,8 +213,9 @@ class Sweeps:
             else:
                 ready = aware(row.succeeded_at) + every
             if ready <= now:
+                polled = getattr(self.sweepers.get(key[0]), "sweep_every", None) is not None
                 # The registry first, so that new trials' records come with it, not one by one.
-                due.append((not resuming, ready, key[0] != "ctgov", key))
+                due.append((not polled, not resuming, ready, key[0] != "ctgov", key))
         return [entry[-1] for entry in sorted(due)]
 
     # --- running ---------------------------------------------------------------------------
