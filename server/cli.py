@@ -450,7 +450,8 @@ def _poll_state(row):
 
     if row is None or row.finished_at is None:
         return "not polled yet"
-    found = (row.stats or {}).get("mentions", 0)
+    # After a 304 the last body read still stands: its count is kept with its validators.
+    found = (row.kept or {}).get("naming", (row.stats or {}).get("mentions", 0))
     ok = f"last read {at(row.succeeded_at)}: {plural(found, 'entry', 'entries')} naming a study"
     if row.failures:
         return (f"failing ({row.failures} in a row, last {at(row.finished_at)}): {row.error}; "

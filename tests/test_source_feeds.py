@@ -182,7 +182,8 @@ def test_a_changed_feed_stores_its_entries_once_and_keeps_the_new_validators(sta
     key = ("feeds", state.sweeps.sweepers["feeds"].feeds[0].scope)
     with state.db.session() as session:
         assert session.get(Sweep, key).kept == {"etag": '"v2"',
-                                                "modified": "Tue, 01 Dec 2026 09:00:00 GMT"}
+                                                "modified": "Tue, 01 Dec 2026 09:00:00 GMT",
+                                                "naming": 2}
     assert poll(state, NEWS)[NEWS].calls == 1 and fake.requests[-1].headers[
         "If-None-Match"] == '"v2"'
 
@@ -448,3 +449,8 @@ def test_the_sweep_and_feeds_commands(fake, tmp_path, monkeypatch):
     after = CliRunner().invoke(main, ["feeds"])
     assert "2 entries naming a study" in after.output and "1 entry naming a study" in \
         after.output
+    # Polled again, unchanged (304): what the feeds hold still stands.
+    assert CliRunner().invoke(main, ["sweep", "feeds"]).exit_code == 0
+    again = CliRunner().invoke(main, ["feeds"])
+    assert "2 entries naming a study" in again.output and "1 entry naming a study" in \
+        again.output

@@ -83,7 +83,8 @@ class Feeds(Source):
     def sweep_pages(self, scope, run, deadline=None):
         """The feed's entries naming a study, each filed under the NCT IDs it names; nothing
         when the feed is unchanged since the validators of the last poll (a 304). The
-        validators the answer brings are kept in the run for the next one."""
+        validators the answer brings are kept in the run for the next one, with the number of
+        entries naming a study."""
         run = dict(run)
         kept = run.get("kept") if isinstance(run.get("kept"), dict) else {}
         feed = self.feed(scope)
@@ -118,7 +119,9 @@ class Feeds(Source):
         validators = {name: value for name, value in (
             ("etag", response.headers.get("ETag")),
             ("modified", response.headers.get("Last-Modified"))) if _validator(value)}
-        page.run = {**run, "done": True, "kept": validators}
+        # With the validators, how many entries of this body name a study: what the feed holds
+        # for as long as it answers 304.
+        page.run = {**run, "done": True, "kept": {**validators, "naming": len(page.found)}}
         yield page
 
     def parse(self, feed, response):
