@@ -241,7 +241,7 @@ function mentionsNodes(doc, mentions) {
          : "")),
     el("ul", { "class": "mentions" }, mentions.map(function (m) {
       var kind = CONFIG.kinds[m.kind] || { label: String(m.kind || ""), color: CONFIG.empty };
-      var meta = [noticeLabel(m.notice), sourceName(doc, m.source), m.author,
+      var meta = [noticeLabel(m.notice), m.outlet || sourceName(doc, m.source), m.author,
                   dateLabel(m.published_at)];
       // Kinds outside the ring (papers) get a hollow mark: the donut has no colour for them.
       var mark = CONFIG.ring.indexOf(m.kind) >= 0 ? swatch(kind.color)

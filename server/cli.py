@@ -1,4 +1,4 @@
-"""The `trialbuzz` command line: serve, init-db, lookup, harvest, sweep."""
+"""The `trialbuzz` command line: serve, init-db, lookup, harvest, sweep, feeds."""
 
 import json
 import sys
@@ -299,7 +299,8 @@ def _print_trial(document, settings):
         when = (mention["published_at"] or "")[:10] or "undated"
         title = (mention["title"] or mention["url"] or "")[:90]
         click.echo(f"  {when:<10} {one_of(mention['kind']):<15} {title}")
-        where = " · ".join(filter(None, [source_label(mention["source"]), mention["url"]]))
+        where = " · ".join(filter(None, [mention.get("outlet") or source_label(mention["source"]),
+                                         mention["url"]]))
         click.echo(f"  {'':<10} {'':<15} {click.style(where, dim=True)}")
     if document["altmetric"]:
         click.echo(f"\n  Altmetric score {number(document['altmetric']['score'])} "
@@ -396,6 +397,66 @@ def sweep(sources, since):
         state.jobs.shutdown()
     if failed:
         sys.exit(1)
+
+
+@main.command()
+def feeds():
+    """List the news and blog feeds in use (FEEDS_FILE's, else the list shipped in the package,
+    plus FEEDS) and how each one's last poll went."""
+    from sqlalchemy import select
+
+    from trialbuzz.attention.sources.feeds import Feeds
+    from trialbuzz.storage.models import Sweep
+
+    app = create_app()
+    get_db(app).migrate()
+    state = app.extensions["trialbuzz"]
+    settings = app.config
+    try:
+        source = Feeds(settings)
+        with state.db.session() as session:
+            rows = {row.scope: row for row in session.scalars(
+                select(Sweep).where(Sweep.source == Feeds.id))}
+    finally:
+        state.jobs.shutdown()
+    if source.list_error:
+        raise click.ClickException(source.list_error)
+    origin = (f"the list in {settings['FEEDS_FILE']}" if settings["FEEDS_FILE"]
+              else "the list shipped with trialbuzz (TRIALBUZZ_FEEDS_FILE names your own)")
+    click.echo(f"{plural(len(source.feeds), 'feed')}, each polled every "
+               f"{_duration(settings['FEEDS_EVERY'])}: {origin}"
+               + (", plus TRIALBUZZ_FEEDS" if settings["FEEDS"] else ""))
+    idle = sources.status_of_idle(Feeds, settings)
+    if idle:
+        click.echo(f"not polled now: {idle}")
+    for feed in source.feeds:
+        click.echo(f"  {feed.name}  ({feed.kind})  {feed.url}")
+        row = rows.get(feed.scope)
+        click.echo(click.style(f"      {_poll_state(row)}", dim=True))
+
+
+def _duration(seconds):
+    """Seconds as people say them: "1 hour", "30 minutes", "90 seconds"."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            return plural(seconds // size, unit)
+    return plural(seconds, "second")
+
+
+def _poll_state(row):
+    """How a feed's last poll went, from its sweep's row."""
+    def at(moment):
+        return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+    if row is None or row.finished_at is None:
+        return "not polled yet"
+    # After a 304 the last body read still stands: its count is kept with its validators.
+    found = (row.kept or {}).get("naming", (row.stats or {}).get("mentions", 0))
+    ok = f"last read {at(row.succeeded_at)}: {plural(found, 'entry', 'entries')} naming a study"
+    if row.failures:
+        return (f"failing ({row.failures} in a row, last {at(row.finished_at)}): {row.error}; "
+                + (ok if row.succeeded_at else "never read"))
+    return ok
 
 
 def _wait_for(state, ids, force, quiet=False, timeout=None):

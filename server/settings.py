@@ -58,6 +58,13 @@ DEFAULTS = {
     "BLUESKY_HANDLE": "",
     "BLUESKY_APP_PASSWORD": "",
     "BLUESKY_PDS_URL": "https://bsky.social",
+    # News and blog feeds (RSS, Atom): the operator's list (a TOML file; empty: the list shipped
+    # in the package), a few more URLs ("[news|blog] URL [name]", comma-separated), seconds
+    # between polls of each feed, and the largest feed read.
+    "FEEDS_FILE": "",
+    "FEEDS": [],
+    "FEEDS_EVERY": 3600,
+    "FEEDS_MAX_BYTES": 4 * 1024 * 1024,
     "ALTMETRIC_KEY": "",
     "NCBI_API_KEY": "",
     # Upstream lookups per client (a trial not yet harvested, a forced refresh, a page fetch;
@@ -128,7 +135,7 @@ DEFAULTS = {
 }
 
 # Settings that hold lists; given as comma-separated strings in the environment.
-LIST_SETTINGS = ("SOURCES", "FETCH_ALLOW_HOSTS", "WIKIPEDIA_LANGUAGES")
+LIST_SETTINGS = ("SOURCES", "FETCH_ALLOW_HOSTS", "WIKIPEDIA_LANGUAGES", "FEEDS")
 FLOAT_SETTINGS = (
     "COLD_WAIT", "PAGE_WAIT", "DOCUMENT_CACHE_SECONDS", "CONTEXT_SECONDS", "SOURCE_DEADLINE", "FETCH_CONNECT_TIMEOUT", "FETCH_TOTAL_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT",
     "UPSTREAM_READ_TIMEOUT", "UPSTREAM_BACKOFF", "UPSTREAM_MAX_RETRY_AFTER",
@@ -137,7 +144,8 @@ INT_SETTINGS = ("DOCUMENT_CACHE_ENTRIES", "CONTEXT_MINIMUM", "DOCUMENT_CACHE_BYT
                 "UPSTREAM_MAX_BYTES", "TRUSTED_PROXIES", "HARVEST_THREADS", "FRESHNESS", "TRIAL_FRESHNESS", "FETCH_MAX_BYTES", "FETCH_MAX_REDIRECTS",
                 "UPSTREAM_RETRIES", "PAGES_IN_FLIGHT", "PAGE_READERS", "COLD_WAITERS",
                 "WORKER_THREADS", "WORK_LEASE", "WORK_QUEUE_TIMEOUT", "SOURCE_RETRY",
-                "COLLECTION_MAX_TRIALS", "SWEEP_EVERY", "SWEEP_SLICE")
+                "COLLECTION_MAX_TRIALS", "SWEEP_EVERY", "SWEEP_SLICE", "FEEDS_EVERY",
+                "FEEDS_MAX_BYTES")
 BOOL_SETTINGS = ("EMBEDDED_WORKER", "BLUESKY_STREAM")
 
 

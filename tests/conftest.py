@@ -47,7 +47,11 @@ def fake():
 
 def app_config(tmp_path, fake_url, **overrides):
     """Settings for a test app: its own SQLite file, every upstream at the fake, quick retries."""
+    import upstreams
+
     config = {name: fake_url for name in UPSTREAM_SETTINGS}
+    feeds_file = tmp_path / "feeds.toml"
+    feeds_file.write_text(upstreams.feed_list(fake_url), encoding="utf-8")
     config.update({
         "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "WIKIPEDIA_URL": fake_url + "/{lang}/w/api.php",
@@ -58,6 +62,8 @@ def app_config(tmp_path, fake_url, **overrides):
         "EUROPEPMC_ANNOTATIONS_URL": fake_url + "/annotations_api",
         # Bluesky's search runs only in tests that give it an account (upstreams.BLUESKY_ACCOUNT).
         "BLUESKY_PDS_URL": fake_url,
+        # The fake's own feeds, never the list shipped in the package.
+        "FEEDS_FILE": str(feeds_file),
         # Sweeps run only in the tests that ask for them.
         "SWEEP_EVERY": 0,
         "CONTACT": "tests@example.org",

@@ -22,6 +22,10 @@ from fakeupstream import Reply
 from records import study
 
 NCT = re.compile(r"NCT[0-9]{8}")
+# The news and blog feeds of this world name no study.
+EMPTY_FEED = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+              "<title>Quiet feed</title><link>https://quiet.example.org/</link>"
+              "<description>Nothing about trials</description></channel></rss>")
 HN_CAP = 1000
 ESEARCH_CAP = 9999
 
@@ -129,6 +133,8 @@ class World:
         fake.route("/esummary.fcgi", self._esummary)
         fake.route("/gdelt/doc", lambda request: Reply.json({"articles": []}))
         fake.route("/nct_id/{nct_id}", Reply.text("Not Found", 404))
+        for path in ("/feeds/news.rss", "/feeds/blog.atom"):
+            fake.route(path, Reply.text(EMPTY_FEED, content_type="application/rss+xml"))
         return self
 
     # Registry -----------------------------------------------------------------------------

@@ -187,6 +187,24 @@ def test_hostile_strings_stay_text_and_altmetric_and_refresh_show(site, body, ch
     assert session.errors == []
 
 
+def test_a_feed_entry_names_its_outlet_as_text(site, body, chromium, artifacts):
+    session = chromium(viewport={"width": 390, "height": 800})
+    page = session.page
+    outlet = 'Science-Based <b onmouseover="window.pwned=1">Medicine</b>'
+
+    def doctor(payload):
+        """The real payload with its newest mention made a blog feed's entry."""
+        payload["trials"][0]["mentions"][0].update(source="feeds", kind="blog", outlet=outlet,
+                                                   author="Jane Doe")
+
+    dialog = open_overlay_with(page, site, body, doctor)
+    first = dialog.locator(".mentions li").first
+    assert f"{outlet} · Jane Doe" in first.inner_text()
+    assert first.locator("b").count() == 0 and page.evaluate("window.pwned") is None
+    page.screenshot(path=f"{artifacts}/bookmarklet-feed-outlet.png")
+    assert session.errors == []
+
+
 def test_trial_without_attention_lists_the_sources_checked(site, body, chromium, artifacts):
     session = chromium()
     page = session.page

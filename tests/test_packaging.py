@@ -45,7 +45,8 @@ def test_wheel_ships_templates_static_files_migrations_bookmarklet_and_extension
                      "trialbuzz/storage/migrations/versions/0005_work.py",
                      "trialbuzz/jobs/engine.py", "trialbuzz/bookmarklet/__init__.py",
                      "trialbuzz/extension/manifest.json", "trialbuzz/extension/content.js",
-                     "trialbuzz/extension/options.html", "trialbuzz/extension/options.css"):
+                     "trialbuzz/extension/options.html", "trialbuzz/extension/options.css",
+                     "trialbuzz/attention/sources/feeds.toml"):
         assert expected in names
     assert not any(name.startswith(("server/", "tests/")) for name in names)
 
@@ -56,6 +57,15 @@ def test_installed_package_is_imported_from_the_wheel(installed):
         [str(venv / "bin" / "python"), "-c", "import trialbuzz; print(trialbuzz.__file__)"],
         text=True, cwd="/").strip()
     assert location.startswith(str(venv))
+
+
+def test_installed_package_reads_its_shipped_feed_list(installed):
+    venv, _ = installed
+    listed = subprocess.check_output(
+        [str(venv / "bin" / "python"), "-c",
+         "from trialbuzz import settings; from trialbuzz.attention.sources import feedlist; "
+         "print(len(feedlist.load(settings.resolve(environ={}))))"], text=True, cwd="/")
+    assert int(listed) >= 10
 
 
 def test_installed_command_serves_pages_trials_aliases_and_attention(installed, fake, ctgov,

@@ -316,7 +316,9 @@ def test_a_pubmed_window_over_the_esearch_cap_is_split_by_days(state, world, mon
 
 def test_the_schedule_runs_one_sweep_at_a_time_in_slices_and_never_when_off(make_app, world):
     populate(world, trials=1200, wiki_links=20, hn_items=20, articles=20, pubmed=10)
-    app = make_app(SWEEP_EVERY=86400, SWEEP_SLICE=0, EMBEDDED_WORKER=False)
+    # The searches alone: a due feed would go first (test_source_feeds).
+    app = make_app(SWEEP_EVERY=86400, SWEEP_SLICE=0, EMBEDDED_WORKER=False,
+                   SOURCES=[*SWEPT, "gdelt"])
     state = app.extensions["trialbuzz"]
     queued = []
     state.jobs.enqueue_sweep = lambda source, scope: queued.append((source, scope))

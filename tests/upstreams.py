@@ -13,11 +13,16 @@ ROUTES = {
     "altmetric": "/nct_id/{nct_id}",
     "bluesky_session": "/xrpc/com.atproto.server.createSession",
     "bluesky_search": "/xrpc/app.bsky.feed.searchPosts",
+    "feed_news": "/feeds/news.rss",
+    "feed_blog": "/feeds/blog.atom",
 }
 # The account Bluesky's search logs in with, and the token its log-in hands out.
 BLUESKY_ACCOUNT = {"BLUESKY_HANDLE": "trialbuzz.example.org",
                    "BLUESKY_APP_PASSWORD": "abcd-efgh-ijkl-mnop"}
 BLUESKY_TOKEN = "eyJhbGciOiJFUzI1NksifQ.session.one"
+# The validators the fake feeds send, and answer 304 to when they come back.
+FEED_ETAG = '"5f3a-6d1b9c0e"'
+FEED_MODIFIED = "Mon, 30 Nov 2026 14:05:11 GMT"
 
 
 def europepmc(request, delay=0):
@@ -151,6 +156,112 @@ def bluesky_search(request, delay=0):
         posts = [post_view("did:plc:niay7ajcptgklwrhknvnhk44", "theferrarilab.bsky.social",
                            "3lhjnkjle5s2o", "Remdesivir results: NCT04280705 is out")]
     return Reply.json({"posts": posts}, delay=delay)
+def feed_list(base_url):
+    """The operator's feed list (TOML) naming the fake's two feeds."""
+    news, blog = base_url + ROUTES["feed_news"], base_url + ROUTES["feed_blog"]
+    return (f'[[feed]]\nname = "Health news example"\nkind = "news"\n'
+            f'url = "{news}"\n\n'
+            f'[[feed]]\nname = "A medical blog"\nkind = "blog"\n'
+            f'url = "{blog}"\n')
+
+
+NEWS_RSS = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"
+	xmlns:content="http://purl.org/rss/1.0/modules/content/"
+	xmlns:wfw="http://wellformedweb.org/CommentAPI/"
+	xmlns:dc="http://purl.org/dc/elements/1.1/"
+	xmlns:atom="http://www.w3.org/2005/Atom"
+	xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"
+	xmlns:slash="http://purl.org/rss/1.0/modules/slash/"
+	>
+
+<channel>
+	<title>Health News Example</title>
+	<atom:link href="https://news.example.org/feed/" rel="self" type="application/rss+xml" />
+	<link>https://news.example.org</link>
+	<description>Reporting on health, medicine and the life sciences</description>
+	<lastBuildDate>Mon, 30 Nov 2026 14:05:11 +0000</lastBuildDate>
+	<language>en-US</language>
+	<sy:updatePeriod>
+	hourly	</sy:updatePeriod>
+	<sy:updateFrequency>
+	1	</sy:updateFrequency>
+	<generator>https://wordpress.org/?v=6.7.1</generator>
+	<item>
+		<title>Remdesivir trial&#8217;s final results hold up on a second look</title>
+		<link>https://news.example.org/2026/11/30/remdesivir-actt-final-results/</link>
+		<comments>https://news.example.org/2026/11/30/remdesivir-actt-final-results/#respond</comments>
+		<dc:creator><![CDATA[Jane Reporter]]></dc:creator>
+		<pubDate>Mon, 30 Nov 2026 13:00:00 +0000</pubDate>
+		<category><![CDATA[Pharma]]></category>
+		<guid isPermaLink="false">https://news.example.org/?p=912345</guid>
+		<description><![CDATA[<p>A re-analysis of the ACTT-1 trial finds the recovery benefit intact.</p>
+<p>The post <a href="https://news.example.org/2026/11/30/remdesivir-actt-final-results/">Remdesivir trial&#8217;s final results hold up on a second look</a> appeared first on <a href="https://news.example.org">Health News Example</a>.</p>
+]]></description>
+		<content:encoded><![CDATA[<p>The trial, registered as <a href="https://clinicaltrials.gov/study/NCT04280705">NCT04280705</a>, enrolled 1,062 patients.</p>
+]]></content:encoded>
+		<wfw:commentRss>https://news.example.org/2026/11/30/remdesivir-actt-final-results/feed/</wfw:commentRss>
+		<slash:comments>0</slash:comments>
+	</item>
+	<item>
+		<title>An old interferon study resurfaces</title>
+		<link>https://news.example.org/2026/11/29/interferon-study/</link>
+		<dc:creator><![CDATA[Sam Writer]]></dc:creator>
+		<pubDate>Sun, 29 Nov 2026 08:15:00 +0000</pubDate>
+		<guid isPermaLink="false">https://news.example.org/?p=912300</guid>
+		<description><![CDATA[<p>Its <a href="http://www.clinicaltrials.gov/ct2/show/NCT00010647?term=interferon">registry record</a> is twenty-five years old.</p>]]></description>
+	</item>
+	<item>
+		<title>Hospital budgets under strain</title>
+		<link>https://news.example.org/2026/11/28/hospital-budgets/</link>
+		<dc:creator><![CDATA[Jane Reporter]]></dc:creator>
+		<pubDate>Sat, 28 Nov 2026 10:00:00 +0000</pubDate>
+		<guid isPermaLink="false">https://news.example.org/?p=912200</guid>
+		<description><![CDATA[<p>No trial is named here.</p>]]></description>
+	</item>
+	</channel>
+</rss>
+"""
+
+BLOG_ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">
+  <title type="text">A Medical Blog</title>
+  <subtitle type="text">Notes on evidence</subtitle>
+  <id>tag:blog.example.org,2026:feed</id>
+  <updated>2026-11-28T09:30:00Z</updated>
+  <link rel="alternate" type="text/html" href="https://blog.example.org/"/>
+  <link rel="self" type="application/atom+xml" href="https://blog.example.org/feed.atom"/>
+  <generator uri="https://gohugo.io/">Hugo</generator>
+  <entry>
+    <title type="html">Why &lt;em&gt;ACTT-1&lt;/em&gt; still matters</title>
+    <id>tag:blog.example.org,2026:post-77</id>
+    <link rel="alternate" type="text/html" href="https://blog.example.org/2026/11/why-actt-matters/"/>
+    <published>2026-11-28T09:30:00Z</published>
+    <updated>2026-11-28T10:00:00Z</updated>
+    <author><name>Dr. Blogger</name><uri>https://blog.example.org/about/</uri></author>
+    <summary type="html">&lt;p&gt;See &lt;a href="https://classic.clinicaltrials.gov/ct2/show/NCT04280705"&gt;the record&lt;/a&gt; first.&lt;/p&gt;</summary>
+  </entry>
+</feed>
+"""
+
+
+def feed_reply(body, content_type, request, delay=0, etag=FEED_ETAG, modified=FEED_MODIFIED):
+    """A feed with its validators; 304 (no body) when the request sends them back."""
+    headers = {"ETag": etag, "Last-Modified": modified}
+    if request.headers.get("If-None-Match") == etag or (
+            "If-None-Match" not in request.headers
+            and request.headers.get("If-Modified-Since") == modified):
+        return Reply(304, headers=headers, delay=delay)
+    return Reply.text(body, content_type=content_type, headers=headers, delay=delay)
+
+
+def news_feed(request, delay=0):
+    """A news site's RSS 2.0 feed (WordPress's shape): two entries naming studies."""
+    return feed_reply(NEWS_RSS, "application/rss+xml", request, delay)
+
+
+def blog_feed(request, delay=0):
+    """A blog's Atom feed: one entry linking a study's classic page."""
+    return feed_reply(BLOG_ATOM, "application/atom+xml", request, delay)
 
 
 def install(fake, delay=0.0):
@@ -167,3 +278,5 @@ def install(fake, delay=0.0):
     fake.route(ROUTES["bluesky_session"], late(bluesky_session))
     fake.route(ROUTES["bluesky_search"], late(bluesky_search))
     fake.route(ROUTES["altmetric"], Reply.text("Not Found", 404))
+    fake.route(ROUTES["feed_news"], late(news_feed))
+    fake.route(ROUTES["feed_blog"], late(blog_feed))

@@ -78,7 +78,8 @@ class Harvester:
         """Run every source for `trial` within the deadline, then store the outcomes. A trial
         harvested within the freshness window is left alone unless `force`, but for its failed
         sources whose retry is due: those alone run again. Unless `force`, a source whose sweeps
-        cover every trial now is not asked: its stored mentions stand for its answer."""
+        cover every trial now is not asked: its stored mentions stand for its answer; nor,
+        ever, is a source read only by sweeps (news feeds)."""
         sources, partial = self.sources, False
         if not force and self.is_fresh(trial.nct_id):
             due = self.retry_due(trial.nct_id)
@@ -87,8 +88,9 @@ class Harvester:
                 return []
             sources, partial = [s for s in self.sources if s.id in due], True
         swept = set() if force else self._swept()
-        calls = [source for source in sources
-                 if source.id not in swept or not getattr(source, "calls_upstream", True)]
+        # A source read only by sweeps has no per-trial call, even when forced.
+        calls = [source for source in sources if not getattr(source, "sweep_only", False)
+                 and (source.id not in swept or not getattr(source, "calls_upstream", True))]
         # The swept sources' mentions are stored already: they answer from the store.
         skipped = [self._from_sweep(trial.nct_id, source.id) for source in sources
                    if source not in calls]

@@ -322,6 +322,10 @@ def _mention(row, paper=None):
             "snippet": row.snippet}
     if row.kind == "forum":
         item["comment"] = bool((row.extra or {}).get("comment"))
+    # The publication a feed's entry came from ("STAT"), as the operator's feed list names it.
+    outlet = (row.extra or {}).get("feed")
+    if isinstance(outlet, str) and outlet.strip():
+        item["outlet"] = outlet
     if row.kind == "publication":
         item["result"] = bool((paper or {}).get("result"))
         # A correction, retraction or expression of concern: shown, never counted.

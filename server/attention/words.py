@@ -13,6 +13,7 @@ SOURCES = {
     "hackernews": "Hacker News",
     "gdelt": "GDELT news",
     "bluesky": "Bluesky",
+    "feeds": "News and blog feeds",
     "altmetric": "Altmetric",
 }
 

@@ -131,13 +131,20 @@ class Sweeps:
         covered = set()
         for source_id, sweeper in self.sweepers.items():
             scopes = [state.get((source_id, scope)) for scope in scopes_of(sweeper)]
+            every = self.every_of(source_id)
             if scopes and all(row is not None and row.complete and row.succeeded_at is not None
-                              and now - aware(row.succeeded_at) <= self.every + self.freshness
+                              and now - aware(row.succeeded_at) <= every + self.freshness
                               for row in scopes):
                 covered.add(source_id)
         known = frozenset(covered)
         self._covered = (time.monotonic(), known)
         return known
+
+    def every_of(self, source_id):
+        """How often a source's sweeps run: its own `sweep_every` (seconds) when it has one (a
+        feed is polled more often than a search is swept), else SWEEP_EVERY."""
+        own = getattr(self.sweepers.get(source_id), "sweep_every", None)
+        return timedelta(seconds=own) if own else self.every
 
     def forget_coverage(self):
         """Read the coverage anew at the next call (after a sweep ended in this process)."""
@@ -185,7 +192,9 @@ class Sweeps:
 
     def due(self):
         """The sweeps to run now, most overdue first: a run left unfinished (at once, or after
-        its retry when it failed), and one whose last success is SWEEP_EVERY old."""
+        its retry when it failed), and one whose last success is SWEEP_EVERY old. A sweep on
+        its own, shorter interval (a feed's poll: one call) goes before them all, so that a
+        long first sweep, resumed slice after slice, never starves it."""
         if not self.every:
             return []
         now = self.clock()
@@ -193,18 +202,20 @@ class Sweeps:
         for key, row in self.rows().items():
             # A run under way is finished before another starts.
             resuming = row.run is not None
+            every = self.every_of(key[0])
             if row.failures:
-                wait = min(self.retry * 2 ** min(row.failures - 1, 30), self.every)
+                wait = min(self.retry * 2 ** min(row.failures - 1, 30), every)
                 ready = aware(row.finished_at) + wait if row.finished_at else now
             elif row.run is not None:
                 ready = now
             elif row.succeeded_at is None:
                 ready = PLACEHOLDER_AT
             else:
-                ready = aware(row.succeeded_at) + self.every
+                ready = aware(row.succeeded_at) + every
             if ready <= now:
+                polled = getattr(self.sweepers.get(key[0]), "sweep_every", None) is not None
                 # The registry first, so that new trials' records come with it, not one by one.
-                due.append((not resuming, ready, key[0] != "ctgov", key))
+                due.append((not polled, not resuming, ready, key[0] != "ctgov", key))
         return [entry[-1] for entry in sorted(due)]
 
     # --- running ---------------------------------------------------------------------------
@@ -263,10 +274,13 @@ class Sweeps:
         else:
             start = origin
         watermark = aware(row.watermark)
-        return {"since": start.isoformat(), "until": self.clock().isoformat(),
-                "from_origin": start <= origin,
-                "joins": bool(row.complete and watermark is not None and start <= watermark),
-                "stats": {}}
+        run = {"since": start.isoformat(), "until": self.clock().isoformat(),
+               "from_origin": start <= origin,
+               "joins": bool(row.complete and watermark is not None and start <= watermark),
+               "stats": {}}
+        if row.kept is not None:
+            run["kept"] = row.kept
+        return run
 
     def _end(self, key, row, run, tally):
         """Record how this call ended, and the watermark when the run reached its end."""
@@ -276,6 +290,8 @@ class Sweeps:
             values.update(watermark=when(run["until"]), run=None, failures=0, error=None,
                           succeeded_at=now, stats={**(run.get("stats") or {})},
                           complete=bool(run.get("from_origin") or run.get("joins")))
+            if "kept" in run:
+                values["kept"] = run["kept"]
         elif tally.outcome == "more":
             values.update(run=run, failures=0, error=None)
         else:

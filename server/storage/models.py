@@ -288,3 +288,5 @@ class Sweep(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # What the last run found: pages, mentions, trials, new trials.
     stats: Mapped[dict | None] = mapped_column(JSON)
+    # What the source keeps from one run to the next (a feed's ETag and Last-Modified).
+    kept: Mapped[dict | None] = mapped_column(JSON)

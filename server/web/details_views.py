@@ -44,7 +44,7 @@ def _groups(mentions, sources):
     grouped = {}
     for mention in mentions:
         shown = dict(mention, href=safe_url(mention.get("url")),
-                     source_name=names.get(mention.get("source"))
+                     source_name=mention.get("outlet") or names.get(mention.get("source"))
                      or words.source_label(mention.get("source")))
         grouped.setdefault(mention.get("kind") or "other", []).append(shown)
     order = [kind for kind in KINDS if kind in grouped]

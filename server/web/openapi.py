@@ -68,6 +68,9 @@ SCHEMAS = {
                                "published_at": {"type": ["string", "null"],
                                                 "format": "date-time"},
                                "snippet": NULLABLE_STRING, "comment": {"type": "boolean"},
+                               "outlet": {"type": "string", "description":
+                                          "The news site or blog a feed entry came from, as "
+                                          "the server's feed list names it"},
                                "result": {"type": "boolean"},
                                "notice": {"enum": NOTICE_TYPES, "description":
                                           "The item is a correction, retraction or expression "

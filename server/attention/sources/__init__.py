@@ -6,6 +6,7 @@ from trialbuzz.attention.sources.altmetric import Altmetric
 from trialbuzz.attention.sources.bluesky import Bluesky
 from trialbuzz.attention.sources.ctgov import CtGovReferences
 from trialbuzz.attention.sources.europepmc import EuropePmc
+from trialbuzz.attention.sources.feeds import Feeds
 from trialbuzz.attention.sources.gdelt import Gdelt
 from trialbuzz.attention.sources.hackernews import HackerNews
 from trialbuzz.attention.sources.pubmed import PubMed
@@ -24,8 +25,8 @@ def register(source_class):
     return source_class
 
 
-for _builtin in (CtGovReferences, EuropePmc, PubMed, Wikipedia, HackerNews, Gdelt, Bluesky,
-                 Altmetric):
+for _builtin in (CtGovReferences, EuropePmc, PubMed, Wikipedia, HackerNews, Gdelt, Feeds,
+                 Bluesky, Altmetric):
     register(_builtin)
 
 
@@ -53,6 +54,8 @@ def status_of_idle(source_class, settings):
     """Why a registered source is not running: the reason shown as its status."""
     if source_class.key_setting and not settings.get(source_class.key_setting):
         return f"needs TRIALBUZZ_{source_class.key_setting}"
+    if getattr(source_class, "sweep_only", False) and not settings.get("SWEEP_EVERY"):
+        return "read only by sweeps, which are off (TRIALBUZZ_SWEEP_EVERY=0)"
     if not source_class.available(settings):
         return f"TRIALBUZZ_{source_class.switch_setting}=1 turns it on"
     if source_class.id not in enabled_ids(settings):

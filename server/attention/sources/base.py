@@ -96,6 +96,9 @@ class Source:
     retry_statuses = RETRY_STATUSES
     # Experimental sources say so in their status and documentation.
     experimental = False
+    # A source that cannot be searched per trial (news feeds): its sweeps file everything it
+    # finds, a refresh never asks it, and it is off while sweeps are.
+    sweep_only = False
 
     def __init__(self, settings, storage=None):
         self.settings = settings
@@ -111,14 +114,16 @@ class Source:
 
     @classmethod
     def available(cls, settings):
-        """Whether the source can run with these settings: its key, if it needs one, is set, and
-        its switch, if it has one, is on."""
+        """Whether the source can run with these settings: its key, if it needs one, is set,
+        its switch, if it has one, is on, and the sweeps, if it is read only by them, are on."""
         return (not cls.key_setting or bool(settings.get(cls.key_setting))) and \
-            (not cls.switch_setting or bool(settings.get(cls.switch_setting)))
+            (not cls.switch_setting or bool(settings.get(cls.switch_setting))) and \
+            (not cls.sweep_only or bool(settings.get("SWEEP_EVERY")))
 
     @classmethod
     def searches(cls, settings):
-        """Whether a trial's refresh asks this source with these settings."""
+        """Whether a trial's refresh accounts for this source with these settings: asks it, or
+        (a source read only by sweeps) reads what its sweeps filed."""
         return cls.available(settings) and not cls.stream
 
     @classmethod

@@ -6,7 +6,9 @@ A sweepable source has `sweep_scopes()` when it has several (the wikis for Wikip
 `sweep_origin` (where its history starts) and `sweep_pages(scope, run, deadline)`, a generator
 of SweptPage. `run` is a JSON object: "since" and "until" (ISO dates or times) bound the window
 the run covers, and the source keeps its own paging position in it; the last page's run says
-"done": true."""
+"done": true. What a source must remember from one run to the next (a feed's ETag and
+Last-Modified) goes in the run's "kept": it is stored when the run ends and handed to the next
+run as its "kept"."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
