@@ -5,6 +5,7 @@ that answers from what the sweeps filed without asking any feed."""
 import textwrap
 from datetime import datetime, timedelta, timezone
 
+import feedparser
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
@@ -414,6 +415,12 @@ def test_a_cold_lookup_answers_from_what_the_feeds_filed_without_asking_them(sta
     assert outlets == {"Health news example", "A medical blog"}
     page = client.get(f"/trial/{NCT}").get_data(as_text=True)
     assert "Health news example · Jane Reporter" in page
+    # The trial's own Atom feed names the outlet too, not "News and blog feeds".
+    atom = feedparser.parse(client.get(f"/trial/{NCT}/feed.atom").get_data())
+    summaries = [entry.summary for entry in atom.entries]
+    assert any("News · Health news example · " in text for text in summaries)
+    assert any("Blogs · A medical blog · " in text for text in summaries)
+    assert not any("News and blog feeds" in text for text in summaries)
     forced = client.get(f"/api/v1/trials/{NCT}?refresh=1").get_json()
     assert next(s for s in forced["sources"] if s["id"] == "feeds")["count"] == 2
     assert fake.count(NEWS) + fake.count(BLOG) == calls      # a refresh never asks a feed

@@ -13,6 +13,7 @@ from trialbuzz.attention import sources as source_registry
 from trialbuzz.attention.context import ScoreContext
 from trialbuzz.attention.doccache import DocumentCache, approximate_size
 from trialbuzz.attention.document import coverage, links, trial_fields
+from trialbuzz.attention.sources import feeds
 from trialbuzz.attention.sources.base import KINDS
 from trialbuzz.attention.words import NOT_USED
 from trialbuzz.clock import aware, utcnow
@@ -323,9 +324,8 @@ def _mention(row, paper=None):
     if row.kind == "forum":
         item["comment"] = bool((row.extra or {}).get("comment"))
     # The publication a feed's entry came from ("STAT"), as the operator's feed list names it.
-    outlet = (row.extra or {}).get("feed")
-    if isinstance(outlet, str) and outlet.strip():
-        item["outlet"] = outlet
+    if feeds.outlet(row.extra):
+        item["outlet"] = feeds.outlet(row.extra)
     if row.kind == "publication":
         item["result"] = bool((paper or {}).get("result"))
         # A correction, retraction or expression of concern: shown, never counted.

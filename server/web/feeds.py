@@ -11,6 +11,7 @@ from lxml import etree
 
 from trialbuzz.attention.kinds import KINDS
 from trialbuzz.attention.sources.base import safe_url
+from trialbuzz.attention.sources.feeds import outlet
 from trialbuzz.clock import aware
 from trialbuzz.text import clean
 
@@ -76,7 +77,7 @@ def _entry(root, mention, source_names, trial_urls, prefix_ids):
     entry = _add(root, "entry")
     _add(entry, "id", stable_id("mention", mention.nct_id, mention.source, mention.external_id))
     label = KINDS.get(mention.kind, {}).get("label", str(mention.kind).capitalize())
-    source = source_names.get(mention.source, mention.source)
+    source = outlet(mention.extra) or source_names.get(mention.source, mention.source)
     title = _text(mention.title, MAX_TITLE) or f"{label} on {_text(source, 100)}"
     if prefix_ids:
         title = f"{mention.nct_id}: {title}"

@@ -184,6 +184,13 @@ class Feeds(Source):
             extra={"feed": feed.name, "feed_url": feed.url})
 
 
+def outlet(extra):
+    """The publication a feed's mention came from ("STAT"), as the feed list names it; None
+    for any other mention."""
+    name = (extra or {}).get("feed") if isinstance(extra, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
+
+
 def _text(entry, name):
     """A text field of an entry, if it is a string."""
     value = entry.get(name)
