@@ -48,6 +48,8 @@ DEFAULTS = {
     "HN_URL": "https://hn.algolia.com/api/v1",
     "GDELT_URL": "https://api.gdeltproject.org/api/v2/doc/doc",
     "ALTMETRIC_URL": "https://api.altmetric.com/v1",
+    # Crossref's REST API (its polite pool when CONTACT holds an e-mail address).
+    "CROSSREF_URL": "https://api.crossref.org",
     # Bluesky's public firehose (Jetstream), read when BLUESKY_STREAM is on, and the public
     # AppView that names a post's author.
     "BLUESKY_STREAM": False,

@@ -12,6 +12,7 @@ import pytest
 import upstreams
 from fakeupstream import Reply
 from records import trial_record
+from trialbuzz.attention.sources.crossref import Crossref
 from trialbuzz.attention.sources.europepmc import EuropePmc
 from trialbuzz.attention.sources.gdelt import Gdelt
 from trialbuzz.attention.sources.hackernews import HackerNews
@@ -26,6 +27,7 @@ SOURCES = {
     "wikipedia": (Wikipedia, upstreams.ROUTES["wikipedia"]),
     "hackernews": (HackerNews, upstreams.ROUTES["hackernews"]),
     "gdelt": (Gdelt, upstreams.ROUTES["gdelt"]),
+    "crossref": (Crossref, upstreams.ROUTES["crossref"]),
 }
 GOOD = {
     "europepmc": upstreams.europepmc,
@@ -33,6 +35,7 @@ GOOD = {
     "wikipedia": upstreams.wikipedia,
     "hackernews": upstreams.hackernews,
     "gdelt": upstreams.gdelt,
+    "crossref": upstreams.crossref,
 }
 
 

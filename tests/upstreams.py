@@ -11,6 +11,7 @@ ROUTES = {
     "hackernews": "/hn/search",
     "gdelt": "/gdelt/doc",
     "altmetric": "/nct_id/{nct_id}",
+    "crossref": "/crossref/works",
 }
 
 
@@ -110,6 +111,44 @@ def gdelt(request, delay=0):
          "sourcecountry": "United States"}]}, delay=delay)
 
 
+def crossref_work(doi, *numbers, **fields):
+    """A Crossref work (the fields of /works items) declaring the clinical trial `numbers`."""
+    return {
+        "DOI": doi, "type": "journal-article", "prefix": doi.split("/")[0],
+        "title": [f"Paper {doi}"], "container-title": ["The New England Journal of Medicine"],
+        "author": [{"given": "John H.", "family": "Beigel", "sequence": "first",
+                    "affiliation": []},
+                   {"given": "Kay M.", "family": "Tomashek", "sequence": "additional",
+                    "affiliation": []}],
+        "published-online": {"date-parts": [[2020, 10, 8]]},
+        "published-print": {"date-parts": [[2020, 11, 5]]},
+        "issued": {"date-parts": [[2020, 10, 8]]},
+        "indexed": {"date-parts": [[2026, 11, 2]], "date-time": "2026-11-02T04:05:06Z",
+                    "timestamp": 1793592306000},
+        "clinical-trial-number": [{"clinical-trial-number": number,
+                                   "registry": "10.18810/clinical-trials-gov"}
+                                  for number in numbers],
+        "URL": f"https://doi.org/{doi}", **fields,
+    }
+
+
+def crossref_list(items, cursor="DnF1ZXJ5VGhlbkZldGNo", total=None):
+    """A Crossref /works answer holding `items`."""
+    return {"status": "ok", "message-type": "work-list", "message-version": "1.0.0",
+            "message": {"facets": {}, "next-cursor": cursor,
+                        "total-results": len(items) if total is None else total,
+                        "items": items, "items-per-page": 1000,
+                        "query": {"start-index": 0, "search-terms": None}}}
+
+
+def crossref(request, delay=0):
+    """Crossref works of one trial: the NEJM paper, as its publisher deposited it."""
+    wanted = (request.arg("filter") or "").removeprefix("clinical-trial-number:")
+    items = [crossref_work("10.1056/NEJMoa2007764", wanted,
+                           title=["Remdesivir for the Treatment of Covid-19 \u2014 Final Report"])]
+    return Reply.json(crossref_list(items if request.arg("cursor") == "*" else []), delay=delay)
+
+
 def install(fake, delay=0.0):
     """Route every source of the fake to its real-shaped answer, each `delay` seconds late."""
     def late(handler):
@@ -121,4 +160,5 @@ def install(fake, delay=0.0):
     fake.route(ROUTES["wikipedia"], late(wikipedia))
     fake.route(ROUTES["hackernews"], late(hackernews))
     fake.route(ROUTES["gdelt"], late(gdelt))
+    fake.route(ROUTES["crossref"], late(crossref))
     fake.route(ROUTES["altmetric"], Reply.text("Not Found", 404))

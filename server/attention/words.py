@@ -14,6 +14,7 @@ SOURCES = {
     "gdelt": "GDELT news",
     "bluesky": "Bluesky",
     "altmetric": "Altmetric",
+    "crossref": "Crossref",
 }
 
 # Each kind of mention: a heading ("News"), and how one and several of them are named.

@@ -4,6 +4,7 @@ import logging
 
 from trialbuzz.attention.sources.altmetric import Altmetric
 from trialbuzz.attention.sources.bluesky import Bluesky
+from trialbuzz.attention.sources.crossref import Crossref
 from trialbuzz.attention.sources.ctgov import CtGovReferences
 from trialbuzz.attention.sources.europepmc import EuropePmc
 from trialbuzz.attention.sources.gdelt import Gdelt
@@ -24,8 +25,8 @@ def register(source_class):
     return source_class
 
 
-for _builtin in (CtGovReferences, EuropePmc, PubMed, Wikipedia, HackerNews, Gdelt, Bluesky,
-                 Altmetric):
+for _builtin in (CtGovReferences, EuropePmc, PubMed, Crossref, Wikipedia, HackerNews, Gdelt,
+                 Bluesky, Altmetric):
     register(_builtin)
 
 
