@@ -56,6 +56,10 @@ DEFAULTS = {
     "BLUESKY_JETSTREAM_URL": "wss://jetstream2.us-east.bsky.network/subscribe",
     "BLUESKY_APPVIEW_URL": "https://public.api.bsky.app",
     "ALTMETRIC_KEY": "",
+    # Mastodon, off until both are given: an instance's base URL (https://mastodon.example)
+    # and a user access token of that instance with the read:search scope.
+    "MASTODON_URL": "",
+    "MASTODON_TOKEN": "",
     "NCBI_API_KEY": "",
     # Upstream lookups per client (a trial not yet harvested, a forced refresh, a page fetch;
     # a batch counts each of its new trials); a `limits` string, or empty to turn them off.

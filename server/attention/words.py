@@ -15,6 +15,7 @@ SOURCES = {
     "bluesky": "Bluesky",
     "altmetric": "Altmetric",
     "crossref": "Crossref",
+    "mastodon": "Mastodon",
 }
 
 # Each kind of mention: a heading ("News"), and how one and several of them are named.
