@@ -167,10 +167,14 @@ def test_sources_lists_each_state_and_what_a_keyed_source_still_needs(env, monke
     assert re.search(r"\bon\s+asked per trial$", lines["Crossref"])
     assert lines["Mastodon"].endswith(
         "off    not configured (needs TRIALBUZZ_MASTODON_URL and TRIALBUZZ_MASTODON_TOKEN)")
+    assert lines["OpenAlex"].endswith("off    not configured (needs TRIALBUZZ_OPENALEX_KEY)")
     assert lines["Bluesky"].endswith("off    TRIALBUZZ_BLUESKY_STREAM=1 turns it on")
     monkeypatch.setenv("TRIALBUZZ_MASTODON_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("TRIALBUZZ_OPENALEX_KEY", "some-key")
     monkeypatch.setenv("TRIALBUZZ_SWEEP_EVERY", "86400")
     result = CliRunner().invoke(main, ["sources"])
     lines = {line.split("  ")[0]: line for line in result.output.splitlines()[1:]}
     assert lines["Mastodon"].endswith("not configured (needs TRIALBUZZ_MASTODON_TOKEN)")
+    assert re.search(r"\bon\s+asked per trial$", lines["OpenAlex"])
     assert lines["Crossref"].endswith("on     asked per trial until its sweep covers every trial")
+    assert "some-key" not in result.output

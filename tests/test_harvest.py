@@ -45,7 +45,7 @@ def test_cold_lookup_gathers_every_source_and_scores_it(client, world):
     assert statuses == {"ctgov": "ok", "europepmc": "ok", "pubmed": "ok", "crossref": "ok",
                         "wikipedia": "ok", "hackernews": "ok", "gdelt": "ok",
                         "bluesky": "disabled", "mastodon": "disabled",
-                        "altmetric": "disabled"}
+                        "openalex": "disabled", "altmetric": "disabled"}
     # news 8 + HN story 1 + HN comment 0.25 + Wikipedia 3 = 12.25, rounded up.
     assert document["score"] == 13
     assert document["kinds"]["news"] == 1 and document["kinds"]["forum"] == 2

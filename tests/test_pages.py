@@ -108,12 +108,12 @@ def test_keyed_sources_not_configured_are_not_used_never_missing(make_app, fake,
     rows = {name: state for name, state in re.findall(
         r"<tr><td>([^<]+)</td>\s*<td>[^<]*</td><td>([^<]+)</td></tr>", html)}
     assert rows["Crossref"] == "on"
-    assert rows["Mastodon"] == "not used on this server"
+    assert rows["Mastodon"] == rows["OpenAlex"] == "not used on this server"
     assert "not configured" not in html
     document = client.get("/api/v1/trials/NCT04280705").get_json()
     assert document["coverage"]["missing"] == [] and document["coverage"]["message"] is None
     states = {s["id"]: (s["status"], s["error"]) for s in document["sources"]}
-    assert states["mastodon"] == ("disabled", "not used on this server")
+    assert states["mastodon"] == states["openalex"] == ("disabled", "not used on this server")
 
 
 def test_lookup_of_a_page_read_in_part_says_so(make_app, fake, ctgov):

@@ -11,7 +11,7 @@ WINDOWS = {"1d": timedelta(days=1), "2d": timedelta(days=2), "3d": timedelta(day
            "1w": timedelta(weeks=1), "1m": timedelta(days=30), "3m": timedelta(days=91),
            "6m": timedelta(days=182), "1y": timedelta(days=365)}
 # Which source's copy of a paper is listed when several found it: clean titles and dates first.
-PUBLICATION_PREFERENCE = ("pubmed", "europepmc", "ctgov", "crossref")
+PUBLICATION_PREFERENCE = ("pubmed", "europepmc", "ctgov", "crossref", "openalex")
 _IDENTIFIERS = ("pmid", "pmcid", "doi")
 
 

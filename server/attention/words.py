@@ -16,6 +16,7 @@ SOURCES = {
     "altmetric": "Altmetric",
     "crossref": "Crossref",
     "mastodon": "Mastodon",
+    "openalex": "OpenAlex",
 }
 
 # Each kind of mention: a heading ("News"), and how one and several of them are named.

@@ -10,6 +10,7 @@ from trialbuzz.attention.sources.europepmc import EuropePmc
 from trialbuzz.attention.sources.gdelt import Gdelt
 from trialbuzz.attention.sources.hackernews import HackerNews
 from trialbuzz.attention.sources.mastodon import Mastodon
+from trialbuzz.attention.sources.openalex import OpenAlex
 from trialbuzz.attention.sources.pubmed import PubMed
 from trialbuzz.attention.sources.wikipedia import Wikipedia
 
@@ -26,8 +27,8 @@ def register(source_class):
     return source_class
 
 
-for _builtin in (CtGovReferences, EuropePmc, PubMed, Crossref, Wikipedia, HackerNews, Gdelt,
-                 Bluesky, Mastodon, Altmetric):
+for _builtin in (CtGovReferences, EuropePmc, PubMed, Crossref, OpenAlex, Wikipedia, HackerNews,
+                 Gdelt, Bluesky, Mastodon, Altmetric):
     register(_builtin)
 
 
