@@ -217,3 +217,36 @@ def test_a_stopped_sweep_resumes_at_its_day_and_cursor(fake, source_settings, mo
     [request] = fake.requests
     assert request.arg("cursor") == "AoJ+xyz"
     assert "from-index-date:2026-12-02" in request.arg("filter")
+
+
+def test_a_crossmark_correction_is_a_notice_attached_to_the_paper_it_updates(fake,
+                                                                            source_settings):
+    fake.route(ROUTE, Reply.json(crossref_list([
+        crossref_work("10.1056/NEJMoa2007764", NCT),
+        crossref_work("10.1056/NEJMx200017", NCT, title=["Correction: Remdesivir for Covid-19"],
+                      **{"update-to": [{"DOI": "10.1056/NEJMoa2007764", "type": "correction",
+                                        "label": "Correction", "updated": {
+                                            "date-parts": [[2020, 12, 1]]}}]}),
+        crossref_work("10.1000/retraction", NCT, title=["Retraction note to: A trial"]),
+        crossref_work("10.1000/new-version", NCT, **{"update-to": [
+            {"DOI": "10.1000/old", "type": "new_version"}]}),
+    ])))
+    paper, correction, retraction, version = find(source_settings)
+    assert "notice" not in paper.extra and "notice" not in version.extra
+    assert correction.extra["notice"] == "correction"
+    assert correction.extra["notice_for"]["doi"] == "10.1056/nejmoa2007764"
+    assert retraction.extra["notice"] == "retraction"
+    assert retraction.extra["notice_for"] == {"title_key": "a trial"}
+
+    class Row:
+        def __init__(self, row_id, mention):
+            self.id, self.source, self.kind = row_id, mention.source, mention.kind
+            self.extra, self.title, self.url = mention.extra, mention.title, mention.url
+            self.published_at = mention.published_at
+
+    summary = summarize([Row(1, paper), Row(2, correction)], {},
+                        datetime(2026, 12, 1, tzinfo=timezone.utc))
+    assert summary["publications"] == {"total": 1, "results": 0, "preprints": 0, "notices": 1}
+    assert summary["papers"]["1"]["notices"] == [
+        {"type": "correction", "title": "Correction: Remdesivir for Covid-19",
+         "url": "https://doi.org/10.1056/nejmx200017"}]

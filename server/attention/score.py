@@ -102,13 +102,16 @@ def _notice(group):
 
 def _noticed_paper(group, papers_by_key):
     """The paper (a group of copies) a notice is about, when one of its copies says which by
-    PMID or by the title it names; else None."""
+    PMID, by DOI or by the title it names; else None."""
     for mention in group:
         about = (mention.extra or {}).get("notice_for")
         if not isinstance(about, dict):
             continue
         if about.get("pmid") and f"pmid:{about['pmid']}" in papers_by_key:
             return papers_by_key[f"pmid:{about['pmid']}"]
+        doi = str(about.get("doi") or "").strip().lower()
+        if doi and f"doi:{doi}" in papers_by_key:
+            return papers_by_key[f"doi:{doi}"]
         if about.get("title_key") and f"title:{about['title_key']}" in papers_by_key:
             return papers_by_key[f"title:{about['title_key']}"]
     return None

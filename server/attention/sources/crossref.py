@@ -12,6 +12,7 @@ from trialbuzz.attention.sources.base import (
     normalise_doi,
     plain_text,
 )
+from trialbuzz.attention.sources.notices import notice_type, with_noticed_title
 from trialbuzz.attention.sources.pubdates import DAY, MONTH, YEAR, earliest
 from trialbuzz.attention.sources.sweeping import SweptPage, when
 from trialbuzz.attention.words import SOURCES
@@ -28,6 +29,13 @@ CROSSREF_ORIGIN = datetime(2016, 1, 1, tzinfo=timezone.utc)
 # The dates a work names, most telling first: online, in print, the issue, then `issued`.
 DATE_FIELDS = ("published-online", "published-print", "published", "issued")
 _PRECISION = {1: YEAR, 2: MONTH, 3: DAY}
+# Crossmark `update-to` types that make a work a notice about another (what a "correction",
+# "retraction" or "expression of concern" is elsewhere); other updates (a new version, an
+# addendum) leave it a paper.
+UPDATE_NOTICES = {"correction": "correction", "erratum": "correction",
+                  "corrigendum": "correction", "retraction": "retraction",
+                  "partial_retraction": "retraction", "removal": "retraction",
+                  "withdrawal": "retraction", "expression_of_concern": "expression_of_concern"}
 
 
 def contact_of(settings):
@@ -129,9 +137,11 @@ class Crossref(Source):
         extra = {"doi": doi, "type": kind}
         if kind == "posted-content" and item.get("subtype") == "preprint":
             extra["preprint"] = True
+        title = _first(item.get("title"))
+        extra.update(_notice(item, title))
         return Mention(
             source=self.id, kind="publication", external_id=doi, url=url,
-            title=_first(item.get("title")), author=_first_author(item.get("author")),
+            title=title, author=_first_author(item.get("author")),
             published_at=earliest([date_parts(item.get(name)) for name in DATE_FIELDS]),
             snippet=_first(item.get("container-title"), limit=200),
             extra={key: value for key, value in extra.items() if value is not None},
@@ -178,6 +188,21 @@ class Crossref(Source):
             page.skipped += 1
         else:
             page.found.append((ids, mention))
+
+
+def _notice(item, title):
+    """What a notice says of itself: `notice` (its kind) and `notice_for` (the DOI it updates,
+    or the title its own title names); {} for a paper."""
+    for update in item.get("update-to") if isinstance(item.get("update-to"), list) else []:
+        kind = update.get("type") if isinstance(update, dict) else None
+        if isinstance(kind, str) and kind.strip().lower() in UPDATE_NOTICES:
+            found = {"notice": UPDATE_NOTICES[kind.strip().lower()]}
+            doi = normalise_doi(update.get("DOI")) if isinstance(update.get("DOI"), str) else None
+            if doi:
+                found["notice_for"] = {"doi": doi}
+            return with_noticed_title(found, title)
+    kind = notice_type([], title)
+    return with_noticed_title({"notice": kind}, title) if kind else {}
 
 
 def _first(values, limit=500):
