@@ -11,7 +11,7 @@ from records import trial_record
 from trialbuzz.attention.score import summarize
 from trialbuzz.attention.sources import crossref as crossref_source
 from trialbuzz.attention.sources.crossref import Crossref
-from trialbuzz.errors import UpstreamBadResponse
+from trialbuzz.errors import UpstreamBadResponse, UpstreamError
 from upstreams import crossref_list, crossref_work
 
 NCT = "NCT04280705"
@@ -250,3 +250,31 @@ def test_a_crossmark_correction_is_a_notice_attached_to_the_paper_it_updates(fak
     assert summary["papers"]["1"]["notices"] == [
         {"type": "correction", "title": "Correction: Remdesivir for Covid-19",
          "url": "https://doi.org/10.1056/nejmx200017"}]
+
+
+def test_a_resumed_sweep_with_an_expired_cursor_asks_its_day_again(fake, source_settings):
+    def handler(request):
+        if request.arg("cursor") == "stale":
+            return Reply.text("Resource not found.", 404)
+        return Reply.json(crossref_list([crossref_work("10.1000/a", NCT)], cursor="next"))
+
+    fake.route(ROUTE, handler)
+    run = {"since": "2026-12-01T00:00:00+00:00", "until": "2026-12-01T12:00:00+00:00",
+           "day": "2026-12-01", "cursor": "stale"}
+    [page] = list(Crossref(source_settings).sweep_pages("", run))
+    assert page.run["done"] is True and [m.external_id for _, m in page.found] == ["10.1000/a"]
+    assert [r.arg("cursor") for r in fake.requests] == ["stale", "*"]
+
+
+def test_a_day_whose_fresh_cursor_is_refused_too_fails_the_run(fake, source_settings,
+                                                               monkeypatch):
+    monkeypatch.setattr(crossref_source, "ROWS", 1)
+    fake.route(ROUTE, lambda request: Reply.text("Resource not found.", 404)
+               if request.arg("cursor") != "*" else Reply.json(
+                   crossref_list([crossref_work(f"10.1000/{len(fake.requests)}", NCT)],
+                                 cursor="c")))
+    run = {"since": "2026-12-01T00:00:00+00:00", "until": "2026-12-01T12:00:00+00:00",
+           "day": "2026-12-01", "cursor": "stale"}
+    with pytest.raises(UpstreamError):
+        list(Crossref(source_settings).sweep_pages("", run))
+    assert [r.arg("cursor") for r in fake.requests] == ["stale", "*", "c"]

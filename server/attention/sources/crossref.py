@@ -16,7 +16,7 @@ from trialbuzz.attention.sources.notices import notice_type, with_noticed_title
 from trialbuzz.attention.sources.pubdates import DAY, MONTH, YEAR, earliest
 from trialbuzz.attention.sources.sweeping import SweptPage, when
 from trialbuzz.attention.words import SOURCES
-from trialbuzz.errors import UpstreamBadResponse
+from trialbuzz.errors import UpstreamBadResponse, UpstreamError
 from trialbuzz.nctid import normalize, unique
 
 # Works a page asks for: Crossref's largest page.
@@ -36,6 +36,10 @@ UPDATE_NOTICES = {"correction": "correction", "erratum": "correction",
                   "corrigendum": "correction", "retraction": "retraction",
                   "partial_retraction": "retraction", "removal": "retraction",
                   "withdrawal": "retraction", "expression_of_concern": "expression_of_concern"}
+
+
+class ExpiredCursor(UpstreamError):
+    """Crossref refused a cursor: they expire five minutes after their last use."""
 
 
 def contact_of(settings):
@@ -99,6 +103,8 @@ class Crossref(Source):
         """One page of works: (items, next cursor)."""
         response = self.upstream.get("/works", params=self.params(filters, cursor),
                                      deadline=deadline)
+        if cursor != "*" and response.status_code in (400, 404):
+            raise ExpiredCursor(f"{self.name} refused a cursor (HTTP {response.status_code})")
         body = self.upstream.json(response)
         message = body.get("message") if isinstance(body, dict) else None
         items = message.get("items") if isinstance(message, dict) else None
@@ -158,9 +164,17 @@ class Crossref(Source):
         last = when(run["until"]).date().isoformat()
         cursor = run.get("cursor") or "*"
         while True:
-            items, following = self.page(
-                f"has-clinical-trial-number:true,from-index-date:{day},until-index-date:{day}",
-                cursor, deadline)
+            try:
+                items, following = self.page(
+                    f"has-clinical-trial-number:true,from-index-date:{day},"
+                    f"until-index-date:{day}", cursor, deadline)
+            except ExpiredCursor:
+                # A run resumed after a pause holds a dead cursor: the day is asked again from
+                # its start (what was filed is filed again, unchanged).
+                if run.get("restarted") == day:
+                    raise
+                run, cursor = {**run, "restarted": day}, "*"
+                continue
             page = SweptPage()
             for item in items:
                 self._sweep_item(item, page)
