@@ -348,6 +348,32 @@ def harvest(targets):
         sys.exit(1)
 
 
+@main.command("sources")
+def list_sources():
+    """List every source with its state on this server: on, or off and what would turn it on
+    ("not configured" names the settings a keyed source still needs)."""
+    settings = create_app().config
+    click.echo(f"{'source':<20} {'kind':<18} {'state':<6} note")
+    for source_class in sources.REGISTRY:
+        idle = sources.status_of_idle(source_class, settings)
+        kinds = ", ".join(source_class.kinds) or "—"
+        if idle:
+            state, note = "off", idle
+        else:
+            state = "on"
+            if source_class.stream:
+                note = "a stream: posts are filed as they are written"
+            elif not getattr(source_class, "calls_upstream", True):
+                note = "read from the registry record"
+            elif hasattr(source_class, "sweep_pages") and settings["SWEEP_EVERY"]:
+                note = "asked per trial until its sweep covers every trial"
+            else:
+                note = "asked per trial"
+            if source_class.experimental:
+                note += "; experimental"
+        click.echo(f"{source_class.name:<20} {kinds:<18} {state:<6} {note}")
+
+
 @main.command()
 @click.argument("sources", nargs=-1)
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,

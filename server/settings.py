@@ -48,6 +48,9 @@ DEFAULTS = {
     "HN_URL": "https://hn.algolia.com/api/v1",
     "GDELT_URL": "https://api.gdeltproject.org/api/v2/doc/doc",
     "ALTMETRIC_URL": "https://api.altmetric.com/v1",
+    # Crossref's REST API (its polite pool when CONTACT holds an e-mail address).
+    "CROSSREF_URL": "https://api.crossref.org",
+    "OPENALEX_URL": "https://api.openalex.org",
     # Bluesky's public firehose (Jetstream), read when BLUESKY_STREAM is on, and the public
     # AppView that names a post's author.
     "BLUESKY_STREAM": False,
@@ -66,6 +69,12 @@ DEFAULTS = {
     "FEEDS_EVERY": 3600,
     "FEEDS_MAX_BYTES": 4 * 1024 * 1024,
     "ALTMETRIC_KEY": "",
+    # Mastodon, off until both are given: an instance's base URL (https://mastodon.example)
+    # and a user access token of that instance with the read:search scope.
+    "MASTODON_URL": "",
+    "MASTODON_TOKEN": "",
+    # OpenAlex, off until given the operator's free key (required since 13 February 2026).
+    "OPENALEX_KEY": "",
     "NCBI_API_KEY": "",
     # Upstream lookups per client (a trial not yet harvested, a forced refresh, a page fetch;
     # a batch counts each of its new trials); a `limits` string, or empty to turn them off.

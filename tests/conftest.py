@@ -57,6 +57,9 @@ def app_config(tmp_path, fake_url, **overrides):
         "WIKIPEDIA_URL": fake_url + "/{lang}/w/api.php",
         "HN_URL": fake_url + "/hn",
         "GDELT_URL": fake_url + "/gdelt/doc",
+        "CROSSREF_URL": fake_url + "/crossref",
+        # Off (no key) unless a test gives one.
+        "OPENALEX_URL": fake_url + "/openalex",
         # Off unless a test turns it on with its own fake firehose; never anywhere else.
         "BLUESKY_JETSTREAM_URL": "ws://127.0.0.1:9/subscribe",
         "EUROPEPMC_ANNOTATIONS_URL": fake_url + "/annotations_api",

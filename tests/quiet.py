@@ -14,6 +14,7 @@ EMPTY = {
                                                    "search": []}},
     "hackernews": {"hits": [], "nbHits": 0, "page": 0, "nbPages": 0, "hitsPerPage": 100},
     "gdelt": {"articles": []},
+    "crossref": upstreams.crossref_list([], cursor=None),
 }
 
 

@@ -49,6 +49,7 @@ class World:
         self.hn = []            # Algolia hits
         self.articles = []      # Europe PMC core results + "_ids", "_indexed", "_annotated"
         self.pubmed = []        # {"pmid", "title", "abstract", "banks", "edat", "mhda"}
+        self.crossref = []      # Crossref works + "_indexed" (the day Crossref indexed them)
         self.studies = {}       # nct_id -> (v2 record, last update posted date)
         self.failures = {}      # route key -> [Reply, ...] served before the corpus answers
         self.per_trial = Counter()
@@ -108,6 +109,15 @@ class World:
                             "abstract": " ".join(f"Trial {i}." for i in in_abstract),
                             "banks": list(ids), "edat": edat, "mhda": mhda or edat})
 
+    def add_crossref(self, doi, indexed, numbers):
+        """A Crossref work indexed on `indexed` declaring `numbers` ((number, registry) pairs)."""
+        self.crossref.append({
+            "DOI": doi, "type": "journal-article", "title": [f"Work {doi}"],
+            "container-title": ["Trials"], "issued": {"date-parts": [[indexed.year]]},
+            "clinical-trial-number": [{"clinical-trial-number": number, "registry": registry}
+                                      for number, registry in numbers],
+            "_indexed": indexed})
+
     def fail(self, key, *replies):
         """Serve `replies` to the next calls of route `key` before answering from the corpus
         (a None among them: that call is answered from the corpus)."""
@@ -132,6 +142,7 @@ class World:
         fake.route("/efetch.fcgi", self._efetch)
         fake.route("/esummary.fcgi", self._esummary)
         fake.route("/gdelt/doc", lambda request: Reply.json({"articles": []}))
+        fake.route("/crossref/works", self._crossref)
         fake.route("/nct_id/{nct_id}", Reply.text("Not Found", 404))
         for path in ("/feeds/news.rss", "/feeds/blog.atom"):
             fake.route(path, Reply.text(EMPTY_FEED, content_type="application/rss+xml"))
@@ -295,6 +306,38 @@ class World:
                            "request": {"queryString": query, "cursorMark": cursor},
                            "resultList": {"result": page}})
 
+    def _crossref(self, request):
+        filters = dict(part.split(":", 1) for part in (request.arg("filter") or "").split(","))
+        swept = "from-index-date" in filters
+        (self.bulk if swept else self.per_trial)["crossref"] += 1
+        if swept:
+            self.queries.append(("crossref", dict(request.query)))
+        failure = self._failure("crossref")
+        if failure:
+            return failure
+        if swept:
+            low = date.fromisoformat(filters["from-index-date"])
+            high = date.fromisoformat(filters["until-index-date"])
+            chosen = [w for w in self.crossref if low <= w["_indexed"] <= high
+                      and w["clinical-trial-number"]]
+        else:
+            wanted = filters.get("clinical-trial-number", "").upper()
+            chosen = [w for w in self.crossref if any(
+                entry["clinical-trial-number"].strip().upper() == wanted
+                for entry in w["clinical-trial-number"])]
+        rows = int(request.arg("rows", "20"))
+        cursor = request.arg("cursor", "*")
+        offset = 0 if cursor == "*" else int(base64.b64decode(cursor).decode())
+        page = [{key: value for key, value in work.items() if not key.startswith("_")}
+                for work in chosen[offset:offset + rows]]
+        following = base64.b64encode(str(offset + len(page)).encode()).decode()
+        return Reply.json({"status": "ok", "message-type": "work-list",
+                           "message-version": "1.0.0",
+                           "message": {"facets": {}, "next-cursor": following,
+                                       "total-results": len(chosen), "items": page,
+                                       "items-per-page": rows,
+                                       "query": {"start-index": 0, "search-terms": None}}})
+
     def _epmc_annotations(self, request):
         self.bulk["europepmc_annotations"] += 1
         failure = self._failure("europepmc_annotations")
@@ -402,7 +445,7 @@ def pubmed_xml(record):
 
 
 def populate(world, *, trials=300, start=None, days=30, wiki_links=1200, hn_items=2500,
-             articles=1200, pubmed=450, first_id=4000000, unknown=0.02):
+             articles=1200, pubmed=450, crossref=400, first_id=4000000, unknown=0.02):
     """A corpus spread over `days` up to the world's now: `trials` registry studies, each
     source's items naming one to three of them (and, for a share `unknown` of them, an ID the
     registry does not hold yet), a few items naming none."""
@@ -455,6 +498,15 @@ def populate(world, *, trials=300, start=None, days=30, wiki_links=1200, hn_item
         late = n % 4 == 0    # MEDLINE indexing adds the databank field days after entry
         world.add_pubmed(38_000_000 + n, entered, chosen,
                          mhda=min(entered + timedelta(days=5), now.date()) if late else entered)
+    for n in range(crossref):
+        chosen = some()
+        numbers = [(nct_id if n % 5 else f" {nct_id.lower()}", "10.18810/clinical-trials-gov")
+                   for nct_id in chosen]
+        if n % 7 == 0:
+            numbers.append((f"ISRCTN{10_000_000 + n}", "10.18810/isrctn"))
+        if n % 50 == 49:
+            numbers = [(f"ISRCTN{10_000_000 + n}", "10.18810/isrctn")]   # names no NCT ID
+        world.add_crossref(f"10.5555/Trial.{n}", moment().date(), numbers)
     return ids
 
 
@@ -475,6 +527,11 @@ def mentions_named(world):
     for record in world.pubmed:
         expected[("pubmed", record["pmid"])] = set(record["banks"]) | set(
             NCT.findall(record["abstract"]))
+    for work in world.crossref:
+        named = set(NCT.findall(" ".join(entry["clinical-trial-number"].upper()
+                                         for entry in work["clinical-trial-number"])))
+        if named:
+            expected[("crossref", work["DOI"].lower())] = named
     return expected
 
 

@@ -45,7 +45,7 @@ def test_lookup_says_which_sources_are_missing_and_when_they_are_tried_again(env
     result = CliRunner().invoke(main, ["lookup", "NCT04280705"])
     assert result.exit_code == 0, result.output
     line = next(line for line in result.output.splitlines() if "partial:" in line)
-    assert re.fullmatch(r"  partial: 5 of 6 sources answered; GDELT news will be tried again "
+    assert re.fullmatch(r"  partial: 6 of 7 sources answered; GDELT news will be tried again "
                         r"at \d\d?:\d\d\.", line)
     assert "score 5" in result.output
 
@@ -156,3 +156,25 @@ def test_lookup_says_when_sources_are_still_collecting_rather_than_showing_final
     assert "not final" in line
     document = json.loads(as_json.output)
     assert document["nct_id"] == "NCT04280705" and "collecting…" not in as_json.output
+
+
+def test_sources_lists_each_state_and_what_a_keyed_source_still_needs(env, monkeypatch):
+    result = CliRunner().invoke(main, ["sources"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split("  ")[0]: line for line in result.output.splitlines()[1:]}
+    assert re.search(r"\bon\s+asked per trial; experimental$", lines["GDELT news"])
+    # Sweeps are off in the tests: every source is asked per trial.
+    assert re.search(r"\bon\s+asked per trial$", lines["Crossref"])
+    assert lines["Mastodon"].endswith(
+        "off    not configured (needs TRIALBUZZ_MASTODON_URL and TRIALBUZZ_MASTODON_TOKEN)")
+    assert lines["OpenAlex"].endswith("off    not configured (needs TRIALBUZZ_OPENALEX_KEY)")
+    assert lines["Bluesky"].endswith("off    TRIALBUZZ_BLUESKY_STREAM=1 turns it on")
+    monkeypatch.setenv("TRIALBUZZ_MASTODON_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("TRIALBUZZ_OPENALEX_KEY", "some-key")
+    monkeypatch.setenv("TRIALBUZZ_SWEEP_EVERY", "86400")
+    result = CliRunner().invoke(main, ["sources"])
+    lines = {line.split("  ")[0]: line for line in result.output.splitlines()[1:]}
+    assert lines["Mastodon"].endswith("not configured (needs TRIALBUZZ_MASTODON_TOKEN)")
+    assert re.search(r"\bon\s+asked per trial$", lines["OpenAlex"])
+    assert lines["Crossref"].endswith("on     asked per trial until its sweep covers every trial")
+    assert "some-key" not in result.output

@@ -20,12 +20,13 @@ SOURCE_ROUTES = {
     "wikipedia": [upstreams.ROUTES["wikipedia"]],
     "hackernews": [upstreams.ROUTES["hackernews"]],
     "gdelt": [upstreams.ROUTES["gdelt"]],
+    "crossref": [upstreams.ROUTES["crossref"]],
 }
 
 # How a request's path tells which source made it.
 SOURCE_PATHS = {"europepmc": ("/search",), "pubmed": ("/esearch.fcgi", "/esummary.fcgi"),
                 "wikipedia": ("/en/w/api.php",), "hackernews": ("/hn/",),
-                "gdelt": ("/gdelt/",)}
+                "gdelt": ("/gdelt/",), "crossref": ("/crossref/",)}
 
 
 @pytest.fixture
@@ -46,17 +47,20 @@ def calls_per_source(fake):
 def test_cold_lookup_gathers_every_source_and_scores_it(client, world):
     document = client.get("/api/v1/trials/NCT04280705").get_json()
     statuses = {s["id"]: s["status"] for s in document["sources"]}
-    assert statuses == {"ctgov": "ok", "europepmc": "ok", "pubmed": "ok", "wikipedia": "ok",
-                        "hackernews": "ok", "gdelt": "ok", "feeds": "disabled",
-                        "bluesky": "disabled", "altmetric": "disabled"}
+    assert statuses == {"ctgov": "ok", "europepmc": "ok", "pubmed": "ok", "crossref": "ok",
+                        "wikipedia": "ok", "hackernews": "ok", "gdelt": "ok",
+                        "feeds": "disabled", "bluesky": "disabled", "mastodon": "disabled",
+                        "openalex": "disabled", "altmetric": "disabled"}
     # news 8 + HN story 1 + HN comment 0.25 + Wikipedia 3 = 12.25, rounded up.
     assert document["score"] == 13
     assert document["kinds"]["news"] == 1 and document["kinds"]["forum"] == 2
     assert document["kinds"]["wikipedia"] == 1
-    # One paper found by the registry, Europe PMC and PubMed; a preprint; another PubMed paper.
+    # One paper found by the registry, Europe PMC, PubMed and Crossref (by its DOI); a preprint;
+    # another PubMed paper.
     assert document["publications"] == {"total": 3, "results": 1, "preprints": 1,
                                         "notices": 0}
     assert document["counts"]["pubmed"] == 2 and document["counts"]["ctgov"] == 1
+    assert document["counts"]["crossref"] == 1
     assert document["stale"] is False
     newest = document["mentions"][0]
     assert newest["source"] == "gdelt" and newest["kind"] == "news"
@@ -65,7 +69,7 @@ def test_cold_lookup_gathers_every_source_and_scores_it(client, world):
     assert dates == sorted(dates, reverse=True)
     paper = next(m for m in document["mentions"] if m.get("also_found_by"))
     assert paper["source"] == "pubmed" and paper["result"] is True
-    assert set(paper["also_found_by"]) == {"ctgov", "europepmc"}
+    assert set(paper["also_found_by"]) == {"ctgov", "europepmc", "crossref"}
 
 
 def test_a_cold_lookup_asks_the_sources_side_by_side(make_app, fake, ctgov):

@@ -76,7 +76,8 @@ def test_lookup_with_every_source_failing_never_says_there_is_no_attention(clien
     assert "Nothing found by the sources that answered; not every source has." in html
     notice = BeautifulSoup(html, "html.parser").find("p", class_="notice").get_text()
     # The registry's own references come with the record; every networked source failed.
-    assert re.fullmatch(r"1 of 6 sources answered; Europe PMC, PubMed, Wikipedia, Hacker News "
+    assert re.fullmatch(r"1 of 7 sources answered; Europe PMC, PubMed, Crossref, Wikipedia, "
+                        r"Hacker News "
                         r"and GDELT news will be tried again at \d\d:\d\d UTC\.", notice)
 
 
@@ -96,6 +97,23 @@ def test_score_page_shows_this_servers_weights_and_sources(make_app):
     # Which setting turns a source on is for the operator, not for the public page.
     assert "<td>not used on this server</td>" in html
     assert "TRIALBUZZ_" not in html and "6.0 hours" not in html
+
+
+def test_keyed_sources_not_configured_are_not_used_never_missing(make_app, fake, ctgov):
+    import upstreams
+
+    upstreams.install(fake)
+    client = make_app().test_client()
+    html = client.get("/about/score").get_data(as_text=True)
+    rows = {name: state for name, state in re.findall(
+        r"<tr><td>([^<]+)</td>\s*<td>[^<]*</td><td>([^<]+)</td></tr>", html)}
+    assert rows["Crossref"] == "on"
+    assert rows["Mastodon"] == rows["OpenAlex"] == "not used on this server"
+    assert "not configured" not in html
+    document = client.get("/api/v1/trials/NCT04280705").get_json()
+    assert document["coverage"]["missing"] == [] and document["coverage"]["message"] is None
+    states = {s["id"]: (s["status"], s["error"]) for s in document["sources"]}
+    assert states["mastodon"] == states["openalex"] == ("disabled", "not used on this server")
 
 
 def test_lookup_of_a_page_read_in_part_says_so(make_app, fake, ctgov):
@@ -120,7 +138,7 @@ def test_a_first_lookup_still_collecting_says_so_not_the_last_refresh(make_app, 
     html = client.get("/?q=NCT04280705").get_data(as_text=True)
     notice = BeautifulSoup(html, "html.parser").find("p", class_="notice").get_text(" ",
                                                                                      strip=True)
-    assert re.match(r"Collecting… 5 of 6 sources have answered: these are the first figures",
+    assert re.match(r"Collecting… 6 of 7 sources have answered: these are the first figures",
                     notice)
     assert "last refresh" not in html
 def test_lookup_of_a_page_naming_three_trials_lists_each_with_its_title_and_counts(

@@ -13,6 +13,7 @@ import upstreams
 from fakeupstream import Reply
 from records import trial_record
 from trialbuzz.attention.sources.bluesky import Bluesky
+from trialbuzz.attention.sources.crossref import Crossref
 from trialbuzz.attention.sources.europepmc import EuropePmc
 from trialbuzz.attention.sources.gdelt import Gdelt
 from trialbuzz.attention.sources.hackernews import HackerNews
@@ -29,6 +30,7 @@ SOURCES = {
     "gdelt": (Gdelt, upstreams.ROUTES["gdelt"]),
     # Its log-in comes first and is not retried (a POST); its searches are what break here.
     "bluesky": (Bluesky, upstreams.ROUTES["bluesky_search"]),
+    "crossref": (Crossref, upstreams.ROUTES["crossref"]),
 }
 GOOD = {
     "europepmc": upstreams.europepmc,
@@ -37,6 +39,7 @@ GOOD = {
     "hackernews": upstreams.hackernews,
     "gdelt": upstreams.gdelt,
     "bluesky": upstreams.bluesky_search,
+    "crossref": upstreams.crossref,
 }
 
 

@@ -18,7 +18,7 @@ from trialbuzz.jobs import tasks
 from trialbuzz.jobs.sweeps import OVERLAP, PLACEHOLDER_AT, RUNNING
 from trialbuzz.storage.models import Mention, SourceCheck, Sweep, Trial, Work
 
-SWEPT = ("ctgov", "europepmc", "pubmed", "wikipedia", "hackernews")
+SWEPT = ("ctgov", "europepmc", "pubmed", "crossref", "wikipedia", "hackernews")
 
 
 @pytest.fixture

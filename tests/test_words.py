@@ -134,6 +134,6 @@ def test_serve_tells_the_operator_which_sources_are_off(make_app):
     app = make_app(SOURCES=["ctgov", "pubmed"])
     result = click.testing.CliRunner().invoke(
         click.command()(lambda: _say_sources_off(app.config)))
-    assert "Altmetric is off: needs TRIALBUZZ_ALTMETRIC_KEY" in result.output
+    assert "Altmetric is off: not configured (needs TRIALBUZZ_ALTMETRIC_KEY)" in result.output
     assert "Hacker News is off: not enabled (TRIALBUZZ_SOURCES)" in result.output
     assert "PubMed" not in result.output

@@ -15,6 +15,7 @@ ROUTES = {
     "bluesky_search": "/xrpc/app.bsky.feed.searchPosts",
     "feed_news": "/feeds/news.rss",
     "feed_blog": "/feeds/blog.atom",
+    "crossref": "/crossref/works",
 }
 # The account Bluesky's search logs in with, and the token its log-in hands out.
 BLUESKY_ACCOUNT = {"BLUESKY_HANDLE": "trialbuzz.example.org",
@@ -262,6 +263,42 @@ def news_feed(request, delay=0):
 def blog_feed(request, delay=0):
     """A blog's Atom feed: one entry linking a study's classic page."""
     return feed_reply(BLOG_ATOM, "application/atom+xml", request, delay)
+def crossref_work(doi, *numbers, **fields):
+    """A Crossref work (the fields of /works items) declaring the clinical trial `numbers`."""
+    return {
+        "DOI": doi, "type": "journal-article", "prefix": doi.split("/")[0],
+        "title": [f"Paper {doi}"], "container-title": ["The New England Journal of Medicine"],
+        "author": [{"given": "John H.", "family": "Beigel", "sequence": "first",
+                    "affiliation": []},
+                   {"given": "Kay M.", "family": "Tomashek", "sequence": "additional",
+                    "affiliation": []}],
+        "published-online": {"date-parts": [[2020, 10, 8]]},
+        "published-print": {"date-parts": [[2020, 11, 5]]},
+        "issued": {"date-parts": [[2020, 10, 8]]},
+        "indexed": {"date-parts": [[2026, 11, 2]], "date-time": "2026-11-02T04:05:06Z",
+                    "timestamp": 1793592306000},
+        "clinical-trial-number": [{"clinical-trial-number": number,
+                                   "registry": "10.18810/clinical-trials-gov"}
+                                  for number in numbers],
+        "URL": f"https://doi.org/{doi}", **fields,
+    }
+
+
+def crossref_list(items, cursor="DnF1ZXJ5VGhlbkZldGNo", total=None):
+    """A Crossref /works answer holding `items`."""
+    return {"status": "ok", "message-type": "work-list", "message-version": "1.0.0",
+            "message": {"facets": {}, "next-cursor": cursor,
+                        "total-results": len(items) if total is None else total,
+                        "items": items, "items-per-page": 1000,
+                        "query": {"start-index": 0, "search-terms": None}}}
+
+
+def crossref(request, delay=0):
+    """Crossref works of one trial: the NEJM paper, as its publisher deposited it."""
+    wanted = (request.arg("filter") or "").removeprefix("clinical-trial-number:")
+    items = [crossref_work("10.1056/NEJMoa2007764", wanted,
+                           title=["Remdesivir for the Treatment of Covid-19 \u2014 Final Report"])]
+    return Reply.json(crossref_list(items if request.arg("cursor") == "*" else []), delay=delay)
 
 
 def install(fake, delay=0.0):
@@ -277,6 +314,7 @@ def install(fake, delay=0.0):
     fake.route(ROUTES["gdelt"], late(gdelt))
     fake.route(ROUTES["bluesky_session"], late(bluesky_session))
     fake.route(ROUTES["bluesky_search"], late(bluesky_search))
+    fake.route(ROUTES["crossref"], late(crossref))
     fake.route(ROUTES["altmetric"], Reply.text("Not Found", 404))
     fake.route(ROUTES["feed_news"], late(news_feed))
     fake.route(ROUTES["feed_blog"], late(blog_feed))

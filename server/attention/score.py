@@ -11,7 +11,7 @@ WINDOWS = {"1d": timedelta(days=1), "2d": timedelta(days=2), "3d": timedelta(day
            "1w": timedelta(weeks=1), "1m": timedelta(days=30), "3m": timedelta(days=91),
            "6m": timedelta(days=182), "1y": timedelta(days=365)}
 # Which source's copy of a paper is listed when several found it: clean titles and dates first.
-PUBLICATION_PREFERENCE = ("pubmed", "europepmc", "ctgov")
+PUBLICATION_PREFERENCE = ("pubmed", "europepmc", "ctgov", "crossref", "openalex")
 _IDENTIFIERS = ("pmid", "pmcid", "doi")
 
 
@@ -102,13 +102,16 @@ def _notice(group):
 
 def _noticed_paper(group, papers_by_key):
     """The paper (a group of copies) a notice is about, when one of its copies says which by
-    PMID or by the title it names; else None."""
+    PMID, by DOI or by the title it names; else None."""
     for mention in group:
         about = (mention.extra or {}).get("notice_for")
         if not isinstance(about, dict):
             continue
         if about.get("pmid") and f"pmid:{about['pmid']}" in papers_by_key:
             return papers_by_key[f"pmid:{about['pmid']}"]
+        doi = str(about.get("doi") or "").strip().lower()
+        if doi and f"doi:{doi}" in papers_by_key:
+            return papers_by_key[f"doi:{doi}"]
         if about.get("title_key") and f"title:{about['title_key']}" in papers_by_key:
             return papers_by_key[f"title:{about['title_key']}"]
     return None

@@ -15,6 +15,9 @@ SOURCES = {
     "bluesky": "Bluesky",
     "feeds": "News and blog feeds",
     "altmetric": "Altmetric",
+    "crossref": "Crossref",
+    "mastodon": "Mastodon",
+    "openalex": "OpenAlex",
 }
 
 # Each kind of mention: a heading ("News"), and how one and several of them are named.

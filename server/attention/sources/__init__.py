@@ -4,11 +4,14 @@ import logging
 
 from trialbuzz.attention.sources.altmetric import Altmetric
 from trialbuzz.attention.sources.bluesky import Bluesky
+from trialbuzz.attention.sources.crossref import Crossref
 from trialbuzz.attention.sources.ctgov import CtGovReferences
 from trialbuzz.attention.sources.europepmc import EuropePmc
 from trialbuzz.attention.sources.feeds import Feeds
 from trialbuzz.attention.sources.gdelt import Gdelt
 from trialbuzz.attention.sources.hackernews import HackerNews
+from trialbuzz.attention.sources.mastodon import Mastodon
+from trialbuzz.attention.sources.openalex import OpenAlex
 from trialbuzz.attention.sources.pubmed import PubMed
 from trialbuzz.attention.sources.wikipedia import Wikipedia
 
@@ -25,16 +28,17 @@ def register(source_class):
     return source_class
 
 
-for _builtin in (CtGovReferences, EuropePmc, PubMed, Wikipedia, HackerNews, Gdelt, Feeds,
-                 Bluesky, Altmetric):
+for _builtin in (CtGovReferences, EuropePmc, PubMed, Crossref, OpenAlex, Wikipedia, HackerNews,
+                 Gdelt, Feeds, Bluesky, Mastodon, Altmetric):
     register(_builtin)
 
 
 def enabled_ids(settings):
-    """The sources to run: `SOURCES` when set, else every keyless one plus those given a key."""
+    """The sources to run: `SOURCES` when set, else every one that needs no key or address
+    plus those given theirs."""
     if settings.get("SOURCES"):
         return [sid for sid in settings["SOURCES"] if any(c.id == sid for c in REGISTRY)]
-    return [c.id for c in REGISTRY if not c.key_setting or settings.get(c.key_setting)]
+    return [c.id for c in REGISTRY if not c.unconfigured(settings)]
 
 
 def build(settings, storage=None, streams=False):
@@ -51,9 +55,12 @@ def build(settings, storage=None, streams=False):
 
 
 def status_of_idle(source_class, settings):
-    """Why a registered source is not running: the reason shown as its status."""
-    if source_class.key_setting and not settings.get(source_class.key_setting):
-        return f"needs TRIALBUZZ_{source_class.key_setting}"
+    """Why a registered source is not running, for the operator: the reason shown as its
+    status ("not configured" names the settings it still needs)."""
+    missing = source_class.unconfigured(settings)
+    if missing:
+        return "not configured (needs " + " and ".join(
+            f"TRIALBUZZ_{name}" for name in missing) + ")"
     if getattr(source_class, "sweep_only", False) and not settings.get("SWEEP_EVERY"):
         return "read only by sweeps, which are off (TRIALBUZZ_SWEEP_EVERY=0)"
     if not source_class.available(settings):

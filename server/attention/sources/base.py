@@ -86,6 +86,8 @@ class Source:
     # The setting holding the base URL, and the one holding a key this source cannot work without.
     url_setting = None
     key_setting = None
+    # Other settings the operator must give before the source can run (an instance's address).
+    config_settings = ()
     # The setting that turns an opt-in source on (a stream is a standing connection).
     switch_setting = None
     # A stream files its mentions as they arrive; a trial's refresh does not ask it.
@@ -113,10 +115,16 @@ class Source:
                                  key=self.id)
 
     @classmethod
+    def unconfigured(cls, settings):
+        """The settings this source needs that are not given (its key, an instance's address)."""
+        needed = (*cls.config_settings, *((cls.key_setting,) if cls.key_setting else ()))
+        return [name for name in needed if not str(settings.get(name) or "").strip()]
+
+    @classmethod
     def available(cls, settings):
-        """Whether the source can run with these settings: its key, if it needs one, is set,
-        its switch, if it has one, is on, and the sweeps, if it is read only by them, are on."""
-        return (not cls.key_setting or bool(settings.get(cls.key_setting))) and \
+        """Whether the source can run with these settings: what it needs is given, its switch,
+        if it has one, is on, and the sweeps, if it is read only by them, are on."""
+        return not cls.unconfigured(settings) and \
             (not cls.switch_setting or bool(settings.get(cls.switch_setting))) and \
             (not cls.sweep_only or bool(settings.get("SWEEP_EVERY")))
 
