@@ -49,6 +49,8 @@ class Request:
     headers: dict
     params: dict
     at: float = field(default_factory=time.monotonic)
+    # The body of a POST, as sent.
+    body: bytes = b""
 
     def arg(self, name, default=None):
         """The first value of query parameter `name`."""
@@ -77,14 +79,14 @@ class FakeUpstream(LoopbackServer):
         """How many calls the route `pattern` answered."""
         return self.calls[pattern]
 
-    def _dispatch(self, method, raw_path, headers):
+    def _dispatch(self, method, raw_path, headers, body=b""):
         """Find the route for a request and produce its Reply."""
         parts = urlsplit(raw_path)
         for pattern, regex, handler in self.routes:
             match = regex.match(parts.path)
             if match:
                 request = Request(method, parts.path, parse_qs(parts.query), headers,
-                                  match.groupdict())
+                                  match.groupdict(), body=body)
                 with self._lock:
                     self.calls[pattern] += 1
                     self.requests.append(request)
@@ -101,7 +103,14 @@ class FakeUpstream(LoopbackServer):
             disable_nagle_algorithm = True
 
             def do_GET(self):  # noqa: N802 - http.server's naming
-                reply = fake._dispatch("GET", self.path, dict(self.headers))
+                self._answer(fake._dispatch("GET", self.path, dict(self.headers)))
+
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                self._answer(fake._dispatch("POST", self.path, dict(self.headers), body))
+
+            def _answer(self, reply):
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.reset:

@@ -10,6 +10,7 @@ ROUTES = {
     "wikipedia": "/{lang}/w/api.php",
     "hackernews": "/hn/search",
     "gdelt": "/gdelt/doc",
+    "reddit": "/reddit/search.json",
     "altmetric": "/nct_id/{nct_id}",
 }
 
@@ -101,6 +102,46 @@ def hackernews(request, delay=0):
                        "params": ""}, delay=delay)
 
 
+def reddit_post(post_id, title, *, created=1795341600.0, subreddit="medicine", author="a_doctor",
+                url=None, selftext="", score=42, num_comments=7):
+    """One `t3` child of a Reddit listing, in the shape Reddit sends (raw_json=1)."""
+    permalink = f"/r/{subreddit}/comments/{post_id}/{title.lower().replace(' ', '_')[:40]}/"
+    return {"kind": "t3", "data": {
+        "approved_at_utc": None, "subreddit": subreddit, "selftext": selftext,
+        "author_fullname": "t2_abc12", "saved": False, "gilded": 0, "clicked": False,
+        "title": title, "subreddit_name_prefixed": f"r/{subreddit}", "hidden": False,
+        "downs": 0, "name": f"t3_{post_id}", "upvote_ratio": 0.93, "ups": score,
+        "score": score, "is_self": url is None, "created": created,
+        "domain": "self." + subreddit if url is None else "clinicaltrials.gov",
+        "selftext_html": None, "id": post_id, "author": author,
+        "num_comments": num_comments, "permalink": permalink,
+        "url": url or "https://www.reddit.com" + permalink, "created_utc": created,
+        "subreddit_id": "t5_2qh1p", "over_18": False, "stickied": False,
+        "num_crossposts": 0, "is_video": False}}
+
+
+def reddit_listing(children, after=None):
+    """A Reddit Listing around `children`."""
+    return {"kind": "Listing", "data": {"after": after, "dist": len(children),
+                                        "modhash": "", "geo_filter": "",
+                                        "children": children, "before": None}}
+
+
+def reddit(request, delay=0):
+    """Reddit search: a link post to the study page and a text post naming the trial."""
+    children = []
+    if "NCT04280705" in request.arg("q", "") and not request.arg("q", "").startswith("url:"):
+        children = [
+            reddit_post("1abc2de", "NIH starts remdesivir trial",
+                        url="https://clinicaltrials.gov/study/NCT04280705", score=120,
+                        num_comments=40),
+            reddit_post("1abc3fg", "Anyone enrolled in NCT04280705?", subreddit="COVID19",
+                        author="[deleted]", created=1795428000.0,
+                        selftext="Looking for people in **NCT04280705** & others."),
+        ]
+    return Reply.json(reddit_listing(children), delay=delay)
+
+
 def gdelt(request, delay=0):
     """GDELT artlist: one news article."""
     return Reply.json({"articles": [
@@ -121,4 +162,5 @@ def install(fake, delay=0.0):
     fake.route(ROUTES["wikipedia"], late(wikipedia))
     fake.route(ROUTES["hackernews"], late(hackernews))
     fake.route(ROUTES["gdelt"], late(gdelt))
+    fake.route(ROUTES["reddit"], late(reddit))
     fake.route(ROUTES["altmetric"], Reply.text("Not Found", 404))

@@ -9,6 +9,7 @@ from trialbuzz.attention.sources.europepmc import EuropePmc
 from trialbuzz.attention.sources.gdelt import Gdelt
 from trialbuzz.attention.sources.hackernews import HackerNews
 from trialbuzz.attention.sources.pubmed import PubMed
+from trialbuzz.attention.sources.reddit import Reddit
 from trialbuzz.attention.sources.wikipedia import Wikipedia
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,8 @@ def register(source_class):
     return source_class
 
 
-for _builtin in (CtGovReferences, EuropePmc, PubMed, Wikipedia, HackerNews, Gdelt, Bluesky,
-                 Altmetric):
+for _builtin in (CtGovReferences, EuropePmc, PubMed, Wikipedia, HackerNews, Reddit, Gdelt,
+                 Bluesky, Altmetric):
     register(_builtin)
 
 
