@@ -16,6 +16,7 @@ from trialbuzz.attention.sources.europepmc import EuropePmc
 from trialbuzz.attention.sources.gdelt import Gdelt
 from trialbuzz.attention.sources.hackernews import HackerNews
 from trialbuzz.attention.sources.pubmed import PubMed
+from trialbuzz.attention.sources.reddit import Reddit
 from trialbuzz.attention.sources.wikipedia import Wikipedia
 from trialbuzz.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable
 
@@ -26,6 +27,7 @@ SOURCES = {
     "wikipedia": (Wikipedia, upstreams.ROUTES["wikipedia"]),
     "hackernews": (HackerNews, upstreams.ROUTES["hackernews"]),
     "gdelt": (Gdelt, upstreams.ROUTES["gdelt"]),
+    "reddit": (Reddit, upstreams.ROUTES["reddit"]),
 }
 GOOD = {
     "europepmc": upstreams.europepmc,
@@ -33,6 +35,7 @@ GOOD = {
     "wikipedia": upstreams.wikipedia,
     "hackernews": upstreams.hackernews,
     "gdelt": upstreams.gdelt,
+    "reddit": upstreams.reddit,
 }
 
 

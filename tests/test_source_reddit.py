@@ -335,3 +335,159 @@ def test_a_token_answer_without_a_token_is_a_bad_response(source_settings, fake)
     fake.route(TOKEN, Reply.text("<html>login</html>", content_type="text/html"))
     with pytest.raises(UpstreamBadResponse):
         Reddit(oauth_settings(source_settings)).find(trial_record(NCT))
+
+
+# Sweeps ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def world(fake):
+    from sweepworld import World
+    from trialbuzz.clock import utcnow
+
+    return World(now=utcnow().replace(microsecond=0)).install(fake)
+
+
+@pytest.fixture
+def state(make_app):
+    return make_app(SWEEP_EVERY=86400, EMBEDDED_WORKER=False).extensions["trialbuzz"]
+
+
+def sweep(state, **options):
+    from trialbuzz.jobs.sweeps import RUNNING
+
+    assert state.sweeps.claim(("reddit", ""), RUNNING)
+    return state.sweeps.run(("reddit", ""), **options)
+
+
+def filed(state):
+    """{external id: NCT IDs} of the Reddit posts stored."""
+    from sqlalchemy import select
+
+    from trialbuzz.storage.models import Mention
+
+    with state.db.session() as session:
+        rows = session.execute(select(Mention.external_id, Mention.nct_id)
+                               .where(Mention.source == "reddit")).all()
+    found = {}
+    for external_id, nct_id in rows:
+        found.setdefault(external_id, set()).add(nct_id)
+    return found
+
+
+def test_a_sweep_reads_the_domain_listing_and_searches_and_files_each_post_under_its_ids(
+        state, world):
+    from datetime import timedelta
+
+    from sweepworld import mentions_named, nct
+
+    now = world.now
+    world.add_reddit("1link01", now - timedelta(hours=3),
+                     url=f"https://clinicaltrials.gov/study/{nct(4_000_001)}",
+                     title=f"Compare with {nct(4_000_002)}")
+    world.add_reddit("1text01", now - timedelta(hours=2),
+                     text=f"Both {nct(4_000_003)} and {nct(4_000_004)} are recruiting")
+    world.add_reddit("1addr01", now - timedelta(hours=1),
+                     text=f"See https://www.clinicaltrials.gov/ct2/show/{nct(4_000_005)}")
+    world.add_reddit("1none01", now - timedelta(hours=1), url="https://clinicaltrials.gov/")
+    bad = world.add_reddit("1bad001", now - timedelta(minutes=5),
+                           url=f"https://clinicaltrials.gov/study/{nct(4_000_006)}")
+    bad["permalink"] = "//evil.example/r/x"
+    del bad["created_utc"]
+    tally = sweep(state)
+    assert tally.outcome == "done"
+    stored = filed(state)
+    assert stored == {key[1]: ids for key, ids in mentions_named(world).items()
+                      if key[0] == "reddit"}
+    assert stored["1link01"] == {nct(4_000_001), nct(4_000_002)}
+    assert "1none01" not in stored
+    asked = [query for key, query in world.queries if key == "reddit"]
+    assert asked[0] == {"domain": "clinicaltrials.gov", "limit": ["100"], "raw_json": ["1"]}
+    assert [query.get("q") for query in asked[1:]] == [["NCT*"], ['"clinicaltrials.gov"']]
+    assert all(query["sort"] == ["new"] and query["type"] == ["link"] for query in asked[1:])
+    with state.db.session() as session:
+        from trialbuzz.storage.models import Mention
+
+        row = session.query(Mention).filter_by(source="reddit", external_id="1bad001").first()
+        assert row.url == "https://www.reddit.com/comments/1bad001/"
+
+
+def test_listings_are_paged_until_their_items_are_older_than_the_run(state, world):
+    from datetime import timedelta
+
+    from sweepworld import nct
+
+    for n in range(450):
+        world.add_reddit(f"1p{n:05d}", world.now - timedelta(days=30, minutes=n),
+                         url=f"https://clinicaltrials.gov/study/{nct(4_100_000 + n)}")
+    first = sweep(state)
+    # From Reddit's beginning: every page of the domain listing (450 posts, 100 a page), and
+    # a gap before its oldest post, so the sweep does not claim the history.
+    assert first.outcome == "done" and len(filed(state)) == 450
+    domain = [q for key, q in world.queries if key == "reddit" and "domain" in q]
+    assert len(domain) == 5 and [q.get("after") for q in domain][1] == ["t3_1p00099"]
+    from trialbuzz.storage.models import Sweep
+
+    with state.db.session() as session:
+        row = session.get(Sweep, ("reddit", ""))
+        assert row.watermark is not None and not row.complete and row.run is None
+    # A day later: two new posts; each listing's first page already reaches the watermark.
+    world.queries.clear()
+    world.add_reddit("1new001", world.now + timedelta(hours=1),
+                     text=f"News about {nct(4_100_001)}")
+    world.add_reddit("1new002", world.now + timedelta(hours=2),
+                     url=f"https://clinicaltrials.gov/study/{nct(4_100_002)}")
+    state.sweeps.clock = lambda: world.now + timedelta(days=1)
+    assert sweep(state).outcome == "done"
+    assert len([q for key, q in world.queries if key == "reddit"]) == 3
+    assert {"1new001", "1new002"} <= set(filed(state))
+
+
+def test_a_listing_past_its_cap_is_read_no_further(state, world):
+    from datetime import timedelta
+
+    from sweepworld import nct
+
+    for n in range(1200):
+        world.add_reddit(f"1q{n:05d}", world.now - timedelta(minutes=n),
+                         url=f"https://clinicaltrials.gov/study/{nct(4_200_000 + n % 50)}")
+    assert sweep(state).outcome == "done"
+    domain = [q for key, q in world.queries if key == "reddit" and "domain" in q]
+    assert len(domain) == 10 and len(filed(state)) == 1000
+
+
+@pytest.mark.parametrize("reply, words", [
+    (Reply.text("Too Many Requests", 429, headers={"Retry-After": "600"}),
+     "Reddit is rate-limiting us"),
+    (Reply.text("<html>blocked</html>", 403, content_type="text/html"),
+     "TRIALBUZZ_REDDIT_CLIENT_ID"),
+    (Reply.json({"kind": "Listing", "data": {"after": "t3_x"}}), "without a listing"),
+], ids=["429", "403", "malformed"])
+def test_a_refused_sweep_fails_with_a_message_and_resumes_where_it_stood(state, world, reply,
+                                                                         words):
+    from datetime import timedelta
+
+    from sweepworld import nct
+
+    from trialbuzz.storage.models import Sweep
+
+    for n in range(250):
+        world.add_reddit(f"1s{n:05d}", world.now - timedelta(minutes=n),
+                         url=f"https://clinicaltrials.gov/study/{nct(4_300_000 + n)}")
+    world.fail("reddit", None, reply)
+    tally = sweep(state)
+    assert tally.outcome == "failed" and words in tally.error
+    with state.db.session() as session:
+        row = session.get(Sweep, ("reddit", ""))
+        assert row.failures == 1 and row.run["after"] == "t3_1s00099"
+    assert len(filed(state)) == 100
+    world.queries.clear()
+    if reply.status == 429:
+        # Reddit asked for ten minutes: until then the run fails again without calling.
+        again = sweep(state)
+        assert again.outcome == "failed" and "wait" in again.error
+        assert world.queries == []
+        state.sweeps.sweepers["reddit"]._resume_at = 0.0    # ten minutes later
+    tally = sweep(state)
+    assert tally.outcome == "done"
+    assert world.queries[0][1]["after"] == ["t3_1s00099"]
+    assert len(filed(state)) == 250
