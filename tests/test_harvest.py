@@ -42,7 +42,8 @@ def test_cold_lookup_gathers_every_source_and_scores_it(client, world):
     document = client.get("/api/v1/trials/NCT04280705").get_json()
     statuses = {s["id"]: s["status"] for s in document["sources"]}
     assert statuses == {"ctgov": "ok", "europepmc": "ok", "pubmed": "ok", "wikipedia": "ok",
-                        "hackernews": "ok", "gdelt": "ok", "bluesky": "disabled",
+                        "hackernews": "ok", "reddit": "ok", "gdelt": "ok",
+                        "bluesky": "disabled",
                         "altmetric": "disabled"}
     # news 8 + HN story 1 + HN comment 0.25 + Wikipedia 3 = 12.25, rounded up.
     assert document["score"] == 13

@@ -35,7 +35,7 @@ GOOD = {
     "wikipedia": upstreams.wikipedia,
     "hackernews": upstreams.hackernews,
     "gdelt": upstreams.gdelt,
-    "reddit": upstreams.reddit,
+    "reddit": upstreams.reddit_naming,
 }
 
 
@@ -43,6 +43,8 @@ GOOD = {
 def settings(source_settings, fake):
     """Settings matching the routes of tests/upstreams.py, with every source answering well."""
     upstreams.install(fake)
+    # Reddit's default answer names no trial; here it finds some, so that losing them shows.
+    fake.route(upstreams.ROUTES["reddit"], upstreams.reddit_naming)
     return dict(source_settings, HN_URL=fake.url + "/hn", GDELT_URL=fake.url + "/gdelt/doc")
 
 

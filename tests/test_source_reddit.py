@@ -491,3 +491,32 @@ def test_a_refused_sweep_fails_with_a_message_and_resumes_where_it_stood(state, 
     assert tally.outcome == "done"
     assert world.queries[0][1]["after"] == ["t3_1s00099"]
     assert len(filed(state)) == 250
+
+
+def test_posts_found_are_counted_and_linked_in_the_trials_document(make_app, ctgov, fake):
+    import upstreams
+    from conftest import refresh_now
+    from records import study
+    from trialbuzz.jobs import tasks
+
+    upstreams.install(fake)
+    ctgov.add(study(NCT))
+    app = make_app(EMBEDDED_WORKER=False)
+    refresh_now(app, NCT)
+    client = app.test_client()
+    before = client.get(f"/api/v1/trials/{NCT}").get_json()
+    # The default answer is a loose match naming no trial: nothing is counted.
+    assert before["counts"].get("reddit", 0) == 0
+    fake.route(upstreams.ROUTES["reddit"], upstreams.reddit_naming)
+    state = app.extensions["trialbuzz"]
+    state.jobs.request(NCT, force=True)
+    tasks.refresh(state, NCT)
+    document = client.get(f"/api/v1/trials/{NCT}").get_json()
+    assert document["counts"]["reddit"] == 2
+    assert document["kinds"]["forum"] == before["kinds"]["forum"] + 2
+    assert document["score"] == before["score"] + 2      # forum posts weigh 1 each
+    posts = {m["url"] for m in document["mentions"] if m["source"] == "reddit"}
+    assert "https://www.reddit.com/r/medicine/comments/1abc2de/nih_starts_remdesivir_trial/" \
+        in posts
+    html = client.get(f"/trial/{NCT}").get_data(as_text=True)
+    assert "Anyone enrolled in NCT04280705?" in html

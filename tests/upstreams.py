@@ -128,15 +128,26 @@ def reddit_listing(children, after=None):
 
 
 def reddit(request, delay=0):
-    """Reddit search: a link post to the study page and a text post naming the trial."""
+    """Reddit search: one loose match, a post about remdesivir that names no trial (Reddit's
+    search matches loosely, and the source keeps only posts naming the ID); the posts that do
+    name it are in tests/test_source_reddit.py."""
+    children = [reddit_post("1abc2de", "Remdesivir approved for hospitalised patients",
+                            url="https://www.nejm.org/doi/full/10.1056/NEJMoa2007764",
+                            score=120, num_comments=40, created=1795082400.0)]
+    return Reply.json(reddit_listing(children), delay=delay)
+
+
+def reddit_naming(request, delay=0):
+    """Reddit search finding the trial: a link post to its study page and a text post naming
+    it, by a deleted author (for tests that want Reddit to find something)."""
     children = []
     if "NCT04280705" in request.arg("q", "") and not request.arg("q", "").startswith("url:"):
         children = [
             reddit_post("1abc2de", "NIH starts remdesivir trial",
                         url="https://clinicaltrials.gov/study/NCT04280705", score=120,
-                        num_comments=40),
+                        num_comments=40, created=1795082400.0),
             reddit_post("1abc3fg", "Anyone enrolled in NCT04280705?", subreddit="COVID19",
-                        author="[deleted]", created=1795428000.0,
+                        author="[deleted]", created=1795086000.0,
                         selftext="Looking for people in **NCT04280705** & others."),
         ]
     return Reply.json(reddit_listing(children), delay=delay)
