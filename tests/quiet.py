@@ -14,6 +14,8 @@ EMPTY = {
                                                    "search": []}},
     "hackernews": {"hits": [], "nbHits": 0, "page": 0, "nbPages": 0, "hitsPerPage": 100},
     "gdelt": {"articles": []},
+    "reddit": {"kind": "Listing", "data": {"after": None, "dist": 0, "modhash": "",
+                                           "geo_filter": "", "children": [], "before": None}},
 }
 
 

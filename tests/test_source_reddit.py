@@ -520,3 +520,31 @@ def test_posts_found_are_counted_and_linked_in_the_trials_document(make_app, ctg
         in posts
     html = client.get(f"/trial/{NCT}").get_data(as_text=True)
     assert "Anyone enrolled in NCT04280705?" in html
+
+
+def test_the_score_page_lists_reddit_and_the_weight_of_its_forum_posts(client):
+    import re
+
+    html = client.get("/about/score").get_data(as_text=True)
+    row = re.search(r"<tr><td>Reddit</td>\s*<td>(.*?)</td><td>(.*?)</td></tr>", html)
+    assert row and row.groups() == (Reddit.about, "on")
+    assert "<td>Forums</td><td>1 a story, 0.25 a comment</td>" in html
+
+
+@pytest.mark.parametrize("overrides, words", [
+    ({}, "Reddit is on: keyless, 10 calls a minute (Reddit may refuse it: "
+         "TRIALBUZZ_REDDIT_CLIENT_ID"),
+    ({"REDDIT_CLIENT_ID": "my-app", "REDDIT_CLIENT_SECRET": "s3cret"},
+     "Reddit is on: OAuth app, 100 calls a minute"),
+    ({"SOURCES": ["ctgov"]}, "Reddit is off: not enabled (TRIALBUZZ_SOURCES)"),
+], ids=["keyless", "oauth", "off"])
+def test_the_command_line_tells_the_operator_how_reddit_runs(make_app, overrides, words):
+    import click.testing
+
+    from trialbuzz.cli import _say_sources_off
+
+    app = make_app(**overrides)
+    result = click.testing.CliRunner().invoke(
+        click.command()(lambda: _say_sources_off(app.config)))
+    assert words in result.output
+    assert "s3cret" not in result.output

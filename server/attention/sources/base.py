@@ -114,6 +114,12 @@ class Source:
         return (not cls.key_setting or bool(settings.get(cls.key_setting))) and \
             (not cls.switch_setting or bool(settings.get(cls.switch_setting)))
 
+    @classmethod
+    def mode(cls, settings):
+        """How the source runs with these settings, when the operator should know (keyless at
+        a low pace, say); None when there is nothing to tell."""
+        return None
+
     def find(self, trial, deadline=None):
         """Return the mentions of `trial` (a TrialRecord); raise a TrialbuzzError on failure."""
         raise NotImplementedError

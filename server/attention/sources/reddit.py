@@ -86,6 +86,14 @@ class Reddit(Source):
         self._resume_at = 0.0       # monotonic time before which Reddit asked us not to call
         self._lock = threading.Lock()
 
+    @classmethod
+    def mode(cls, settings):
+        """Keyless or OAuth, and the pace that gives."""
+        if settings.get("REDDIT_CLIENT_ID") and settings.get("REDDIT_CLIENT_SECRET"):
+            return "OAuth app, 100 calls a minute"
+        return ("keyless, 10 calls a minute (Reddit may refuse it: TRIALBUZZ_REDDIT_CLIENT_ID "
+                "and TRIALBUZZ_REDDIT_CLIENT_SECRET use OAuth, 100 a minute)")
+
     # --- calls ---------------------------------------------------------------------------
 
     def listing(self, path, params, deadline=None):
