@@ -20,6 +20,7 @@ SOURCE_ROUTES = {
     "wikipedia": [upstreams.ROUTES["wikipedia"]],
     "hackernews": [upstreams.ROUTES["hackernews"]],
     "gdelt": [upstreams.ROUTES["gdelt"]],
+    "reddit": [upstreams.ROUTES["reddit"]],
 }
 
 
