@@ -548,3 +548,25 @@ def test_the_command_line_tells_the_operator_how_reddit_runs(make_app, overrides
         click.command()(lambda: _say_sources_off(app.config)))
     assert words in result.output
     assert "s3cret" not in result.output
+
+
+def test_an_oauth_sweep_asks_the_oauth_host_without_json_and_ends_done(source_settings, fake):
+    token_endpoint(fake, ["tok-1"])
+    fake.route("/reddit-oauth/domain/clinicaltrials.gov/new",
+               Reply.json(reddit_listing([reddit_post(
+                   "1eee111", "Trial page", url="https://clinicaltrials.gov/study/NCT04280705",
+                   created=1795082400.0)])))
+    fake.route("/reddit-oauth/search", Reply.json(reddit_listing([])))
+    source = Reddit(oauth_settings(source_settings))
+    pages = list(source.sweep_pages("", {"since": "2026-11-01T00:00:00+00:00",
+                                         "until": "2026-12-01T00:00:00+00:00"}))
+    assert [page.run["listing"] for page in pages] == [1, 2, 3]
+    assert pages[-1].run["done"] is True and not any(p.run.get("done") for p in pages[:-1])
+    [(ids, mention)] = pages[0].found
+    assert ids == ["NCT04280705"] and mention.external_id == "1eee111"
+    # The domain listing ended before the window's start: a gap; the empty searches leave none.
+    assert pages[0].run["gap"] is True and pages[0].run["from_origin"] is False
+    calls = [r for r in fake.requests if r.path.startswith("/reddit-oauth/")]
+    assert len(calls) == 3 and fake.count(TOKEN) == 1
+    assert {r.headers["Authorization"] for r in calls} == {"bearer tok-1"}
+    assert fake.count(SEARCH) == 0
