@@ -185,15 +185,14 @@ class Upstream:
 
     def get(self, path_or_url, params=None, deadline=None, **kwargs):
         """GET a path under the base URL (or an absolute URL); map network failures to our errors."""
-        return self.request("GET", path_or_url, params=params, deadline=deadline, **kwargs)
+        return self._send("GET", path_or_url, deadline, params=params, **kwargs)
 
-    def post(self, path_or_url, data=None, deadline=None, **kwargs):
-        """POST a form (an OAuth token request, say); never retried, as a POST may not be."""
-        return self.request("POST", path_or_url, data=data, deadline=deadline, **kwargs)
+    def post(self, path_or_url, json=None, deadline=None, **kwargs):
+        """POST a JSON body (a log-in, a token); never retried, since it may not be idempotent."""
+        return self._send("POST", path_or_url, deadline, json=json, **kwargs)
 
-    def request(self, method, path_or_url, params=None, deadline=None, **kwargs):
-        """Send one request within our pace, the deadline and the size cap; map network
-        failures to our errors."""
+    def _send(self, method, path_or_url, deadline, **kwargs):
+        """One paced call within the deadline and the size cap, network failures as our errors."""
         url = path_or_url if "://" in path_or_url else self.base_url + path_or_url
         try:
             paced = self.rate.wait(deadline)
@@ -212,8 +211,7 @@ class Upstream:
             timeout = (min(timeout[0], left), min(timeout[1], left))
         _call.deadline = deadline
         try:
-            response = self.session.request(method, url, params=params, timeout=timeout,
-                                            stream=True, **kwargs)
+            response = self.session.request(method, url, timeout=timeout, stream=True, **kwargs)
             self._read_body(response, deadline)
             return response
         except requests.Timeout as exc:

@@ -49,7 +49,6 @@ class Request:
     headers: dict
     params: dict
     at: float = field(default_factory=time.monotonic)
-    # The body of a POST, as sent.
     body: bytes = b""
 
     def arg(self, name, default=None):
@@ -106,8 +105,7 @@ class FakeUpstream(LoopbackServer):
                 self._answer(fake._dispatch("GET", self.path, dict(self.headers)))
 
             def do_POST(self):  # noqa: N802 - http.server's naming
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 self._answer(fake._dispatch("POST", self.path, dict(self.headers), body))
 
             def _answer(self, reply):
