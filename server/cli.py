@@ -537,11 +537,13 @@ def _harvest_ids(targets):
 
 def _say_sources_off(settings):
     """Tell the operator which sources are off and what would turn each on (pages say only
-    that a source is not used on this server)."""
+    that a source is not used on this server), and how those on run when it matters."""
     for source_class in sources.REGISTRY:
         idle = sources.status_of_idle(source_class, settings)
         if idle:
             click.echo(f"{source_class.name} is off: {idle}", err=True)
+        elif source_class.mode(settings):
+            click.echo(f"{source_class.name} is on: {source_class.mode(settings)}", err=True)
 
 
 def _redacted(url):

@@ -51,6 +51,13 @@ DEFAULTS = {
     # Crossref's REST API (its polite pool when CONTACT holds an e-mail address).
     "CROSSREF_URL": "https://api.crossref.org",
     "OPENALEX_URL": "https://api.openalex.org",
+    # Reddit: keyless calls to REDDIT_URL (10 a minute); with an OAuth app's id and secret, an
+    # application-only token from REDDIT_AUTH_URL and calls to REDDIT_OAUTH_URL (100 a minute).
+    "REDDIT_URL": "https://www.reddit.com",
+    "REDDIT_OAUTH_URL": "https://oauth.reddit.com",
+    "REDDIT_AUTH_URL": "https://www.reddit.com/api/v1/access_token",
+    "REDDIT_CLIENT_ID": "",
+    "REDDIT_CLIENT_SECRET": "",
     # Bluesky's public firehose (Jetstream), read when BLUESKY_STREAM is on, and the public
     # AppView that names a post's author.
     "BLUESKY_STREAM": False,

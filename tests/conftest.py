@@ -60,6 +60,9 @@ def app_config(tmp_path, fake_url, **overrides):
         "CROSSREF_URL": fake_url + "/crossref",
         # Off (no key) unless a test gives one.
         "OPENALEX_URL": fake_url + "/openalex",
+        "REDDIT_URL": fake_url + "/reddit",
+        "REDDIT_OAUTH_URL": fake_url + "/reddit-oauth",
+        "REDDIT_AUTH_URL": fake_url + "/reddit/api/v1/access_token",
         # Off unless a test turns it on with its own fake firehose; never anywhere else.
         "BLUESKY_JETSTREAM_URL": "ws://127.0.0.1:9/subscribe",
         "EUROPEPMC_ANNOTATIONS_URL": fake_url + "/annotations_api",

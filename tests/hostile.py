@@ -84,15 +84,32 @@ def _wikipedia(request, lang):
     return Reply.json({"query": {"exturlusage": []}})
 
 
+def _reddit_listing(children):
+    return Reply.json({"kind": "Listing", "data": {"after": None, "dist": len(children),
+                                                   "children": children, "before": None}})
+
+
+def _reddit(request):
+    if request.arg("q", "").startswith("url:"):
+        return _reddit_listing([])
+    return _reddit_listing([{"kind": "t3", "data": {
+        "id": f"1x{n:03d}", "title": f"{payload} NCT04280705", "selftext": payload,
+        "subreddit": PAYLOADS[-n - 1], "author": payload,
+        "permalink": f"/r/{PAYLOADS[n]}/comments/1x{n:03d}/{payload}/",
+        "url": HOSTILE_URLS[n % len(HOSTILE_URLS)], "is_self": False, "score": 1,
+        "num_comments": 0, "created_utc": 1795168800 + n}} for n, payload in enumerate(PAYLOADS)])
+
+
 def install(fake, ctgov):
     """Make the fake serve payloads from the registry and every source."""
     ctgov.add(hostile_study())
-    _route_sources(fake, _hn, _gdelt, _europepmc, _wikipedia,
+    _route_sources(fake, _hn, _gdelt, _europepmc, _wikipedia, _reddit,
                    altmetric=Reply.text("Not Found", 404))
 
 
-def _route_sources(fake, hn, gdelt, europepmc, wikipedia, altmetric):
+def _route_sources(fake, hn, gdelt, europepmc, wikipedia, reddit, altmetric):
     """Every source's route on the fake, PubMed finding nothing."""
+    fake.route("/reddit/search.json", reddit)
     fake.route("/hn/search", hn)
     fake.route("/gdelt/doc", gdelt)
     fake.route("/search", europepmc)
@@ -167,9 +184,26 @@ def _wikipedia_values(request, lang):
     return Reply.json({"query": {"exturlusage": []}})
 
 
+def _reddit_values(request):
+    if request.arg("q", "").startswith("url:"):
+        return _reddit_listing([])
+    body = json.dumps({"kind": "Listing", "data": {"after": None, "children": [
+        {"kind": "t3", "data": {"id": "1good", "title": GOOD_TITLE,
+                                "selftext": "See NCT04280705.", "subreddit": "medicine", "author": "someone",
+                                "permalink": "/r/medicine/comments/1good/post/",
+                                "created_utc": 1795168800}},
+        {"kind": "t3", "data": {"id": "1odd", "title": "\ud800 NCT04280705",
+                                "selftext": ["x"], "subreddit": {"a": 1}, "author": 12,
+                                "permalink": 5, "url": BAD_URL, "score": 1e999,
+                                "num_comments": "7", "created_utc": 1e20}},
+        {"kind": "t3", "data": {"id": {"a": 1}, "title": "NCT04280705"}},
+        {"kind": "t3", "data": "NCT04280705"}, 5]}}).replace("Infinity", "1e999")
+    return Reply(200, body, {"Content-Type": "application/json"})
+
+
 # What each source skips of the answers above: the items without a usable identity.
 SKIPPED = {"ctgov": 1, "hackernews": 2, "gdelt": 1, "europepmc": 0, "wikipedia": 1,
-           "pubmed": 0}
+           "pubmed": 0, "reddit": 3}
 
 
 def install_values(fake, ctgov):
@@ -177,7 +211,7 @@ def install_values(fake, ctgov):
     Altmetric (when a key is set) scores the trial 1e999."""
     ctgov.add(hostile_values_study())
     _route_sources(fake, _hn_values, _gdelt_values, _europepmc_values, _wikipedia_values,
-                   altmetric=Reply(
+                   _reddit_values, altmetric=Reply(
                        200, '{"score": 1e999, "cited_by_msm_count": NaN, '
                             '"cited_by_posts_count": "3", "details_url": "http://[x/", '
                             '"altmetric_id": [1]}',

@@ -15,6 +15,8 @@ EMPTY = {
     "hackernews": {"hits": [], "nbHits": 0, "page": 0, "nbPages": 0, "hitsPerPage": 100},
     "gdelt": {"articles": []},
     "crossref": upstreams.crossref_list([], cursor=None),
+    "reddit": {"kind": "Listing", "data": {"after": None, "dist": 0, "modhash": "",
+                                           "geo_filter": "", "children": [], "before": None}},
 }
 
 

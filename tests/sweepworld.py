@@ -1,10 +1,12 @@
 """A world of mentions played by the fake upstream in real shapes, for sweeps and per-trial
-searches alike: Wikipedia's external links, Hacker News items, Europe PMC articles with their
-text-mined accessions, PubMed records with their databank fields, and registry studies.
+searches alike: Wikipedia's external links, Hacker News items, Reddit posts, Europe PMC articles
+with their text-mined accessions, PubMed records with their databank fields, and registry
+studies.
 
 Every answer comes from the same corpus, so a per-trial harvest and a sweep find the same items
 under the same keys. The bulk endpoints page as the real ones do (eucontinue, cursorMark,
-pageToken, retstart) and keep their caps (Algolia's 1,000 hits, esearch's 9,999 IDs); any route
+pageToken, retstart, after) and keep their caps (Algolia's 1,000 hits, esearch's 9,999 IDs,
+a Reddit listing's 1,000 items); any route
 can be made to fail for its next calls (`fail`). `per_trial` counts calls to the per-trial
 endpoints, `bulk` those of the sweeps.
 """
@@ -27,6 +29,7 @@ EMPTY_FEED = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel
               "<title>Quiet feed</title><link>https://quiet.example.org/</link>"
               "<description>Nothing about trials</description></channel></rss>")
 HN_CAP = 1000
+REDDIT_CAP = 1000
 ESEARCH_CAP = 9999
 
 
@@ -47,6 +50,7 @@ class World:
         self.random = random.Random(seed)
         self.wiki = {}          # lang -> [{"pageid", "title", "url"}]
         self.hn = []            # Algolia hits
+        self.reddit = []        # the data of Reddit's t3 listing children
         self.articles = []      # Europe PMC core results + "_ids", "_indexed", "_annotated"
         self.pubmed = []        # {"pmid", "title", "abstract", "banks", "edat", "mhda"}
         self.crossref = []      # Crossref works + "_indexed" (the day Crossref indexed them)
@@ -86,6 +90,21 @@ class World:
                        story_title=title or f"Story {object_id - 1}", parent_id=object_id - 1)
         self.hn.append(hit)
         return hit
+
+    def add_reddit(self, post_id, created, *, url=None, text="", title=None,
+                   subreddit="medicine"):
+        """A Reddit post created at `created`: a link post to `url`, else a text post."""
+        title = title or f"Post {post_id}"
+        permalink = f"/r/{subreddit}/comments/{post_id}/post_{post_id}/"
+        post = {"id": post_id, "name": f"t3_{post_id}", "title": title, "selftext": text,
+                "subreddit": subreddit, "author": f"user_{post_id}", "score": len(post_id),
+                "num_comments": 3, "permalink": permalink, "is_self": url is None,
+                "url": url or "https://www.reddit.com" + permalink,
+                "domain": re.sub(r"^https?://(www\.)?([^/]+).*", r"\2", url)
+                if url else "self." + subreddit,
+                "created_utc": float(unix(created)), "created": float(unix(created))}
+        self.reddit.append(post)
+        return post
 
     def add_article(self, ident, indexed, ids, *, in_abstract=(), source="MED", title=None):
         """A Europe PMC record indexed on `indexed` whose text names `ids` (annotated), of
@@ -136,6 +155,8 @@ class World:
         fake.route("/{lang}/w/api.php", self._wikipedia)
         fake.route("/hn/search_by_date", self._hn_by_date)
         fake.route("/hn/search", self._hn_search)
+        fake.route("/reddit/domain/{domain}/new.json", self._reddit_domain)
+        fake.route("/reddit/search.json", self._reddit_search)
         fake.route("/search", self._epmc_search)
         fake.route("/annotations_api/annotationsByArticleIds", self._epmc_annotations)
         fake.route("/esearch.fcgi", self._esearch)
@@ -276,6 +297,54 @@ class World:
         hits = [hit for hit in self.hn if wanted and self._hn_matches(
             hit, wanted.group(0) if not url_only else query, request.arg("tags"), url_only)]
         return self._hn_answer(request, hits)
+
+    # Reddit -------------------------------------------------------------------------------
+
+    def _reddit_listing(self, request, posts):
+        """Newest first, `limit` at a time after the post `after` names, within the cap."""
+        posts = sorted(posts, key=lambda post: -post["created"])[:REDDIT_CAP]
+        size = min(int(request.arg("limit", "25")), 100)
+        after = request.arg("after")
+        names = [post["name"] for post in posts]
+        start = names.index(after) + 1 if after in names else 0
+        page = posts[start:start + size]
+        following = page[-1]["name"] if page and start + size < len(posts) else None
+        return Reply.json({"kind": "Listing", "data": {
+            "after": following, "dist": len(page), "modhash": "", "geo_filter": "",
+            "children": [{"kind": "t3", "data": post} for post in page], "before": None}})
+
+    def _reddit_domain(self, request, domain):
+        self.bulk["reddit"] += 1
+        self.queries.append(("reddit", {"domain": domain, **dict(request.query)}))
+        failure = self._failure("reddit")
+        if failure:
+            return failure
+        return self._reddit_listing(request, [post for post in self.reddit
+                                              if post["domain"] == domain])
+
+    def _reddit_search(self, request):
+        query = request.arg("q", "")
+        wanted = NCT.search(query)
+        (self.per_trial if wanted else self.bulk)["reddit"] += 1
+        if not wanted:
+            self.queries.append(("reddit", dict(request.query)))
+        failure = self._failure("reddit")
+        if failure:
+            return failure
+
+        def text(post):
+            return " ".join((post["title"], post["selftext"]))
+
+        if query.startswith("url:"):
+            chosen = [p for p in self.reddit if wanted and wanted.group(0) in p["url"]]
+        elif wanted:
+            chosen = [p for p in self.reddit if wanted.group(0) in text(p) + " " + p["url"]]
+        elif query == "NCT*":
+            chosen = [p for p in self.reddit if re.search(r"\bNCT", text(p))]
+        else:
+            phrase = query.strip('"').lower()
+            chosen = [p for p in self.reddit if phrase in (text(p) + " " + p["url"]).lower()]
+        return self._reddit_listing(request, chosen)
 
     # Europe PMC ---------------------------------------------------------------------------
 
@@ -445,7 +514,8 @@ def pubmed_xml(record):
 
 
 def populate(world, *, trials=300, start=None, days=30, wiki_links=1200, hn_items=2500,
-             articles=1200, pubmed=450, crossref=400, first_id=4000000, unknown=0.02):
+             articles=1200, pubmed=450, crossref=400, reddit_posts=300, first_id=4000000,
+             unknown=0.02):
     """A corpus spread over `days` up to the world's now: `trials` registry studies, each
     source's items naming one to three of them (and, for a share `unknown` of them, an ID the
     registry does not hold yet), a few items naming none."""
@@ -488,6 +558,17 @@ def populate(world, *, trials=300, start=None, days=30, wiki_links=1200, hn_item
         else:
             world.add_hn(object_id + 1, created, story=False,
                          text="The protocol is " + ", ".join(chosen))
+    for n in range(reddit_posts):
+        chosen = some()
+        post_id = f"1r{n:05d}"
+        if n % 3 == 0:
+            world.add_reddit(post_id, moment(), url=rng.choice(hosts[:2]) + chosen[0],
+                             title=f"A trial to watch ({' '.join(chosen[1:])})")
+        elif n % 3 == 1:
+            world.add_reddit(post_id, moment(), text="Has anyone joined " + ", ".join(chosen))
+        else:
+            world.add_reddit(post_id, moment(), title="Protocol at clinicaltrials.gov",
+                             text="https://clinicaltrials.gov/study/" + " and ".join(chosen))
     for n in range(articles):
         chosen = some()
         world.add_article(20_000_000 + n, moment().date(), chosen,
@@ -522,6 +603,10 @@ def mentions_named(world):
                                                         "comment_text"))
         if NCT.findall(text):
             expected[("hackernews", hit["objectID"])] = set(NCT.findall(text))
+    for post in world.reddit:
+        named = NCT.findall(" ".join((post["url"], post["title"], post["selftext"])))
+        if named:
+            expected[("reddit", post["id"])] = set(named)
     for article in world.articles:
         expected[("europepmc", f"{article['source']}:{article['id']}")] = set(article["_ids"])
     for record in world.pubmed:

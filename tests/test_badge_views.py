@@ -322,7 +322,7 @@ def test_nothing_found_while_sources_are_missing_is_partial_never_none(make_app,
     (entry,) = response.get_json()["trials"]
     assert entry["state"] == "partial" and entry["has_attention"] is False
     assert set(entry["coverage"]) == {"message", "retry_at"}
-    assert entry["coverage"]["message"].startswith("1 of 7 sources answered; Europe PMC")
+    assert entry["coverage"]["message"].startswith("1 of 8 sources answered; Europe PMC")
     assert response.headers["Cache-Control"] == "public, max-age=5"
 
 

@@ -45,7 +45,7 @@ def test_lookup_says_which_sources_are_missing_and_when_they_are_tried_again(env
     result = CliRunner().invoke(main, ["lookup", "NCT04280705"])
     assert result.exit_code == 0, result.output
     line = next(line for line in result.output.splitlines() if "partial:" in line)
-    assert re.fullmatch(r"  partial: 6 of 7 sources answered; GDELT news will be tried again "
+    assert re.fullmatch(r"  partial: 7 of 8 sources answered; GDELT news will be tried again "
                         r"at \d\d?:\d\d\.", line)
     assert "score 5" in result.output
 

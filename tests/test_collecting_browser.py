@@ -19,7 +19,7 @@ TITLE = "Adaptive COVID-19 Treatment Trial (ACTT)"
 # A request waits this long for a cold trial; GDELT answers well after it.
 COLD_WAIT = 1.0
 SLOW = 4.0
-COLLECTING = re.compile(r"Collecting… [0-6] of 7 sources have answered")
+COLLECTING = re.compile(r"Collecting… [0-7] of 8 sources have answered")
 
 
 @pytest.fixture

@@ -202,7 +202,7 @@ def test_a_page_still_collecting_says_how_many_sources_answered_and_is_never_kep
     response = app.test_client().get("/trial/NCT04280705")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Collecting… 0 of 7 sources have answered" in html and "data-collecting" in html
+    assert "Collecting… 0 of 8 sources have answered" in html and "data-collecting" in html
     assert "No news, blog" not in html
     assert response.headers["Cache-Control"] == "no-cache"
 
@@ -222,7 +222,7 @@ def test_partial_page_says_which_sources_are_missing_above_the_figures(client, w
     html = page(client)
     status = re.search(r'<p id="collect-status"[^>]*>(.*?)</p>', html, re.S)
     assert 'class="collect-status notice"' in status.group(0)
-    assert re.fullmatch(r"5 of 7 sources answered; Wikipedia and GDELT news will be tried again "
+    assert re.fullmatch(r"6 of 8 sources answered; Wikipedia and GDELT news will be tried again "
                         r"at \d\d:\d\d UTC\. The figures below are what the others found\.",
                         status.group(1))
     assert "data-collecting" not in status.group(0)

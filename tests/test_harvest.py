@@ -21,12 +21,13 @@ SOURCE_ROUTES = {
     "hackernews": [upstreams.ROUTES["hackernews"]],
     "gdelt": [upstreams.ROUTES["gdelt"]],
     "crossref": [upstreams.ROUTES["crossref"]],
+    "reddit": [upstreams.ROUTES["reddit"]],
 }
 
 # How a request's path tells which source made it.
 SOURCE_PATHS = {"europepmc": ("/search",), "pubmed": ("/esearch.fcgi", "/esummary.fcgi"),
                 "wikipedia": ("/en/w/api.php",), "hackernews": ("/hn/",),
-                "gdelt": ("/gdelt/",), "crossref": ("/crossref/",)}
+                "gdelt": ("/gdelt/",), "crossref": ("/crossref/",), "reddit": ("/reddit/",)}
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_cold_lookup_gathers_every_source_and_scores_it(client, world):
     document = client.get("/api/v1/trials/NCT04280705").get_json()
     statuses = {s["id"]: s["status"] for s in document["sources"]}
     assert statuses == {"ctgov": "ok", "europepmc": "ok", "pubmed": "ok", "crossref": "ok",
-                        "wikipedia": "ok", "hackernews": "ok", "gdelt": "ok",
+                        "wikipedia": "ok", "hackernews": "ok", "reddit": "ok", "gdelt": "ok",
                         "feeds": "disabled", "bluesky": "disabled", "mastodon": "disabled",
                         "openalex": "disabled", "altmetric": "disabled"}
     # news 8 + HN story 1 + HN comment 0.25 + Wikipedia 3 = 12.25, rounded up.

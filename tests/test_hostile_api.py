@@ -133,7 +133,7 @@ def test_good_items_survive_beside_hostile_ones_and_sources_say_what_they_skippe
     document = values_client.get("/api/v1/trials/NCT04280705?limit=100").get_json()
     titles = [m["title"] for m in document["mentions"]]
     statuses = {s["id"]: s for s in document["sources"]}
-    for source in ("hackernews", "gdelt", "europepmc", "wikipedia"):
+    for source in ("hackernews", "gdelt", "europepmc", "wikipedia", "reddit"):
         assert statuses[source]["status"] == "ok", statuses[source]
         assert any(m["source"] == source and m["title"] == hostile.GOOD_TITLE
                    for m in document["mentions"]), source

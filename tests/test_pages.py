@@ -76,8 +76,8 @@ def test_lookup_with_every_source_failing_never_says_there_is_no_attention(clien
     assert "Nothing found by the sources that answered; not every source has." in html
     notice = BeautifulSoup(html, "html.parser").find("p", class_="notice").get_text()
     # The registry's own references come with the record; every networked source failed.
-    assert re.fullmatch(r"1 of 7 sources answered; Europe PMC, PubMed, Crossref, Wikipedia, "
-                        r"Hacker News "
+    assert re.fullmatch(r"1 of 8 sources answered; Europe PMC, PubMed, Crossref, Wikipedia, "
+                        r"Hacker News, Reddit "
                         r"and GDELT news will be tried again at \d\d:\d\d UTC\.", notice)
 
 
@@ -138,7 +138,7 @@ def test_a_first_lookup_still_collecting_says_so_not_the_last_refresh(make_app, 
     html = client.get("/?q=NCT04280705").get_data(as_text=True)
     notice = BeautifulSoup(html, "html.parser").find("p", class_="notice").get_text(" ",
                                                                                      strip=True)
-    assert re.match(r"Collecting… 6 of 7 sources have answered: these are the first figures",
+    assert re.match(r"Collecting… 7 of 8 sources have answered: these are the first figures",
                     notice)
     assert "last refresh" not in html
 def test_lookup_of_a_page_naming_three_trials_lists_each_with_its_title_and_counts(

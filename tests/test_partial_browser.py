@@ -18,10 +18,10 @@ expect = pytest.importorskip("playwright.sync_api").expect
 
 TRIAL = "NCT04280705"
 TITLE = "Adaptive COVID-19 Treatment Trial (ACTT)"
-MISSING = re.compile(r"^5 of 7 sources answered; Wikipedia and GDELT news will be tried again "
+MISSING = re.compile(r"^6 of 8 sources answered; Wikipedia and GDELT news will be tried again "
                      r"at \d\d?:\d\d\.$")
-NOTHING = re.compile(r"^1 of 7 sources answered; Europe PMC, PubMed, Crossref, Wikipedia, "
-                     r"Hacker News "
+NOTHING = re.compile(r"^1 of 8 sources answered; Europe PMC, PubMed, Crossref, Wikipedia, "
+                     r"Hacker News, Reddit "
                      r"and GDELT news will be tried again at \d\d?:\d\d\.$")
 
 
@@ -35,7 +35,7 @@ def failing(fake, ctgov, tmp_path):
         fake.route(upstreams.ROUTES[name], down)
 
     def everything():
-        for name in ("europepmc", "pubmed_search", "crossref", "hackernews"):
+        for name in ("europepmc", "pubmed_search", "crossref", "hackernews", "reddit"):
             fake.route(upstreams.ROUTES[name], down)
 
     env = as_environment(app_config(tmp_path, fake.url))
@@ -75,7 +75,7 @@ def test_a_zero_with_sources_missing_is_never_called_no_attention(browser, faili
     page.screenshot(path=f"{artifacts}/partial-empty-overlay-{scheme}-{width}.png")
     page.goto(f"{failing.base}/trial/{TRIAL}")
     status = page.locator("#collect-status")
-    expect(status).to_contain_text("1 of 7 sources answered;")
+    expect(status).to_contain_text("1 of 8 sources answered;")
     expect(status).to_contain_text("The figures below are what the others found.")
     assert "No news, blog, policy" not in page.locator("main").inner_text()
     page.locator("section.result").screenshot(
@@ -104,7 +104,7 @@ def test_embed_popover_says_the_score_is_so_far_and_what_is_missing(browser, fai
     expect(popover).to_be_visible()
     expect(popover.locator(".pop-score")).to_have_text("Attention score 2 so far")
     expect(popover).to_contain_text(re.compile(
-        r"5 of 7 sources answered; Wikipedia and GDELT news will be tried again at \d\d?:\d\d\."))
+        r"6 of 8 sources answered; Wikipedia and GDELT news will be tried again at \d\d?:\d\d\."))
     page.screenshot(path=f"{artifacts}/partial-embed-popover.png")
     assert page.errors == []
     context.close()

@@ -20,6 +20,7 @@ SOURCE_ROUTES = {
     "wikipedia": upstreams.ROUTES["wikipedia"],
     "hackernews": upstreams.ROUTES["hackernews"],
     "gdelt": upstreams.ROUTES["gdelt"],
+    "reddit": upstreams.ROUTES["reddit"],
 }
 FAULTS = {
     "timeout": (lambda: Reply.json({}, delay=DEADLINE + 1.5), "error"),
@@ -76,7 +77,8 @@ def test_a_short_burst_of_errors_is_retried_through(make_app, fake, ctgov, statu
     assert fake.count(upstreams.ROUTES["gdelt"]) == 3
 
 
-RATES = {"europepmc": 60, "pubmed": 60, "wikipedia": 300, "hackernews": 100, "gdelt": 30}
+RATES = {"europepmc": 60, "pubmed": 60, "wikipedia": 300, "hackernews": 100, "gdelt": 30,
+         "reddit": 100}
 
 
 def most_in_any_second(times):

@@ -18,6 +18,7 @@ from trialbuzz.attention.sources.europepmc import EuropePmc
 from trialbuzz.attention.sources.gdelt import Gdelt
 from trialbuzz.attention.sources.hackernews import HackerNews
 from trialbuzz.attention.sources.pubmed import PubMed
+from trialbuzz.attention.sources.reddit import Reddit
 from trialbuzz.attention.sources.wikipedia import Wikipedia
 from trialbuzz.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable
 
@@ -31,6 +32,7 @@ SOURCES = {
     # Its log-in comes first and is not retried (a POST); its searches are what break here.
     "bluesky": (Bluesky, upstreams.ROUTES["bluesky_search"]),
     "crossref": (Crossref, upstreams.ROUTES["crossref"]),
+    "reddit": (Reddit, upstreams.ROUTES["reddit"]),
 }
 GOOD = {
     "europepmc": upstreams.europepmc,
@@ -40,6 +42,7 @@ GOOD = {
     "gdelt": upstreams.gdelt,
     "bluesky": upstreams.bluesky_search,
     "crossref": upstreams.crossref,
+    "reddit": upstreams.reddit_naming,
 }
 
 
@@ -47,6 +50,8 @@ GOOD = {
 def settings(source_settings, fake):
     """Settings matching the routes of tests/upstreams.py, with every source answering well."""
     upstreams.install(fake)
+    # Reddit's default answer names no trial; here it finds some, so that losing them shows.
+    fake.route(upstreams.ROUTES["reddit"], upstreams.reddit_naming)
     return dict(source_settings, HN_URL=fake.url + "/hn", GDELT_URL=fake.url + "/gdelt/doc",
                 **upstreams.BLUESKY_ACCOUNT)
 

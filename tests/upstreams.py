@@ -10,6 +10,7 @@ ROUTES = {
     "wikipedia": "/{lang}/w/api.php",
     "hackernews": "/hn/search",
     "gdelt": "/gdelt/doc",
+    "reddit": "/reddit/search.json",
     "altmetric": "/nct_id/{nct_id}",
     "bluesky_session": "/xrpc/com.atproto.server.createSession",
     "bluesky_search": "/xrpc/app.bsky.feed.searchPosts",
@@ -111,6 +112,57 @@ def hackernews(request, delay=0):
     return Reply.json({"hits": hits, "nbHits": len(hits), "page": 0, "nbPages": 1,
                        "hitsPerPage": 100, "processingTimeMS": 1, "query": request.arg("query"),
                        "params": ""}, delay=delay)
+
+
+def reddit_post(post_id, title, *, created=1795341600.0, subreddit="medicine", author="a_doctor",
+                url=None, selftext="", score=42, num_comments=7):
+    """One `t3` child of a Reddit listing, in the shape Reddit sends (raw_json=1)."""
+    permalink = f"/r/{subreddit}/comments/{post_id}/{title.lower().replace(' ', '_')[:40]}/"
+    return {"kind": "t3", "data": {
+        "approved_at_utc": None, "subreddit": subreddit, "selftext": selftext,
+        "author_fullname": "t2_abc12", "saved": False, "gilded": 0, "clicked": False,
+        "title": title, "subreddit_name_prefixed": f"r/{subreddit}", "hidden": False,
+        "downs": 0, "name": f"t3_{post_id}", "upvote_ratio": 0.93, "ups": score,
+        "score": score, "is_self": url is None, "created": created,
+        "domain": "self." + subreddit if url is None else "clinicaltrials.gov",
+        "selftext_html": None, "id": post_id, "author": author,
+        "num_comments": num_comments, "permalink": permalink,
+        "url": url or "https://www.reddit.com" + permalink, "created_utc": created,
+        "subreddit_id": "t5_2qh1p", "over_18": False, "stickied": False,
+        "num_crossposts": 0, "is_video": False}}
+
+
+def reddit_listing(children, after=None):
+    """A Reddit Listing around `children`."""
+    return {"kind": "Listing", "data": {"after": after, "dist": len(children),
+                                        "modhash": "", "geo_filter": "",
+                                        "children": children, "before": None}}
+
+
+def reddit(request, delay=0):
+    """Reddit search: one loose match, a post about remdesivir that names no trial (Reddit's
+    search matches loosely, and the source keeps only posts naming the ID); the posts that do
+    name it are in tests/test_source_reddit.py."""
+    children = [reddit_post("1abc2de", "Remdesivir approved for hospitalised patients",
+                            url="https://www.nejm.org/doi/full/10.1056/NEJMoa2007764",
+                            score=120, num_comments=40, created=1795082400.0)]
+    return Reply.json(reddit_listing(children), delay=delay)
+
+
+def reddit_naming(request, delay=0):
+    """Reddit search finding the trial: a link post to its study page and a text post naming
+    it, by a deleted author (for tests that want Reddit to find something)."""
+    children = []
+    if "NCT04280705" in request.arg("q", "") and not request.arg("q", "").startswith("url:"):
+        children = [
+            reddit_post("1abc2de", "NIH starts remdesivir trial",
+                        url="https://clinicaltrials.gov/study/NCT04280705", score=120,
+                        num_comments=40, created=1795082400.0),
+            reddit_post("1abc3fg", "Anyone enrolled in NCT04280705?", subreddit="COVID19",
+                        author="[deleted]", created=1795086000.0,
+                        selftext="Looking for people in **NCT04280705** & others."),
+        ]
+    return Reply.json(reddit_listing(children), delay=delay)
 
 
 def gdelt(request, delay=0):
@@ -315,6 +367,7 @@ def install(fake, delay=0.0):
     fake.route(ROUTES["bluesky_session"], late(bluesky_session))
     fake.route(ROUTES["bluesky_search"], late(bluesky_search))
     fake.route(ROUTES["crossref"], late(crossref))
+    fake.route(ROUTES["reddit"], late(reddit))
     fake.route(ROUTES["altmetric"], Reply.text("Not Found", 404))
     fake.route(ROUTES["feed_news"], late(news_feed))
     fake.route(ROUTES["feed_blog"], late(blog_feed))

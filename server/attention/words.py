@@ -11,6 +11,7 @@ SOURCES = {
     "pubmed": "PubMed",
     "wikipedia": "Wikipedia",
     "hackernews": "Hacker News",
+    "reddit": "Reddit",
     "gdelt": "GDELT news",
     "bluesky": "Bluesky",
     "feeds": "News and blog feeds",

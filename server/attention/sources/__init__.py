@@ -13,6 +13,7 @@ from trialbuzz.attention.sources.hackernews import HackerNews
 from trialbuzz.attention.sources.mastodon import Mastodon
 from trialbuzz.attention.sources.openalex import OpenAlex
 from trialbuzz.attention.sources.pubmed import PubMed
+from trialbuzz.attention.sources.reddit import Reddit
 from trialbuzz.attention.sources.wikipedia import Wikipedia
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ def register(source_class):
 
 
 for _builtin in (CtGovReferences, EuropePmc, PubMed, Crossref, OpenAlex, Wikipedia, HackerNews,
-                 Gdelt, Feeds, Bluesky, Mastodon, Altmetric):
+                 Reddit, Gdelt, Feeds, Bluesky, Mastodon, Altmetric):
     register(_builtin)
 
 

@@ -139,6 +139,12 @@ class Source:
         """Whether this source reads a stream with these settings."""
         return cls.available(settings) and cls.stream
 
+    @classmethod
+    def mode(cls, settings):
+        """How the source runs with these settings, when the operator should know (keyless at
+        a low pace, say); None when there is nothing to tell."""
+        return None
+
     def find(self, trial, deadline=None):
         """Return the mentions of `trial` (a TrialRecord); raise a TrialbuzzError on failure."""
         raise NotImplementedError
