@@ -30,6 +30,8 @@ EMPTY_FEED = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel
               "<description>Nothing about trials</description></channel></rss>")
 HN_CAP = 1000
 REDDIT_CAP = 1000
+# The entries a feed holds (WordPress's default is 10).
+FEED_ENTRIES = 20
 ESEARCH_CAP = 9999
 
 
@@ -54,6 +56,7 @@ class World:
         self.articles = []      # Europe PMC core results + "_ids", "_indexed", "_annotated"
         self.pubmed = []        # {"pmid", "title", "abstract", "banks", "edat", "mhda"}
         self.crossref = []      # Crossref works + "_indexed" (the day Crossref indexed them)
+        self.feeds = {}         # a feed's file name -> its entries, newest first
         self.studies = {}       # nct_id -> (v2 record, last update posted date)
         self.failures = {}      # route key -> [Reply, ...] served before the corpus answers
         self.per_trial = Counter()
@@ -137,6 +140,13 @@ class World:
                                       for number, registry in numbers],
             "_indexed": indexed})
 
+    def add_feed_entry(self, feed, serial, published, ids):
+        """An entry of the feed `feed` (its file name under /feeds/) naming `ids`, newest first;
+        a feed holds its latest FEED_ENTRIES entries."""
+        entries = self.feeds.setdefault(feed, [])
+        entries.insert(0, {"serial": serial, "published": published, "ids": list(ids)})
+        del entries[FEED_ENTRIES:]
+
     def fail(self, key, *replies):
         """Serve `replies` to the next calls of route `key` before answering from the corpus
         (a None among them: that call is answered from the corpus)."""
@@ -165,8 +175,7 @@ class World:
         fake.route("/gdelt/doc", lambda request: Reply.json({"articles": []}))
         fake.route("/crossref/works", self._crossref)
         fake.route("/nct_id/{nct_id}", Reply.text("Not Found", 404))
-        for path in ("/feeds/news.rss", "/feeds/blog.atom"):
-            fake.route(path, Reply.text(EMPTY_FEED, content_type="application/rss+xml"))
+        fake.route("/feeds/{name}", self._feed)
         return self
 
     # Registry -----------------------------------------------------------------------------
@@ -297,6 +306,28 @@ class World:
         hits = [hit for hit in self.hn if wanted and self._hn_matches(
             hit, wanted.group(0) if not url_only else query, request.arg("tags"), url_only)]
         return self._hn_answer(request, hits)
+
+    # News and blog feeds ------------------------------------------------------------------
+
+    def _feed(self, request, name):
+        """A feed of the world (an empty one unless entries were added), with an ETag of its
+        content: 304 when the reader's copy is current."""
+        self.bulk["feeds"] += 1
+        failure = self._failure("feeds")
+        if failure:
+            return failure
+        items = "".join(
+            f"<item><title>Entry {e['serial']}</title>"
+            f"<link>https://news.example.org/{name}/{e['serial']}</link>"
+            f"<guid>https://news.example.org/{name}/{e['serial']}</guid>"
+            f"<pubDate>{e['published'].strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate>"
+            f"<description>{escape(' and '.join(e['ids']))} in the news</description></item>"
+            for e in self.feeds.get(name, []))
+        body = EMPTY_FEED.replace("</channel>", items + "</channel>")
+        etag = '"%08x"' % (hash(body) & 0xFFFFFFFF)
+        if request.headers.get("If-None-Match") == etag:
+            return Reply(304, headers={"ETag": etag})
+        return Reply.text(body, content_type="application/rss+xml", headers={"ETag": etag})
 
     # Reddit -------------------------------------------------------------------------------
 
