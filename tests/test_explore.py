@@ -291,6 +291,8 @@ def test_migration_backfills_the_index(tmp_path, fake, ctgov):
             row = session.get(TrialIndex, "NCT00000101")
             assert (row.score, row.trend, row.phase, row.start_year) == (17, 9, "phase2", 2021)
             assert row.latest_at.date() == (NOW - timedelta(days=2)).date()
+        # The words of the trials stored before are in the trigram index.
+        assert _ids(app.test_client(), q="aspirin")[1] == ["NCT00000101"]
     finally:
         state.jobs.shutdown()
         db.dispose()
@@ -407,3 +409,28 @@ def test_context_counts_are_read_again_behind_the_readers(make_app, ctgov):
             break
         time.sleep(0.01)
     assert context.of(record, summary)["of"] == 5
+
+
+def test_indexed_answers_match_a_plain_reading_of_the_store(app, ctgov):
+    """Every filter, pair of filters, sort and page (words with quotes and FTS5 syntax among
+    them) answers the totals and order a plain reading of the tables gives."""
+    import explorestore
+
+    assert explorestore.check(app, ctgov) > 40
+
+
+def test_words_are_looked_up_in_the_trigram_index_kept_in_step(filled, ctgov):
+    state = filled.extensions["trialbuzz"]
+    client = filled.test_client()
+    assert _ids(client, q="statins")[1] == ["NCT00000102"]
+    # A new title replaces the old one in the index (the trial_index trigger).
+    ctgov.add(study("NCT00000102", title="Fish oil in heart failure", acronym=None))
+    state.trials.fetch("NCT00000102")
+    assert _ids(client, q="statins") == (0, [])
+    assert _ids(client, q="fish oil")[1] == ["NCT00000102"]
+    with state.db.engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO trial_search (trial_search) VALUES ('delete-all')")
+    # Three characters or more are looked up in the index (now empty); fewer are read row by
+    # row.
+    assert _ids(client, q="fish") == (0, [])
+    assert _ids(client, q="oi")[1] == ["NCT00000102"]

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import column, exists, func, literal_column, select, table
 
 from trialbuzz.attention.index import key
 from trialbuzz.clock import utcnow
@@ -26,6 +26,10 @@ MAX_LIMIT = 100
 MAX_OFFSET = 100_000
 MAX_TEXT = 200
 _NCT_PREFIX = re.compile(r"^nct\d{0,8}$")
+# SQLite's trigram index of trial_index.search (migration 0010): a query of this many
+# characters or more is looked up in it; a shorter one is read row by row.
+TRIGRAM = 3
+_TRIAL_SEARCH = table("trial_search", column("rowid"))
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,22 @@ def _window(query):
     return exists().where(Mention.nct_id == TrialIndex.nct_id, *window)
 
 
-def conditions(query, facets=None):
+def _words(text, dialect):
+    """Trials whose search text holds `text` (lower-cased), as a substring.
+
+    On PostgreSQL the LIKE reads the trigram index (pg_trgm). On SQLite the trigram FTS5
+    table names the candidates, `text` quoted as one phrase (its own words are never read as
+    query syntax); the LIKE then checks each, so the answer is the substring search's."""
+    where = [TrialIndex.search.contains(text, autoescape=True)]
+    if dialect == "sqlite" and len(text) >= TRIGRAM:
+        phrase = '"' + text.replace('"', '""') + '"'
+        where.insert(0, TrialIndex.nct_id.in_(
+            select(func.printf("NCT%08d", _TRIAL_SEARCH.c.rowid))
+            .where(literal_column("trial_search").op("MATCH")(phrase))))
+    return where
+
+
+def conditions(query, facets=None, dialect="sqlite"):
     """The WHERE clauses on trial_index of a query (attention aside), with `facets` (all of
     the query's when None) as subqueries."""
     where = []
@@ -179,7 +198,7 @@ def conditions(query, facets=None):
             where += [TrialIndex.nct_id >= prefix,
                       TrialIndex.nct_id < prefix[:-1] + chr(ord(prefix[-1]) + 1)]
         else:
-            where.append(TrialIndex.search.contains(text, autoescape=True))
+            where += _words(text, dialect)
     for name in ("status", "study_type", "sponsor"):
         value = getattr(query, name)
         if value:
@@ -215,12 +234,13 @@ def search(session, query, limit=None):
     With a facet filter (condition, phase, kind, source), the first one leads: its rows carry
     the trial's attention and score, so it is counted, and sorted by score, on its own index."""
     columns = (TrialIndex.nct_id, TrialIndex.trend, TrialIndex.latest_at)
+    dialect = session.get_bind().dialect.name
     facets = _facets(query)
     if facets:
         name, value = facets[0]
         lead = [TrialFacet.facet == name, TrialFacet.value == value,
                 TrialFacet.attention.is_(True)]
-        rest = conditions(query, facets[1:])
+        rest = conditions(query, facets[1:], dialect)
         joined = select(*columns).select_from(TrialFacet).join(
             TrialIndex, TrialIndex.nct_id == TrialFacet.nct_id)
         count = select(func.count()).select_from(TrialFacet)
@@ -231,7 +251,7 @@ def search(session, query, limit=None):
             else ORDER[query.sort]
         page = joined.where(*lead, *rest).order_by(*order)
     else:
-        where = [TrialIndex.attention.is_(True), *conditions(query)]
+        where = [TrialIndex.attention.is_(True), *conditions(query, dialect=dialect)]
         count = select(func.count()).select_from(TrialIndex).where(*where)
         page = select(*columns).where(*where).order_by(*ORDER[query.sort])
     total = session.scalar(count)
