@@ -26,7 +26,7 @@ from benchlib import FakeUpstream, app_config, percentile
 
 from services import fresh_database, postgres_cluster  # noqa: E402
 from trialbuzz import create_app  # noqa: E402
-from trialbuzz.attention.index import record_facts, summary_facts  # noqa: E402
+from trialbuzz.attention.index import mention_days, record_facts, summary_facts  # noqa: E402
 from trialbuzz.clock import utcnow  # noqa: E402
 from trialbuzz.storage.db import get_db  # noqa: E402
 
@@ -47,7 +47,7 @@ WORDS = ("cancer breast lung heart failure stroke diabetes covid asthma depressi
 
 
 def generate(count, mentions, seed=7):
-    """Rows of trials, trial_index, trial_facets and mentions, in batches."""
+    """Rows of trials, trial_index, trial_facets, mentions and mention_days, per trial."""
     rng = random.Random(seed)
     now = utcnow()
     sponsors = [f"Sponsor {i} {rng.choice(WORDS).title()} Institute" for i in range(5000)]
@@ -100,7 +100,10 @@ def generate(count, mentions, seed=7):
                {"nct_id": nct_id, **columns, **attention, "latest_at": latest},
                [{"facet": f, "value": v, "nct_id": nct_id, **attention}
                 for f, v in sorted(facets | more)],
-               rows)
+               rows,
+               [{"nct_id": nct_id, "day": day, "kind": kind, "source": source, "mentions": n}
+                for (day, kind, source), n in mention_days(
+                    (r["published_at"], r["kind"], r["source"]) for r in rows).items()])
 
 
 TABLES = {
@@ -111,6 +114,7 @@ TABLES = {
     "trial_facets": ("facet", "value", "nct_id", "attention", "score"),
     "mentions": ("nct_id", "source", "external_id", "kind", "url", "title", "published_at",
                  "extra", "first_seen_at", "last_seen_at"),
+    "mention_days": ("nct_id", "day", "kind", "source", "mentions"),
 }
 
 
@@ -141,11 +145,12 @@ def fill(engine, count, mentions, batch=20_000):
             rows.clear()
         raw.commit()
 
-    for number, (trial, index, facets, found) in enumerate(generate(count, mentions)):
+    for number, (trial, index, facets, found, days) in enumerate(generate(count, mentions)):
         buffers["trials"].append(trial)
         buffers["trial_index"].append(index)
         buffers["trial_facets"] += facets
         buffers["mentions"] += found
+        buffers["mention_days"] += days
         if number % batch == batch - 1:
             flush()
             print(f"  {number + 1:,} trials stored, {time.perf_counter() - started:.0f} s",

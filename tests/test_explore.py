@@ -12,7 +12,7 @@ from records import study
 from trialbuzz.attention.harvest import Outcome
 from trialbuzz.attention.sources.base import Mention
 from trialbuzz.clock import utcnow
-from trialbuzz.storage.models import TrialFacet, TrialIndex
+from trialbuzz.storage.models import MentionDay, TrialFacet, TrialIndex
 
 NOW = utcnow()
 
@@ -291,8 +291,12 @@ def test_migration_backfills_the_index(tmp_path, fake, ctgov):
             row = session.get(TrialIndex, "NCT00000101")
             assert (row.score, row.trend, row.phase, row.start_year) == (17, 9, "phase2", 2021)
             assert row.latest_at.date() == (NOW - timedelta(days=2)).date()
-        # The words of the trials stored before are in the trigram index.
-        assert _ids(app.test_client(), q="aspirin")[1] == ["NCT00000101"]
+        # The words of the trials stored before are in the trigram index, their mentions'
+        # days in mention_days.
+        client = app.test_client()
+        assert _ids(client, q="aspirin")[1] == ["NCT00000101"]
+        assert sorted(_ids(client, **{"from": (NOW - timedelta(days=5)).date().isoformat()})[1]) \
+            == ["NCT00000101", "NCT00000103"]
     finally:
         state.jobs.shutdown()
         db.dispose()
@@ -434,3 +438,22 @@ def test_words_are_looked_up_in_the_trigram_index_kept_in_step(filled, ctgov):
     # row.
     assert _ids(client, q="fish") == (0, [])
     assert _ids(client, q="oi")[1] == ["NCT00000102"]
+
+
+def test_mention_days_follow_the_stored_mentions(filled):
+    state = filled.extensions["trialbuzz"]
+    client = filled.test_client()
+    window = {"from": (NOW - timedelta(days=4)).date().isoformat(),
+              "to": (NOW - timedelta(days=3)).date().isoformat()}
+    assert _ids(client, **window)[1] == ["NCT00000101"]
+    state.harvester.store("NCT00000102", [Outcome("gdelt", "ok", mentions=[Mention(
+        "gdelt", "news", "late", "https://example.org/late",
+        published_at=NOW - timedelta(days=3))])])
+    assert sorted(_ids(client, **window)[1]) == ["NCT00000101", "NCT00000102"]
+    assert _ids(client, **window, kind="wikipedia") == (0, [])
+    with state.db.session() as session:
+        days = {(row.day, row.kind, row.source): row.mentions for row in
+                session.query(MentionDay).filter_by(nct_id="NCT00000102")}
+    assert days == {((NOW - timedelta(days=d)).date(), kind, source): 1 for d, kind, source in
+                    ((3, "news", "gdelt"), (200, "news", "gdelt"),
+                     (300, "wikipedia", "wikipedia"))}

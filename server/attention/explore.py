@@ -11,7 +11,7 @@ from trialbuzz.attention.index import key
 from trialbuzz.clock import utcnow
 from trialbuzz.errors import BadRequest
 from trialbuzz.registry import reporting as reporting_module
-from trialbuzz.storage.models import Mention, TrialFacet, TrialIndex
+from trialbuzz.storage.models import MentionDay, TrialFacet, TrialIndex
 
 # Values as ClinicalTrials.gov spells them (API v2 enums).
 STATUSES = ("ACTIVE_NOT_RECRUITING", "COMPLETED", "ENROLLING_BY_INVITATION",
@@ -129,8 +129,8 @@ def parse(args, kinds, sources):
         offset=_int(args, "offset", 0, 0, MAX_OFFSET))
 
 
-# A window of mentions this short is read from the mentions' date index (the trials it names);
-# a longer or open-ended one is checked trial by trial.
+# A window of mentions this short (an open end taken as today) is read from the days' index
+# (the trials it names); a longer one is checked trial by trial.
 SHORT_WINDOW = timedelta(days=366)
 
 
@@ -156,19 +156,22 @@ def _in_facet(name, value):
 
 
 def _window(query):
-    """Trials with a listed mention dated within the query's window (of its kind and source)."""
-    window = [Mention.duplicate_of.is_(None)]
+    """Trials with a listed mention dated within the query's window (of its kind and source),
+    read from the mentions' days: the window's ends are UTC midnights, so whole days answer
+    it exactly."""
+    window = []
     if query.since:
-        window.append(Mention.published_at >= query.since)
+        window.append(MentionDay.day >= query.since.date())
     if query.until:
-        window.append(Mention.published_at < query.until)
+        window.append(MentionDay.day < query.until.date())
     if query.kind:
-        window.append(Mention.kind == query.kind)
+        window.append(MentionDay.kind == query.kind)
     if query.source:
-        window.append(Mention.source == query.source)
-    if query.since and query.until and query.until - query.since <= SHORT_WINDOW:
-        return TrialIndex.nct_id.in_(select(Mention.nct_id).where(*window))
-    return exists().where(Mention.nct_id == TrialIndex.nct_id, *window)
+        window.append(MentionDay.source == query.source)
+    if query.since and (query.until or utcnow() + timedelta(days=1)) - query.since \
+            <= SHORT_WINDOW:
+        return TrialIndex.nct_id.in_(select(MentionDay.nct_id).where(*window))
+    return exists().where(MentionDay.nct_id == TrialIndex.nct_id, *window)
 
 
 def _words(text, dialect):

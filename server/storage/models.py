@@ -258,6 +258,22 @@ class TrialFacet(Base):
     score: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
+class MentionDay(Base):
+    """How many listed mentions (not duplicates) of a kind, from a source, a trial has on one
+    day (UTC): what the Explorer's date window reads, kept in step with the trial's summary
+    (see attention.index). Undated mentions have none."""
+
+    __tablename__ = "mention_days"
+    __table_args__ = (Index("ix_mention_days_window", "day", "nct_id", "kind", "source"),)
+
+    nct_id: Mapped[str] = mapped_column(ForeignKey("trials.nct_id", ondelete="CASCADE"),
+                                        primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mentions: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 class Sweep(Base):
     """Where the registry-wide sweep of one source (on one wiki, for Wikipedia) stands: how far
     it has covered, the run under way and how the last one ended.
