@@ -457,3 +457,34 @@ def test_mention_days_follow_the_stored_mentions(filled):
     assert days == {((NOW - timedelta(days=d)).date(), kind, source): 1 for d, kind, source in
                     ((3, "news", "gdelt"), (200, "news", "gdelt"),
                      (300, "wikipedia", "wikipedia"))}
+
+
+def _hide(state, nct_id):
+    """Another process's change of the index, which this one is not told about."""
+    with state.db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"UPDATE trial_index SET attention = false WHERE nct_id = '{nct_id}'")
+
+
+def test_totals_are_kept_briefly_and_forgotten_on_a_store(filled):
+    state = filled.extensions["trialbuzz"]
+    client = filled.test_client()
+    assert _ids(client)[0] == 4
+    _hide(state, "NCT00000104")
+    # The same filters in another order or page: the kept total, the page read afresh.
+    total, ids = _ids(client, sort="recent", limit=2, offset=2)
+    assert total == 4 and "NCT00000104" not in ids
+    # Other filters are counted.
+    assert _ids(client, study_type="OBSERVATIONAL") == (0, [])
+    # A store in this process forgets the kept totals.
+    state.harvester.store("NCT00000102", [Outcome("gdelt", "ok", mentions=[])])
+    assert _ids(client)[0] == 3
+
+
+def test_totals_are_counted_every_time_when_not_kept(make_app, ctgov):
+    app = make_app(EXPLORE_TOTALS_SECONDS=0)
+    _fill(app.extensions["trialbuzz"], ctgov)
+    client = app.test_client()
+    assert _ids(client)[0] == 4
+    _hide(app.extensions["trialbuzz"], "NCT00000104")
+    assert _ids(client, sort="recent")[0] == 3

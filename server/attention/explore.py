@@ -2,10 +2,13 @@
 index (attention.index), never on the records themselves."""
 
 import re
-from dataclasses import dataclass, fields
+import threading
+import time as clock
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import column, exists, func, literal_column, select, table
+from sqlalchemy.orm import aliased
 
 from trialbuzz.attention.index import key
 from trialbuzz.clock import utcnow
@@ -150,9 +153,11 @@ def _facets(query):
 
 
 def _in_facet(name, value):
-    """Trials with `value` among their `name` facets."""
-    return TrialIndex.nct_id.in_(select(TrialFacet.nct_id).where(TrialFacet.facet == name,
-                                                                 TrialFacet.value == value))
+    """Trials with `value` among their `name` facets: a probe of the facets' key per trial
+    (apart from a leading facet's rows)."""
+    probe = aliased(TrialFacet)
+    return exists().where(probe.facet == name, probe.value == value,
+                          probe.nct_id == TrialIndex.nct_id)
 
 
 def _window(query):
@@ -230,35 +235,92 @@ ORDER = {
 }
 
 
-def search(session, query, limit=None):
-    """(total, the page asked) for a Query: the page as (NCT ID, 7-day change, newest
-    mention's date) in order; `limit` overrides the query's.
+# Filters of trial_index with an index of their own: when one is asked, it leads rather than
+# a facet of many trials (a phase, a kind, a source), whose key is then probed per trial.
+_INDEXED = ("status", "study_type", "sponsor")
 
-    With a facet filter (condition, phase, kind, source), the first one leads: its rows carry
-    the trial's attention and score, so it is counted, and sorted by score, on its own index."""
+
+def _lead(query, facets):
+    """The facet that leads the query (its rows counted and sorted on their index), or None
+    when trial_index leads: no facet, or a filter of trial_index with a facet other than a
+    condition (a condition names few trials)."""
+    if not facets:
+        return None
+    if facets[0][0] != "condition" and any(getattr(query, name) for name in _INDEXED):
+        return None
+    return facets[0]
+
+
+def search(session, query, limit=None, totals=None):
+    """(total, the page asked) for a Query: the page as (NCT ID, 7-day change, newest
+    mention's date) in order; `limit` overrides the query's. `totals` (a Totals) keeps the
+    counts of recent queries.
+
+    A leading facet filter (see _lead) has rows that carry the trial's attention and score, so
+    it is counted, and sorted by score, on its own index."""
     columns = (TrialIndex.nct_id, TrialIndex.trend, TrialIndex.latest_at)
     dialect = session.get_bind().dialect.name
     facets = _facets(query)
-    if facets:
-        name, value = facets[0]
-        lead = [TrialFacet.facet == name, TrialFacet.value == value,
-                TrialFacet.attention.is_(True)]
+    lead = _lead(query, facets)
+    if lead:
+        name, value = lead
+        leading = [TrialFacet.facet == name, TrialFacet.value == value,
+                   TrialFacet.attention.is_(True)]
         rest = conditions(query, facets[1:], dialect)
         joined = select(*columns).select_from(TrialFacet).join(
             TrialIndex, TrialIndex.nct_id == TrialFacet.nct_id)
         count = select(func.count()).select_from(TrialFacet)
         if rest:
             count = count.join(TrialIndex, TrialIndex.nct_id == TrialFacet.nct_id)
-        count = count.where(*lead, *rest)
+        count = count.where(*leading, *rest)
         order = (TrialFacet.score.desc(), TrialFacet.nct_id) if query.sort == "score" \
             else ORDER[query.sort]
-        page = joined.where(*lead, *rest).order_by(*order)
+        page = joined.where(*leading, *rest).order_by(*order)
     else:
         where = [TrialIndex.attention.is_(True), *conditions(query, dialect=dialect)]
         count = select(func.count()).select_from(TrialIndex).where(*where)
         page = select(*columns).where(*where).order_by(*ORDER[query.sort])
-    total = session.scalar(count)
+    total = totals.total(session, query, count) if totals else session.scalar(count)
     if total <= query.offset:
         return total, []
     rows = session.execute(page.limit(limit or query.limit).offset(query.offset)).all()
     return total, [tuple(row) for row in rows]
+
+
+class Totals:
+    """The totals of recent Explorer queries, kept `seconds` per process: the other pages and
+    orders of the same filters are not counted again. Stores made in this process forget
+    them all (forget); another process's may go unseen for up to `seconds`."""
+
+    LIMIT = 1024
+
+    def __init__(self, seconds):
+        self.seconds = float(seconds)
+        self._kept = {}
+        self._lock = threading.Lock()
+
+    def total(self, session, query, count):
+        """The total of `query` (its filters; the order and page aside), kept or counted with
+        the statement `count`."""
+        if self.seconds <= 0:
+            return session.scalar(count)
+        # The day: whether a due date has passed (reporting) depends on it.
+        key = (replace(query, sort="score", limit=20, offset=0), utcnow().date())
+        now = clock.monotonic()
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept and kept[0] > now:
+            return kept[1]
+        total = session.scalar(count)
+        with self._lock:
+            if len(self._kept) >= self.LIMIT:
+                self._kept = {k: v for k, v in self._kept.items() if v[0] > now}
+                if len(self._kept) >= self.LIMIT:
+                    self._kept.clear()
+            self._kept[key] = (now + self.seconds, total)
+        return total
+
+    def forget(self, *_):
+        """Forget every kept total (the index just changed)."""
+        with self._lock:
+            self._kept.clear()
