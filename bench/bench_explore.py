@@ -101,7 +101,8 @@ def generate(count, mentions, seed=7):
                [{"facet": f, "value": v, "nct_id": nct_id, **attention}
                 for f, v in sorted(facets | more)],
                rows,
-               [{"nct_id": nct_id, "day": day, "kind": kind, "source": source, "mentions": n}
+               [{"nct_id": nct_id, "day": day, "kind": kind, "source": source, "mentions": n,
+                 "attention": attention["attention"]}
                 for (day, kind, source), n in mention_days(
                     (r["published_at"], r["kind"], r["source"]) for r in rows).items()])
 
@@ -114,7 +115,7 @@ TABLES = {
     "trial_facets": ("facet", "value", "nct_id", "attention", "score"),
     "mentions": ("nct_id", "source", "external_id", "kind", "url", "title", "published_at",
                  "extra", "first_seen_at", "last_seen_at"),
-    "mention_days": ("nct_id", "day", "kind", "source", "mentions"),
+    "mention_days": ("nct_id", "day", "kind", "source", "mentions", "attention"),
 }
 
 
@@ -227,6 +228,7 @@ def measure(client, repeat, rng):
         times = times[2:]  # the first two warm the caches
         results[name] = (percentile(times, 50) * 1000, percentile(times, 95) * 1000,
                          response.get_json()["total"])
+    print(f"(load average after the requests: {os.getloadavg()[0]:.1f})")
     return results
 
 
@@ -250,7 +252,8 @@ def context_cost(app, repeat):
 
 def run(backend, url, args, fake):
     """Fill one store and time it; prints a table."""
-    app = create_app(app_config(args.tmp, fake.url, DATABASE_URL=url))
+    app = create_app(app_config(args.tmp, fake.url, DATABASE_URL=url,
+                                EXPLORE_TOTALS_SECONDS=args.totals_seconds))
     db = get_db(app)
     with db.engine.connect() as connection:
         kept = db.engine.dialect.has_table(connection, "trial_index") and connection.execute(
@@ -269,7 +272,8 @@ def run(backend, url, args, fake):
         stored = connection.execute(text("SELECT count(*) FROM mentions")).scalar()
         facets = connection.execute(text("SELECT count(*) FROM trial_facets")).scalar()
     print(f"\n## {backend}: {args.trials:,} trials ({attention:,} with attention), "
-          f"{stored:,} mentions, {facets:,} facet rows; filled in {seconds:.0f} s")
+          f"{stored:,} mentions, {facets:,} facet rows; filled in {seconds:.0f} s; "
+          f"totals kept {args.totals_seconds:g} s; load average {os.getloadavg()[0]:.1f}")
     rng = random.Random(11)
     results = measure(app.test_client(), args.repeat, rng)
     print(f"\n| request ({args.repeat} each) | total matched (last) | p50 ms | p95 ms | "
@@ -294,6 +298,9 @@ def main():
     parser.add_argument("--mentions", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--totals-seconds", type=float, default=0.0,
+                        help="EXPLORE_TOTALS_SECONDS: 0 (the default here) counts every "
+                        "request, the worst case; the app keeps them 5 s")
     parser.add_argument("--keep", metavar="FILE", help="the SQLite store: filled when new, "
                         "reused as it is otherwise")
     args = parser.parse_args()

@@ -18,7 +18,7 @@ from trialbuzz.clock import utcnow
 from trialbuzz.storage.models import Mention as MentionRow
 from trialbuzz.storage.models import TrialFacet, TrialIndex
 
-WORDS = ("heart stroke cancer lung café naïve covid-19 50% under_score "
+WORDS = ("heart stroke ſtroke cancer lung café naïve covid-19 50% under_score "
          "o'brien \"quoted\" near(a b) or and not * ^ - : {x}").split()
 STATUSES = ("RECRUITING", "COMPLETED", "TERMINATED")
 PHASES = ([], ["PHASE1"], ["PHASE2"], ["PHASE1", "PHASE2"], ["PHASE3"])
@@ -70,7 +70,8 @@ def queries(today):
     found += [{"q": word} for word in (
         "heart", "HEART", "ear", "he", "é", "café", "naïve", "50%", "under_score", "o'brien",
         '"quoted"', '"', 'heart"', "near(a", "heart or", "or", "*", "^", "-", ":", "{x}",
-        "acme", "lumière", "stroke\nheart", "nct2", "NCT200", "nct20000037", "art fail")]
+        "acme", "lumière", "stroke\nheart", "nct2", "NCT200", "nct20000037", "art fail",
+        "troke", "ſtroke", "\ue000\ue000\ue000", "ke\ue001")]
     found += [{"status": s} for s in STATUSES] + [{"phase": p} for p in ("PHASE1", "PHASE2")]
     found += [{"condition": "stroke"}, {"sponsor": "acme pharma"}, {"kind": "news"},
               {"source": "hackernews"}, {"study_type": "OBSERVATIONAL"}]

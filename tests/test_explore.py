@@ -432,12 +432,15 @@ def test_words_are_looked_up_in_the_trigram_index_kept_in_step(filled, ctgov):
     state.trials.fetch("NCT00000102")
     assert _ids(client, q="statins") == (0, [])
     assert _ids(client, q="fish oil")[1] == ["NCT00000102"]
+    # A trial without attention any more is not found (the index marks those with it).
+    _hide(state, "NCT00000102")
+    assert _ids(client, q="fish o") == (0, [])
     with state.db.engine.begin() as connection:
         connection.exec_driver_sql("INSERT INTO trial_search (trial_search) VALUES ('delete-all')")
     # Three characters or more are looked up in the index (now empty); fewer are read row by
     # row.
-    assert _ids(client, q="fish") == (0, [])
-    assert _ids(client, q="oi")[1] == ["NCT00000102"]
+    assert _ids(client, q="heart") == (0, [])
+    assert _ids(client, q="=d")[1] == ["NCT00000104"]
 
 
 def test_mention_days_follow_the_stored_mentions(filled):
@@ -454,6 +457,10 @@ def test_mention_days_follow_the_stored_mentions(filled):
     with state.db.session() as session:
         days = {(row.day, row.kind, row.source): row.mentions for row in
                 session.query(MentionDay).filter_by(nct_id="NCT00000102")}
+        # Each row repeats its trial's attention (a window alone is counted on them).
+        assert {(row.nct_id, row.attention) for row in session.query(MentionDay).filter(
+            MentionDay.nct_id.in_(["NCT00000102", "NCT00000105"]))} == \
+            {("NCT00000102", True), ("NCT00000105", False)}
     assert days == {((NOW - timedelta(days=d)).date(), kind, source): 1 for d, kind, source in
                     ((3, "news", "gdelt"), (200, "news", "gdelt"),
                      (300, "wikipedia", "wikipedia"))}

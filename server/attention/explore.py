@@ -7,7 +7,7 @@ import time as clock
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import column, exists, func, literal_column, select, table
+from sqlalchemy import column, distinct, exists, func, literal_column, select, table
 from sqlalchemy.orm import aliased
 
 from trialbuzz.attention.index import key
@@ -29,9 +29,13 @@ MAX_LIMIT = 100
 MAX_OFFSET = 100_000
 MAX_TEXT = 200
 _NCT_PREFIX = re.compile(r"^nct\d{0,8}$")
-# SQLite's trigram index of trial_index.search (migration 0010): a query of this many
-# characters or more is looked up in it; a shorter one is read row by row.
+# SQLite's trigram index of trial_index.search (trial_search, migration 0010): a query of this
+# many characters or more is looked up in it; a shorter one is read row by row. Its text has
+# U+017F (which FTS5 folds to "s") written U+E001, and a line of three U+E000 for a trial with
+# attention: words with any of those characters are read row by row too.
 TRIGRAM = 3
+_UNINDEXED = frozenset("\u017f\ue000\ue001")
+_ATTENTION = '"\ue000\ue000\ue000"'
 _TRIAL_SEARCH = table("trial_search", column("rowid"))
 
 
@@ -160,10 +164,8 @@ def _in_facet(name, value):
                           probe.nct_id == TrialIndex.nct_id)
 
 
-def _window(query):
-    """Trials with a listed mention dated within the query's window (of its kind and source),
-    read from the mentions' days: the window's ends are UTC midnights, so whole days answer
-    it exactly."""
+def _days(query):
+    """The conditions on mention_days of a query's window (its kind and source within it)."""
     window = []
     if query.since:
         window.append(MentionDay.day >= query.since.date())
@@ -173,30 +175,77 @@ def _window(query):
         window.append(MentionDay.kind == query.kind)
     if query.source:
         window.append(MentionDay.source == query.source)
-    if query.since and (query.until or utcnow() + timedelta(days=1)) - query.since \
-            <= SHORT_WINDOW:
+    return window
+
+
+def _window_only(query):
+    """Whether a query asks for a window of mentions (of a kind, a source) and nothing else:
+    then counted on mention_days alone, which repeats each trial's attention."""
+    return bool(query.since or query.until) and replace(
+        query, since=None, until=None, kind=None, source=None, sort="score", limit=20,
+        offset=0) == Query()
+
+
+def _window(query, probe=False):
+    """Trials with a listed mention dated within the query's window (of its kind and source),
+    read from the mentions' days: the window's ends are UTC midnights, so whole days answer
+    it exactly. A short window names its trials; a long one, or any when `probe`, is probed
+    trial by trial."""
+    window = _days(query)
+    if not probe and query.since and \
+            (query.until or utcnow() + timedelta(days=1)) - query.since <= SHORT_WINDOW:
         return TrialIndex.nct_id.in_(select(MentionDay.nct_id).where(*window))
     return exists().where(MentionDay.nct_id == TrialIndex.nct_id, *window)
+
+
+def _indexed(text, dialect):
+    """Whether the words `text` (lower-cased) are looked up in SQLite's trigram index."""
+    return dialect == "sqlite" and len(text) >= TRIGRAM and not _UNINDEXED & set(text)
+
+
+def _match(text):
+    """The FTS5 query of trials with attention whose search text holds `text`: the words
+    quoted as one phrase (their own quotes doubled), never read as query syntax."""
+    return literal_column("trial_search").op("MATCH")(
+        '"' + text.replace('"', '""') + '" ' + _ATTENTION)
 
 
 def _words(text, dialect):
     """Trials whose search text holds `text` (lower-cased), as a substring.
 
     On PostgreSQL the LIKE reads the trigram index (pg_trgm). On SQLite the trigram FTS5
-    table names the candidates, `text` quoted as one phrase (its own words are never read as
-    query syntax); the LIKE then checks each, so the answer is the substring search's."""
-    where = [TrialIndex.search.contains(text, autoescape=True)]
-    if dialect == "sqlite" and len(text) >= TRIGRAM:
-        phrase = '"' + text.replace('"', '""') + '"'
-        where.insert(0, TrialIndex.nct_id.in_(
-            select(func.printf("NCT%08d", _TRIAL_SEARCH.c.rowid))
-            .where(literal_column("trial_search").op("MATCH")(phrase))))
-    return where
+    table names them. FTS5 folds the case of the text as lower() left it, so for ASCII words
+    (whose letters nothing else folds to, U+017F aside) its answer is the substring search's;
+    other words are checked by the LIKE too."""
+    like = TrialIndex.search.contains(text, autoescape=True)
+    if not _indexed(text, dialect):
+        return [like]
+    found = TrialIndex.nct_id.in_(
+        select(func.printf("NCT%08d", _TRIAL_SEARCH.c.rowid)).where(_match(text)))
+    return [found] if text.isascii() else [found, like]
 
 
-def conditions(query, facets=None, dialect="sqlite"):
+def _words_only(query, dialect):
+    """The words of a query that asks for nothing else and whose count the trigram index
+    answers on its own, or None."""
+    text = (query.q or "").strip().lower()
+    if replace(query, q=None, sort="score", limit=20, offset=0) != Query() or \
+            _NCT_PREFIX.match(text) or not _indexed(text, dialect) or not text.isascii():
+        return None
+    return text
+
+
+def _equal(column, value, probe):
+    """column = value; when `probe`, written so that no index of the column is read (the
+    rows are walked in the order asked and each checked)."""
+    return (column.concat("") if probe else column) == value
+
+
+def conditions(query, facets=None, dialect="sqlite", probe=False):
     """The WHERE clauses on trial_index of a query (attention aside), with `facets` (all of
-    the query's when None) as subqueries."""
+    the query's when None) as subqueries. With `probe`, each is a check of one trial (no
+    list of trials made, no index of a filter read): for walking the trials in order when
+    many match."""
     where = []
     if query.q:
         text = query.q.strip().lower()
@@ -205,25 +254,27 @@ def conditions(query, facets=None, dialect="sqlite"):
             prefix = text.upper()
             where += [TrialIndex.nct_id >= prefix,
                       TrialIndex.nct_id < prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+        elif probe:
+            where.append(TrialIndex.search.contains(text, autoescape=True))
         else:
             where += _words(text, dialect)
     for name in ("status", "study_type", "sponsor"):
         value = getattr(query, name)
         if value:
-            where.append(getattr(TrialIndex, name) == key(value))
+            where.append(_equal(getattr(TrialIndex, name), key(value), probe))
     if query.reporting in ("overdue", "not_due"):
         # Which of the two depends on the day: the due date (and its grace) passed or not.
         today = utcnow().date()
-        where += [TrialIndex.reporting == "due",
+        where += [_equal(TrialIndex.reporting, "due", probe),
                   TrialIndex.reporting_due < today if query.reporting == "overdue"
                   else TrialIndex.reporting_due >= today]
     elif query.reporting:
-        where.append(TrialIndex.reporting == query.reporting)
+        where.append(_equal(TrialIndex.reporting, query.reporting, probe))
     for name, value in _facets(query) if facets is None else facets:
         where.append(_in_facet(name, value))
     if query.since or query.until:
         # The kind and the source then describe the mentions dated within the window.
-        where.append(_window(query))
+        where.append(_window(query, probe))
     return where
 
 
@@ -279,12 +330,38 @@ def search(session, query, limit=None, totals=None):
     else:
         where = [TrialIndex.attention.is_(True), *conditions(query, dialect=dialect)]
         count = select(func.count()).select_from(TrialIndex).where(*where)
+        words = _words_only(query, dialect)
+        if words:
+            count = select(func.count()).select_from(_TRIAL_SEARCH).where(_match(words))
+        elif _window_only(query):
+            count = select(func.count(distinct(MentionDay.nct_id))).where(
+                *_days(query), MentionDay.attention.is_(True))
         page = select(*columns).where(*where).order_by(*ORDER[query.sort])
     total = totals.total(session, query, count) if totals else session.scalar(count)
     if total <= query.offset:
         return total, []
+    if not lead and _walk(session, query, total, limit or query.limit, totals):
+        page = select(*columns).where(
+            TrialIndex.attention.is_(True),
+            *conditions(query, dialect=dialect, probe=True)).order_by(*ORDER[query.sort])
     rows = session.execute(page.limit(limit or query.limit).offset(query.offset)).all()
     return total, [tuple(row) for row in rows]
+
+
+# A page is read by walking the trials with attention in the order asked, each checked, when
+# about this many rows or fewer are expected to be walked to fill it (the matches spread
+# evenly); otherwise from the trials the filters name, sorted.
+WALK_ROWS = 20_000
+
+
+def _walk(session, query, total, limit, totals):
+    """Whether the page of a query with filters (and `total` matches) is read by walking."""
+    if replace(query, sort="score", limit=20, offset=0) == Query():
+        return False  # no filter: the order's index is walked anyway
+    everything = Query()
+    count = select(func.count()).select_from(TrialIndex).where(TrialIndex.attention.is_(True))
+    attention = totals.total(session, everything, count) if totals else session.scalar(count)
+    return (query.offset + limit) * attention <= WALK_ROWS * total
 
 
 class Totals:

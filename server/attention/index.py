@@ -146,14 +146,17 @@ def store_summary(session, nct_id, summary):
     columns["latest_at"] = max((aware(row[0]) for row in listed if row[0] is not None),
                                default=None)
     _replace(session, nct_id, columns, facets, ("kind", "source"))
-    days = mention_days(listed)
-    kept = {(row.day, row.kind, row.source): row.mentions for row in session.execute(
-        select(MentionDay.day, MentionDay.kind, MentionDay.source, MentionDay.mentions)
-        .where(MentionDay.nct_id == nct_id))}
+    attention = columns["attention"]
+    days = {found: (count, attention) for found, count in mention_days(listed).items()}
+    kept = {(row.day, row.kind, row.source): (row.mentions, row.attention)
+            for row in session.execute(
+                select(MentionDay.day, MentionDay.kind, MentionDay.source, MentionDay.mentions,
+                       MentionDay.attention).where(MentionDay.nct_id == nct_id))}
     if kept == days:
         return
     session.execute(delete(MentionDay).where(MentionDay.nct_id == nct_id))
     if days:
         session.execute(insert(MentionDay), [
-            {"nct_id": nct_id, "day": day, "kind": kind, "source": source, "mentions": count}
-            for (day, kind, source), count in sorted(days.items())])
+            {"nct_id": nct_id, "day": day, "kind": kind, "source": source, "mentions": count,
+             "attention": attention}
+            for (day, kind, source), (count, _) in sorted(days.items())])

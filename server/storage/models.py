@@ -264,7 +264,8 @@ class MentionDay(Base):
     (see attention.index). Undated mentions have none."""
 
     __tablename__ = "mention_days"
-    __table_args__ = (Index("ix_mention_days_window", "day", "nct_id", "kind", "source"),)
+    __table_args__ = (Index("ix_mention_days_window", "day", "nct_id", "kind", "source",
+                            "attention"),)
 
     nct_id: Mapped[str] = mapped_column(ForeignKey("trials.nct_id", ondelete="CASCADE"),
                                         primary_key=True)
@@ -272,6 +273,8 @@ class MentionDay(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     source: Mapped[str] = mapped_column(String(32), primary_key=True)
     mentions: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The trial's attention, repeated: a window alone is counted on this table's index.
+    attention: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
 
 class Sweep(Base):

@@ -1,6 +1,6 @@
 """explorer speed: a trigram index of what `q` searches (SQLite FTS5 kept in step by triggers,
-PostgreSQL pg_trgm); mention_days, each trial's listed mentions by UTC day, kind and source,
-filled from the stored mentions
+PostgreSQL pg_trgm); mention_days, each trial's listed mentions by UTC day, kind and source
+(with the trial's attention), filled from the stored mentions
 
 Revision ID: 0010
 Revises: 0009
@@ -15,25 +15,33 @@ depends_on = None
 
 # SQLite: a contentless FTS5 table of trial_index.search, split in trigrams (a phrase query is
 # then a substring search), keyed on the NCT ID's number; the triggers keep it in step with
-# every write of trial_index, whoever makes it.
+# every write of trial_index, whoever makes it. Its text is the search text, with U+017F
+# (which FTS5 folds to "s") written U+E001 and U+E000 and U+E001 left out, then, for a trial
+# with attention, a line of three U+E000: the phrase of those finds the trials with attention
+# (see attention.explore).
+_NUMBER = "CAST(substr({row}.nct_id, 4) AS INTEGER)"
+_TEXT = ("replace(replace(replace({row}.search, char(57344), ''), char(57345), ''), char(383), "
+         "char(57345)) || CASE WHEN {row}.attention THEN char(10, 57344, 57344, 57344) "
+         "ELSE '' END")
+_ADD = "INSERT INTO trial_search (rowid, search) VALUES ({number}, {text});"
+_DROP = ("INSERT INTO trial_search (trial_search, rowid, search) "
+         "VALUES ('delete', {number}, {text});")
+
+
+def _of(statement, row):
+    return statement.format(number=_NUMBER.format(row=row), text=_TEXT.format(row=row))
+
+
 SQLITE_SEARCH = [
     "CREATE VIRTUAL TABLE trial_search USING fts5(search, content='', tokenize='trigram')",
-    """CREATE TRIGGER trial_search_insert AFTER INSERT ON trial_index BEGIN
-         INSERT INTO trial_search (rowid, search)
-         VALUES (CAST(substr(new.nct_id, 4) AS INTEGER), new.search);
-       END""",
-    """CREATE TRIGGER trial_search_delete AFTER DELETE ON trial_index BEGIN
-         INSERT INTO trial_search (trial_search, rowid, search)
-         VALUES ('delete', CAST(substr(old.nct_id, 4) AS INTEGER), old.search);
-       END""",
-    """CREATE TRIGGER trial_search_update AFTER UPDATE OF search ON trial_index BEGIN
-         INSERT INTO trial_search (trial_search, rowid, search)
-         VALUES ('delete', CAST(substr(old.nct_id, 4) AS INTEGER), old.search);
-         INSERT INTO trial_search (rowid, search)
-         VALUES (CAST(substr(new.nct_id, 4) AS INTEGER), new.search);
-       END""",
-    "INSERT INTO trial_search (rowid, search) "
-    "SELECT CAST(substr(nct_id, 4) AS INTEGER), search FROM trial_index",
+    f"CREATE TRIGGER trial_search_insert AFTER INSERT ON trial_index BEGIN "
+    f"{_of(_ADD, 'new')} END",
+    f"CREATE TRIGGER trial_search_delete AFTER DELETE ON trial_index BEGIN "
+    f"{_of(_DROP, 'old')} END",
+    f"CREATE TRIGGER trial_search_update AFTER UPDATE OF search, attention ON trial_index "
+    f"BEGIN {_of(_DROP, 'old')} {_of(_ADD, 'new')} END",
+    f"INSERT INTO trial_search (rowid, search) SELECT {_NUMBER.format(row='trial_index')}, "
+    f"{_TEXT.format(row='trial_index')} FROM trial_index",
 ]
 POSTGRESQL_SEARCH = [
     # A trusted extension (PostgreSQL 13+): the database's owner may create it.
@@ -66,15 +74,18 @@ def _days(dialect):
         sa.Column("kind", sa.String(16), primary_key=True),
         sa.Column("source", sa.String(32), primary_key=True),
         sa.Column("mentions", sa.Integer(), nullable=False),
+        sa.Column("attention", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
     day = DAYS_FROM_MENTIONS[dialect]
     op.execute(
-        f"INSERT INTO mention_days (nct_id, day, kind, source, mentions) "
-        f"SELECT nct_id, {day}, kind, source, count(*) FROM mentions "
+        f"INSERT INTO mention_days (nct_id, day, kind, source, mentions, attention) "
+        f"SELECT mentions.nct_id, {day}, kind, source, count(*), "
+        f"coalesce(trial_index.attention, false) FROM mentions "
+        f"LEFT JOIN trial_index ON trial_index.nct_id = mentions.nct_id "
         f"WHERE duplicate_of IS NULL AND published_at IS NOT NULL "
-        f"GROUP BY nct_id, {day}, kind, source")
+        f"GROUP BY mentions.nct_id, {day}, kind, source, trial_index.attention")
     op.create_index("ix_mention_days_window", "mention_days",
-                    ["day", "nct_id", "kind", "source"])
+                    ["day", "nct_id", "kind", "source", "attention"])
 
 
 def downgrade():
