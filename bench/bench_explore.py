@@ -98,7 +98,8 @@ def generate(count, mentions, seed=7):
         yield ({"nct_id": nct_id, "record": json.dumps(record), "summary": json.dumps(summary),
                 "fetched_at": now, "harvested_at": now},
                {"nct_id": nct_id, **columns, **attention, "latest_at": latest},
-               [{"facet": f, "value": v, "nct_id": nct_id, **attention}
+               [{"facet": f, "value": v, "nct_id": nct_id, **attention,
+                 "status": columns["status"]}
                 for f, v in sorted(facets | more)],
                rows,
                [{"nct_id": nct_id, "day": day, "kind": kind, "source": source, "mentions": n,
@@ -112,7 +113,7 @@ TABLES = {
     "trial_index": ("nct_id", "search", "status", "study_type", "sponsor", "phase",
                     "start_year", "attention", "score", "trend", "latest_at", "reporting",
                     "reporting_due"),
-    "trial_facets": ("facet", "value", "nct_id", "attention", "score"),
+    "trial_facets": ("facet", "value", "nct_id", "attention", "score", "status"),
     "mentions": ("nct_id", "source", "external_id", "kind", "url", "title", "published_at",
                  "extra", "first_seen_at", "last_seen_at"),
     "mention_days": ("nct_id", "day", "kind", "source", "mentions", "attention"),

@@ -251,7 +251,8 @@ def test_index_follows_a_new_record_and_summary(filled, ctgov):
         assert (row.status, row.phase, row.start_year) == ("completed", "phase3", 2020)
         rows = session.query(TrialFacet).filter_by(nct_id="NCT00000103").all()
         facets = {(f.facet, f.value) for f in rows}
-        assert {(f.attention, f.score) for f in rows} == {(True, row.score)}
+        assert {(f.attention, f.score, f.status) for f in rows} == \
+            {(True, row.score, "completed")}
     assert {("phase", "phase3"), ("condition", "covid-19"), ("kind", "forum"),
             ("kind", "wikipedia"), ("source", "hackernews"), ("source", "wikipedia")} == facets
 

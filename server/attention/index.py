@@ -105,18 +105,19 @@ def _replace(session, nct_id, columns, facets, names):
         else sqlite_insert
     statement = insert(TrialIndex).values(nct_id=nct_id, **columns)
     session.execute(statement.on_conflict_do_update(index_elements=["nct_id"], set_=columns))
-    attention, score = session.execute(select(TrialIndex.attention, TrialIndex.score)
-                                       .where(TrialIndex.nct_id == nct_id)).one()
+    attention, score, status = session.execute(
+        select(TrialIndex.attention, TrialIndex.score, TrialIndex.status)
+        .where(TrialIndex.nct_id == nct_id)).one()
     session.execute(delete(TrialFacet).where(TrialFacet.nct_id == nct_id,
                                              TrialFacet.facet.in_(names)))
     if facets:
         session.execute(insert(TrialFacet).values(
             [{"nct_id": nct_id, "facet": facet, "value": value, "attention": attention,
-              "score": score} for facet, value in sorted(facets)]).on_conflict_do_nothing())
-    if "kind" in names:
-        # The trial's other facets follow its new attention and score.
-        session.execute(update(TrialFacet).where(TrialFacet.nct_id == nct_id)
-                        .values(attention=attention, score=score))
+              "score": score, "status": status} for facet, value in sorted(facets)])
+            .on_conflict_do_nothing())
+    # The trial's other facets follow its new attention, score and status.
+    session.execute(update(TrialFacet).where(TrialFacet.nct_id == nct_id)
+                    .values(attention=attention, score=score, status=status))
 
 
 def store_record(session, nct_id, record):

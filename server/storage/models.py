@@ -242,13 +242,14 @@ class TrialIndex(Base):
 
 class TrialFacet(Base):
     """One value of a many-valued Explorer filter for a trial: a phase, a condition, a kind of
-    mention or a source that found something. Values lower-cased. The trial's attention and
-    score are repeated here, so that one filter is counted and sorted by score on this
-    table's index alone."""
+    mention or a source that found something. Values lower-cased. The trial's attention,
+    score and status are repeated here, so that one filter is counted and sorted by score on
+    this table's index alone, and counted with a status."""
 
     __tablename__ = "trial_facets"
     __table_args__ = (Index("ix_trial_facets_trial", "nct_id"),
-                      Index("ix_trial_facets_score", "facet", "value", "attention", "score"))
+                      Index("ix_trial_facets_score", "facet", "value", "attention", "score"),
+                      Index("ix_trial_facets_status", "facet", "value", "attention", "status"))
 
     facet: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -256,6 +257,8 @@ class TrialFacet(Base):
                                         primary_key=True)
     attention: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     score: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The trial's status, repeated: a status with one such filter is counted here.
+    status: Mapped[str | None] = mapped_column(String(40))
 
 
 class MentionDay(Base):

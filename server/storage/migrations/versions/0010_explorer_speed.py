@@ -1,6 +1,7 @@
 """explorer speed: a trigram index of what `q` searches (SQLite FTS5 kept in step by triggers,
 PostgreSQL pg_trgm); mention_days, each trial's listed mentions by UTC day, kind and source
-(with the trial's attention), filled from the stored mentions
+(with the trial's attention), filled from the stored mentions; trial_facets repeat the trial's
+status
 
 Revision ID: 0010
 Revises: 0009
@@ -62,6 +63,11 @@ def upgrade():
     for statement in SQLITE_SEARCH if dialect == "sqlite" else POSTGRESQL_SEARCH:
         op.execute(statement)
     _days(dialect)
+    op.add_column("trial_facets", sa.Column("status", sa.String(40)))
+    op.execute("UPDATE trial_facets SET status = (SELECT status FROM trial_index "
+               "WHERE trial_index.nct_id = trial_facets.nct_id)")
+    op.create_index("ix_trial_facets_status", "trial_facets",
+                    ["facet", "value", "attention", "status"])
 
 
 def _days(dialect):
@@ -90,6 +96,9 @@ def _days(dialect):
 
 def downgrade():
     connection = op.get_bind()
+    op.drop_index("ix_trial_facets_status", "trial_facets")
+    with op.batch_alter_table("trial_facets") as table:
+        table.drop_column("status")
     op.drop_index("ix_mention_days_window", "mention_days")
     op.drop_table("mention_days")
     if connection.dialect.name == "sqlite":
