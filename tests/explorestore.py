@@ -66,7 +66,12 @@ def fill(state, ctgov, count=COUNT, seed=3):
 def queries(today):
     """Explorer query strings covering each filter, their pairs, the sorts and pages."""
     day = timedelta(days=1)
-    found = [{}, {"sort": "recent"}, {"sort": "trending"}, {"offset": "5", "limit": "7"}]
+    found = [{}, {"sort": "recent"}, {"sort": "trending"}, {"offset": "5", "limit": "7"},
+             {"sort": "recent", "offset": "3", "limit": "4"},
+             {"sort": "trending", "offset": "6", "limit": "5"},
+             {"q": "heart", "offset": "2", "limit": "3"},
+             {"status": "COMPLETED", "offset": "1", "limit": "2", "sort": "recent"},
+             {"from": (today - timedelta(days=60)).isoformat(), "offset": "2", "limit": "3"}]
     found += [{"q": word} for word in (
         "heart", "HEART", "ear", "he", "é", "café", "naïve", "50%", "under_score", "o'brien",
         '"quoted"', '"', 'heart"', "near(a", "heart or", "or", "*", "^", "-", ":", "{x}",

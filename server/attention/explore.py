@@ -357,7 +357,13 @@ def search(session, query, limit=None, totals=None):
         page = select(*columns).where(
             TrialIndex.attention.is_(True),
             *conditions(query, dialect=dialect, probe=True)).order_by(*ORDER[query.sort])
-    rows = session.execute(page.limit(limit or query.limit).offset(query.offset)).all()
+    page = page.limit(limit or query.limit).offset(query.offset)
+    if query.offset and not lead:
+        # The NCT IDs of a deep page first, from the order's index alone; then their rows.
+        ids = page.with_only_columns(TrialIndex.nct_id).subquery()
+        page = select(*columns).join(ids, ids.c.nct_id == TrialIndex.nct_id) \
+            .order_by(*ORDER[query.sort])
+    rows = session.execute(page).all()
     return total, [tuple(row) for row in rows]
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    desc,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime as SqlDateTime
@@ -206,9 +207,11 @@ class TrialIndex(Base):
 
     __tablename__ = "trial_index"
     __table_args__ = (
-        Index("ix_trial_index_score", "attention", "score"),
-        Index("ix_trial_index_latest", "attention", "latest_at"),
-        Index("ix_trial_index_trend", "attention", "trend", "score"),
+        # The Explorer's orders, NCT ID last (migration 0010; on PostgreSQL latest_at's
+        # NULLs last).
+        Index("ix_trial_index_score", "attention", desc("score"), "nct_id"),
+        Index("ix_trial_index_latest", "attention", desc("latest_at"), desc("score"), "nct_id"),
+        Index("ix_trial_index_trend", "attention", desc("trend"), desc("score"), "nct_id"),
         Index("ix_trial_index_cohort", "attention", "phase", "start_year", "score"),
         Index("ix_trial_index_status", "status", "attention", "score"),
         Index("ix_trial_index_study_type", "study_type", "attention", "score"),

@@ -1,7 +1,7 @@
 """explorer speed: a trigram index of what `q` searches (SQLite FTS5 kept in step by triggers,
 PostgreSQL pg_trgm); mention_days, each trial's listed mentions by UTC day, kind and source
 (with the trial's attention), filled from the stored mentions; trial_facets repeat the trial's
-status
+status; each order's index holds the whole order (NCT ID last)
 
 Revision ID: 0010
 Revises: 0009
@@ -57,11 +57,33 @@ DAYS_FROM_MENTIONS = {
 }
 
 
+# The orders of the Explorer, each an index in the order asked, ties by NCT ID included: a
+# page, however deep, is read from the index alone. SQLite sorts NULLs last going down.
+ORDERS = {
+    "ix_trial_index_score": "attention, score DESC, nct_id",
+    "ix_trial_index_latest": "attention, latest_at DESC{nulls}, score DESC, nct_id",
+    "ix_trial_index_trend": "attention, trend DESC, score DESC, nct_id",
+}
+ORDERS_BEFORE = {
+    "ix_trial_index_score": "attention, score",
+    "ix_trial_index_latest": "attention, latest_at",
+    "ix_trial_index_trend": "attention, trend, score",
+}
+
+
+def _orders(orders, dialect):
+    nulls = " NULLS LAST" if dialect == "postgresql" else ""
+    for name, columns in orders.items():
+        op.drop_index(name, "trial_index")
+        op.execute(f"CREATE INDEX {name} ON trial_index ({columns.format(nulls=nulls)})")
+
+
 def upgrade():
     connection = op.get_bind()
     dialect = connection.dialect.name
     for statement in SQLITE_SEARCH if dialect == "sqlite" else POSTGRESQL_SEARCH:
         op.execute(statement)
+    _orders(ORDERS, dialect)
     _days(dialect)
     op.add_column("trial_facets", sa.Column("status", sa.String(40)))
     op.execute("UPDATE trial_facets SET status = (SELECT status FROM trial_index "
@@ -96,6 +118,7 @@ def _days(dialect):
 
 def downgrade():
     connection = op.get_bind()
+    _orders(ORDERS_BEFORE, connection.dialect.name)
     op.drop_index("ix_trial_facets_status", "trial_facets")
     with op.batch_alter_table("trial_facets") as table:
         table.drop_column("status")
