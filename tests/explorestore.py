@@ -18,7 +18,7 @@ from trialbuzz.clock import utcnow
 from trialbuzz.storage.models import Mention as MentionRow
 from trialbuzz.storage.models import TrialFacet, TrialIndex
 
-WORDS = ("heart stroke ſtroke cancer lung café naïve covid-19 50% under_score "
+WORDS = ("heart stroke ſtroke he\ue000art cancer lung café naïve covid-19 50% under_score "
          "o'brien \"quoted\" near(a b) or and not * ^ - : {x}").split()
 STATUSES = ("RECRUITING", "COMPLETED", "TERMINATED")
 PHASES = ([], ["PHASE1"], ["PHASE2"], ["PHASE1", "PHASE2"], ["PHASE3"])

@@ -31,8 +31,8 @@ MAX_TEXT = 200
 _NCT_PREFIX = re.compile(r"^nct\d{0,8}$")
 # SQLite's trigram index of trial_index.search (trial_search, migration 0010): a query of this
 # many characters or more is looked up in it; a shorter one is read row by row. Its text has
-# U+017F (which FTS5 folds to "s") written U+E001, and a line of three U+E000 for a trial with
-# attention: words with any of those characters are read row by row too.
+# U+017F (which FTS5 folds to "s") and U+E000 written U+E001, and a line of three U+E000 for a
+# trial with attention: words with any of those three characters are read row by row too.
 TRIGRAM = 3
 _UNINDEXED = frozenset("\u017f\ue000\ue001")
 _ATTENTION = '"\ue000\ue000\ue000"'

@@ -16,14 +16,13 @@ depends_on = None
 
 # SQLite: a contentless FTS5 table of trial_index.search, split in trigrams (a phrase query is
 # then a substring search), keyed on the NCT ID's number; the triggers keep it in step with
-# every write of trial_index, whoever makes it. Its text is the search text, with U+017F
-# (which FTS5 folds to "s") written U+E001 and U+E000 and U+E001 left out, then, for a trial
-# with attention, a line of three U+E000: the phrase of those finds the trials with attention
-# (see attention.explore).
+# every write of trial_index, whoever makes it. Its text is the search text with U+017F
+# (which FTS5 folds to "s") and U+E000 written U+E001, then, for a trial with attention, a
+# line of three U+E000: the phrase of those finds the trials with attention (see
+# attention.explore).
 _NUMBER = "CAST(substr({row}.nct_id, 4) AS INTEGER)"
-_TEXT = ("replace(replace(replace({row}.search, char(57344), ''), char(57345), ''), char(383), "
-         "char(57345)) || CASE WHEN {row}.attention THEN char(10, 57344, 57344, 57344) "
-         "ELSE '' END")
+_TEXT = ("replace(replace({row}.search, char(57344), char(57345)), char(383), char(57345)) "
+         "|| CASE WHEN {row}.attention THEN char(10, 57344, 57344, 57344) ELSE '' END")
 _ADD = "INSERT INTO trial_search (rowid, search) VALUES ({number}, {text});"
 _DROP = ("INSERT INTO trial_search (trial_search, rowid, search) "
          "VALUES ('delete', {number}, {text});")
