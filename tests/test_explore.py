@@ -416,12 +416,16 @@ def test_context_counts_are_read_again_behind_the_readers(make_app, ctgov):
     assert context.of(record, summary)["of"] == 5
 
 
-def test_indexed_answers_match_a_plain_reading_of_the_store(app, ctgov):
+def test_indexed_answers_match_a_plain_reading_of_the_store(app, ctgov, monkeypatch):
     """Every filter, pair of filters, sort and page (words with quotes and FTS5 syntax among
-    them) answers the totals and order a plain reading of the tables gives."""
+    them) answers the totals and order a plain reading of the tables gives, its page read by
+    walking the order or from the trials the filters name."""
     import explorestore
+    from trialbuzz.attention import explore
 
     assert explorestore.check(app, ctgov) > 40
+    monkeypatch.setattr(explore, "WALK_ROWS", 0)
+    assert explorestore.compare(app) > 40
 
 
 def test_words_are_looked_up_in_the_trigram_index_kept_in_step(filled, ctgov):

@@ -353,7 +353,7 @@ def search(session, query, limit=None, totals=None):
     total = totals.total(session, query, count) if totals else session.scalar(count)
     if total <= query.offset:
         return total, []
-    if not lead and _walk(session, query, total, limit or query.limit, totals):
+    if not lead and _walk(session, query, total, limit or query.limit):
         page = select(*columns).where(
             TrialIndex.attention.is_(True),
             *conditions(query, dialect=dialect, probe=True)).order_by(*ORDER[query.sort])
@@ -373,14 +373,34 @@ def search(session, query, limit=None, totals=None):
 WALK_ROWS = 20_000
 
 
-def _walk(session, query, total, limit, totals):
-    """Whether the page of a query with filters (and `total` matches) is read by walking."""
+# How long the number of trials with attention, which only chooses how a page is read, is
+# kept per process.
+ESTIMATE_SECONDS = 60.0
+_estimate = {}
+_estimate_lock = threading.Lock()
+
+
+def _with_attention(session):
+    """The number of trials with attention, as counted within ESTIMATE_SECONDS (per database)."""
+    bind = session.get_bind()
+    now = clock.monotonic()
+    with _estimate_lock:
+        kept = _estimate.get(id(bind))
+    if kept and kept[0] > now:
+        return kept[1]
+    count = session.scalar(select(func.count()).select_from(TrialIndex)
+                           .where(TrialIndex.attention.is_(True)))
+    with _estimate_lock:
+        _estimate[id(bind)] = (now + ESTIMATE_SECONDS, count)
+    return count
+
+
+def _walk(session, query, total, limit):
+    """Whether the page of a query with filters (and `total` matches) is read by walking: a
+    choice of plan only, the answer is the same either way."""
     if replace(query, sort="score", limit=20, offset=0) == Query():
         return False  # no filter: the order's index is walked anyway
-    everything = Query()
-    count = select(func.count()).select_from(TrialIndex).where(TrialIndex.attention.is_(True))
-    attention = totals.total(session, everything, count) if totals else session.scalar(count)
-    return (query.offset + limit) * attention <= WALK_ROWS * total
+    return (query.offset + limit) * _with_attention(session) <= WALK_ROWS * total
 
 
 class Totals:
