@@ -7,7 +7,7 @@ import time as clock
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import column, distinct, exists, func, literal_column, select, table
+from sqlalchemy import column, exists, func, literal_column, select, table
 from sqlalchemy.orm import aliased
 
 from trialbuzz.attention.index import key
@@ -236,16 +236,17 @@ def _words_only(query, dialect):
 
 
 def _equal(column, value, probe):
-    """column = value; when `probe`, written so that no index of the column is read (the
-    rows are walked in the order asked and each checked)."""
-    return (column.concat("") if probe else column) == value
+    """column = value; when `probe` on SQLite, written so that no index of the column is read
+    (the rows are walked in the order asked and each checked: SQLite's planner would take the
+    column's index; PostgreSQL's weighs the LIMIT itself)."""
+    return (column.concat("") if probe == "sqlite" else column) == value
 
 
-def conditions(query, facets=None, dialect="sqlite", probe=False):
+def conditions(query, facets=None, dialect="sqlite", probe=None):
     """The WHERE clauses on trial_index of a query (attention aside), with `facets` (all of
-    the query's when None) as subqueries. With `probe`, each is a check of one trial (no
-    list of trials made, no index of a filter read): for walking the trials in order when
-    many match."""
+    the query's when None) as subqueries. With `probe` (the dialect), each is a check of one
+    trial (no list of trials made; on SQLite no index of a filter read): for walking the
+    trials in order when many match."""
     where = []
     if query.q:
         text = query.q.strip().lower()
@@ -342,8 +343,10 @@ def search(session, query, limit=None, totals=None):
         if words:
             count = select(func.count()).select_from(_TRIAL_SEARCH).where(_match(words))
         elif _window_only(query):
-            count = select(func.count(distinct(MentionDay.nct_id))).where(
-                *_days(query), MentionDay.attention.is_(True))
+            # Distinct trials by a hash on PostgreSQL, where count(DISTINCT) sorts.
+            named = select(MentionDay.nct_id).where(
+                *_days(query), MentionDay.attention.is_(True)).distinct().subquery()
+            count = select(func.count()).select_from(named)
         elif _status_and_facet(query, facets):
             (name, value), = facets
             count = select(func.count()).select_from(TrialFacet).where(
@@ -356,7 +359,7 @@ def search(session, query, limit=None, totals=None):
     if not lead and _walk(session, query, total, limit or query.limit):
         page = select(*columns).where(
             TrialIndex.attention.is_(True),
-            *conditions(query, dialect=dialect, probe=True)).order_by(*ORDER[query.sort])
+            *conditions(query, dialect=dialect, probe=dialect)).order_by(*ORDER[query.sort])
     page = page.limit(limit or query.limit).offset(query.offset)
     if query.offset and not lead:
         # The NCT IDs of a deep page first, from the order's index alone; then their rows.
