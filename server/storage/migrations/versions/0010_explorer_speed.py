@@ -46,7 +46,9 @@ SQLITE_SEARCH = [
 POSTGRESQL_SEARCH = [
     # A trusted extension (PostgreSQL 13+): the database's owner may create it.
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX ix_trial_index_search ON trial_index USING gin (search gin_trgm_ops)",
+    # Only the trials with attention: the Explorer lists no others.
+    "CREATE INDEX ix_trial_index_search ON trial_index USING gin (search gin_trgm_ops) "
+    "WHERE attention IS TRUE",
 ]
 
 # The UTC day of a mention's date, in each database's words.
