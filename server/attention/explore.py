@@ -7,7 +7,7 @@ import time as clock
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import column, exists, func, literal_column, select, table
+from sqlalchemy import column, distinct, exists, func, literal_column, select, table
 from sqlalchemy.orm import aliased
 
 from trialbuzz.attention.index import key
@@ -343,10 +343,14 @@ def search(session, query, limit=None, totals=None):
         if words:
             count = select(func.count()).select_from(_TRIAL_SEARCH).where(_match(words))
         elif _window_only(query):
-            # Distinct trials by a hash on PostgreSQL, where count(DISTINCT) sorts.
-            named = select(MentionDay.nct_id).where(
-                *_days(query), MentionDay.attention.is_(True)).distinct().subquery()
-            count = select(func.count()).select_from(named)
+            window = [*_days(query), MentionDay.attention.is_(True)]
+            if dialect == "postgresql":
+                # Distinct trials by a hash: count(DISTINCT) would sort them.
+                named = select(MentionDay.nct_id).where(*window).distinct().subquery()
+                count = select(func.count()).select_from(named)
+            else:
+                # SQLite would read a DISTINCT subquery in the order of the trials, all days.
+                count = select(func.count(distinct(MentionDay.nct_id))).where(*window)
         elif _status_and_facet(query, facets):
             (name, value), = facets
             count = select(func.count()).select_from(TrialFacet).where(
