@@ -317,7 +317,10 @@ def search(session, query, limit=None, totals=None):
     counts of recent queries.
 
     A leading facet filter (see _lead) has rows that carry the trial's attention and score, so
-    it is counted, and sorted by score, on its own index."""
+    it is counted, and sorted by score, on its own index. Otherwise words alone, a window alone
+    and a status with one facet are counted on one index each (trial_search, mention_days,
+    trial_facets), and the page is read by walking the order's index when many trials match
+    (see _walk)."""
     columns = (TrialIndex.nct_id, TrialIndex.trend, TrialIndex.latest_at)
     dialect = session.get_bind().dialect.name
     facets = _facets(query)
