@@ -26,7 +26,7 @@ from benchlib import FakeUpstream, app_config, percentile
 
 from services import fresh_database, postgres_cluster  # noqa: E402
 from trialbuzz import create_app  # noqa: E402
-from trialbuzz.attention.index import record_facts, summary_facts  # noqa: E402
+from trialbuzz.attention.index import mention_days, record_facts, summary_facts  # noqa: E402
 from trialbuzz.clock import utcnow  # noqa: E402
 from trialbuzz.storage.db import get_db  # noqa: E402
 
@@ -47,7 +47,7 @@ WORDS = ("cancer breast lung heart failure stroke diabetes covid asthma depressi
 
 
 def generate(count, mentions, seed=7):
-    """Rows of trials, trial_index, trial_facets and mentions, in batches."""
+    """Rows of trials, trial_index, trial_facets, mentions and mention_days, per trial."""
     rng = random.Random(seed)
     now = utcnow()
     sponsors = [f"Sponsor {i} {rng.choice(WORDS).title()} Institute" for i in range(5000)]
@@ -98,9 +98,14 @@ def generate(count, mentions, seed=7):
         yield ({"nct_id": nct_id, "record": json.dumps(record), "summary": json.dumps(summary),
                 "fetched_at": now, "harvested_at": now},
                {"nct_id": nct_id, **columns, **attention, "latest_at": latest},
-               [{"facet": f, "value": v, "nct_id": nct_id, **attention}
+               [{"facet": f, "value": v, "nct_id": nct_id, **attention,
+                 "status": columns["status"]}
                 for f, v in sorted(facets | more)],
-               rows)
+               rows,
+               [{"nct_id": nct_id, "day": day, "kind": kind, "source": source, "mentions": n,
+                 "attention": attention["attention"]}
+                for (day, kind, source), n in mention_days(
+                    (r["published_at"], r["kind"], r["source"]) for r in rows).items()])
 
 
 TABLES = {
@@ -108,9 +113,10 @@ TABLES = {
     "trial_index": ("nct_id", "search", "status", "study_type", "sponsor", "phase",
                     "start_year", "attention", "score", "trend", "latest_at", "reporting",
                     "reporting_due"),
-    "trial_facets": ("facet", "value", "nct_id", "attention", "score"),
+    "trial_facets": ("facet", "value", "nct_id", "attention", "score", "status"),
     "mentions": ("nct_id", "source", "external_id", "kind", "url", "title", "published_at",
                  "extra", "first_seen_at", "last_seen_at"),
+    "mention_days": ("nct_id", "day", "kind", "source", "mentions", "attention"),
 }
 
 
@@ -141,11 +147,12 @@ def fill(engine, count, mentions, batch=20_000):
             rows.clear()
         raw.commit()
 
-    for number, (trial, index, facets, found) in enumerate(generate(count, mentions)):
+    for number, (trial, index, facets, found, days) in enumerate(generate(count, mentions)):
         buffers["trials"].append(trial)
         buffers["trial_index"].append(index)
         buffers["trial_facets"] += facets
         buffers["mentions"] += found
+        buffers["mention_days"] += days
         if number % batch == batch - 1:
             flush()
             print(f"  {number + 1:,} trials stored, {time.perf_counter() - started:.0f} s",
@@ -222,6 +229,7 @@ def measure(client, repeat, rng):
         times = times[2:]  # the first two warm the caches
         results[name] = (percentile(times, 50) * 1000, percentile(times, 95) * 1000,
                          response.get_json()["total"])
+    print(f"(load average after the requests: {os.getloadavg()[0]:.1f})")
     return results
 
 
@@ -245,7 +253,8 @@ def context_cost(app, repeat):
 
 def run(backend, url, args, fake):
     """Fill one store and time it; prints a table."""
-    app = create_app(app_config(args.tmp, fake.url, DATABASE_URL=url))
+    app = create_app(app_config(args.tmp, fake.url, DATABASE_URL=url,
+                                EXPLORE_TOTALS_SECONDS=args.totals_seconds))
     db = get_db(app)
     with db.engine.connect() as connection:
         kept = db.engine.dialect.has_table(connection, "trial_index") and connection.execute(
@@ -264,7 +273,8 @@ def run(backend, url, args, fake):
         stored = connection.execute(text("SELECT count(*) FROM mentions")).scalar()
         facets = connection.execute(text("SELECT count(*) FROM trial_facets")).scalar()
     print(f"\n## {backend}: {args.trials:,} trials ({attention:,} with attention), "
-          f"{stored:,} mentions, {facets:,} facet rows; filled in {seconds:.0f} s")
+          f"{stored:,} mentions, {facets:,} facet rows; filled in {seconds:.0f} s; "
+          f"totals kept {args.totals_seconds:g} s; load average {os.getloadavg()[0]:.1f}")
     rng = random.Random(11)
     results = measure(app.test_client(), args.repeat, rng)
     print(f"\n| request ({args.repeat} each) | total matched (last) | p50 ms | p95 ms | "
@@ -289,6 +299,9 @@ def main():
     parser.add_argument("--mentions", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--totals-seconds", type=float, default=0.0,
+                        help="EXPLORE_TOTALS_SECONDS: 0 (the default here) counts every "
+                        "request, the worst case; the app keeps them 5 s")
     parser.add_argument("--keep", metavar="FILE", help="the SQLite store: filled when new, "
                         "reused as it is otherwise")
     args = parser.parse_args()

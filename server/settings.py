@@ -128,6 +128,9 @@ DEFAULTS = {
     # many trials with attention, overall or in a cohort, it takes to give one.
     "CONTEXT_SECONDS": 60.0,
     "CONTEXT_MINIMUM": 20,
+    # Seconds the total of an Explorer query is kept per process (pages of the same filters,
+    # in any order, are then not counted again; a store in the process forgets them); 0: never.
+    "EXPLORE_TOTALS_SECONDS": 5.0,
     # Seconds between registry-wide sweeps of each source that can sweep (every mention of any
     # study, since the last sweep); 0 turns sweeps off and every source is asked per trial.
     "SWEEP_EVERY": 86400,
@@ -153,7 +156,7 @@ DEFAULTS = {
 # Settings that hold lists; given as comma-separated strings in the environment.
 LIST_SETTINGS = ("SOURCES", "FETCH_ALLOW_HOSTS", "WIKIPEDIA_LANGUAGES", "FEEDS")
 FLOAT_SETTINGS = (
-    "COLD_WAIT", "PAGE_WAIT", "DOCUMENT_CACHE_SECONDS", "CONTEXT_SECONDS", "SOURCE_DEADLINE", "FETCH_CONNECT_TIMEOUT", "FETCH_TOTAL_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT",
+    "COLD_WAIT", "PAGE_WAIT", "DOCUMENT_CACHE_SECONDS", "CONTEXT_SECONDS", "EXPLORE_TOTALS_SECONDS", "SOURCE_DEADLINE", "FETCH_CONNECT_TIMEOUT", "FETCH_TOTAL_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT",
     "UPSTREAM_READ_TIMEOUT", "UPSTREAM_BACKOFF", "UPSTREAM_MAX_RETRY_AFTER",
 )
 INT_SETTINGS = ("DOCUMENT_CACHE_ENTRIES", "CONTEXT_MINIMUM", "DOCUMENT_CACHE_BYTES",

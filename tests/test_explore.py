@@ -12,7 +12,7 @@ from records import study
 from trialbuzz.attention.harvest import Outcome
 from trialbuzz.attention.sources.base import Mention
 from trialbuzz.clock import utcnow
-from trialbuzz.storage.models import TrialFacet, TrialIndex
+from trialbuzz.storage.models import MentionDay, TrialFacet, TrialIndex
 
 NOW = utcnow()
 
@@ -251,7 +251,8 @@ def test_index_follows_a_new_record_and_summary(filled, ctgov):
         assert (row.status, row.phase, row.start_year) == ("completed", "phase3", 2020)
         rows = session.query(TrialFacet).filter_by(nct_id="NCT00000103").all()
         facets = {(f.facet, f.value) for f in rows}
-        assert {(f.attention, f.score) for f in rows} == {(True, row.score)}
+        assert {(f.attention, f.score, f.status) for f in rows} == \
+            {(True, row.score, "completed")}
     assert {("phase", "phase3"), ("condition", "covid-19"), ("kind", "forum"),
             ("kind", "wikipedia"), ("source", "hackernews"), ("source", "wikipedia")} == facets
 
@@ -291,6 +292,12 @@ def test_migration_backfills_the_index(tmp_path, fake, ctgov):
             row = session.get(TrialIndex, "NCT00000101")
             assert (row.score, row.trend, row.phase, row.start_year) == (17, 9, "phase2", 2021)
             assert row.latest_at.date() == (NOW - timedelta(days=2)).date()
+        # The words of the trials stored before are in the trigram index, their mentions'
+        # days in mention_days.
+        client = app.test_client()
+        assert _ids(client, q="aspirin")[1] == ["NCT00000101"]
+        assert sorted(_ids(client, **{"from": (NOW - timedelta(days=5)).date().isoformat()})[1]) \
+            == ["NCT00000101", "NCT00000103"]
     finally:
         state.jobs.shutdown()
         db.dispose()
@@ -407,3 +414,89 @@ def test_context_counts_are_read_again_behind_the_readers(make_app, ctgov):
             break
         time.sleep(0.01)
     assert context.of(record, summary)["of"] == 5
+
+
+def test_indexed_answers_match_a_plain_reading_of_the_store(app, ctgov, monkeypatch):
+    """Every filter, pair of filters, sort and page (words with quotes and FTS5 syntax among
+    them) answers the totals and order a plain reading of the tables gives, its page read by
+    walking the order or from the trials the filters name."""
+    import explorestore
+    from trialbuzz.attention import explore
+
+    assert explorestore.check(app, ctgov) > 40
+    monkeypatch.setattr(explore, "WALK_ROWS", 0)
+    assert explorestore.compare(app) > 40
+
+
+def test_words_are_looked_up_in_the_trigram_index_kept_in_step(filled, ctgov):
+    state = filled.extensions["trialbuzz"]
+    client = filled.test_client()
+    assert _ids(client, q="statins")[1] == ["NCT00000102"]
+    # A new title replaces the old one in the index (the trial_index trigger).
+    ctgov.add(study("NCT00000102", title="Fish oil in heart failure", acronym=None))
+    state.trials.fetch("NCT00000102")
+    assert _ids(client, q="statins") == (0, [])
+    assert _ids(client, q="fish oil")[1] == ["NCT00000102"]
+    # A trial without attention any more is not found (the index marks those with it).
+    _hide(state, "NCT00000102")
+    assert _ids(client, q="fish o") == (0, [])
+    with state.db.engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO trial_search (trial_search) VALUES ('delete-all')")
+    # Three characters or more are looked up in the index (now empty); fewer are read row by
+    # row.
+    assert _ids(client, q="heart") == (0, [])
+    assert _ids(client, q="=d")[1] == ["NCT00000104"]
+
+
+def test_mention_days_follow_the_stored_mentions(filled):
+    state = filled.extensions["trialbuzz"]
+    client = filled.test_client()
+    window = {"from": (NOW - timedelta(days=4)).date().isoformat(),
+              "to": (NOW - timedelta(days=3)).date().isoformat()}
+    assert _ids(client, **window)[1] == ["NCT00000101"]
+    state.harvester.store("NCT00000102", [Outcome("gdelt", "ok", mentions=[Mention(
+        "gdelt", "news", "late", "https://example.org/late",
+        published_at=NOW - timedelta(days=3))])])
+    assert sorted(_ids(client, **window)[1]) == ["NCT00000101", "NCT00000102"]
+    assert _ids(client, **window, kind="wikipedia") == (0, [])
+    with state.db.session() as session:
+        days = {(row.day, row.kind, row.source): row.mentions for row in
+                session.query(MentionDay).filter_by(nct_id="NCT00000102")}
+        # Each row repeats its trial's attention (a window alone is counted on them).
+        assert {(row.nct_id, row.attention) for row in session.query(MentionDay).filter(
+            MentionDay.nct_id.in_(["NCT00000102", "NCT00000105"]))} == \
+            {("NCT00000102", True), ("NCT00000105", False)}
+    assert days == {((NOW - timedelta(days=d)).date(), kind, source): 1 for d, kind, source in
+                    ((3, "news", "gdelt"), (200, "news", "gdelt"),
+                     (300, "wikipedia", "wikipedia"))}
+
+
+def _hide(state, nct_id):
+    """Another process's change of the index, which this one is not told about."""
+    with state.db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"UPDATE trial_index SET attention = false WHERE nct_id = '{nct_id}'")
+
+
+def test_totals_are_kept_briefly_and_forgotten_on_a_store(filled):
+    state = filled.extensions["trialbuzz"]
+    client = filled.test_client()
+    assert _ids(client)[0] == 4
+    _hide(state, "NCT00000104")
+    # The same filters in another order or page: the kept total, the page read afresh.
+    total, ids = _ids(client, sort="recent", limit=2, offset=2)
+    assert total == 4 and "NCT00000104" not in ids
+    # Other filters are counted.
+    assert _ids(client, study_type="OBSERVATIONAL") == (0, [])
+    # A store in this process forgets the kept totals.
+    state.harvester.store("NCT00000102", [Outcome("gdelt", "ok", mentions=[])])
+    assert _ids(client)[0] == 3
+
+
+def test_totals_are_counted_every_time_when_not_kept(make_app, ctgov):
+    app = make_app(EXPLORE_TOTALS_SECONDS=0)
+    _fill(app.extensions["trialbuzz"], ctgov)
+    client = app.test_client()
+    assert _ids(client)[0] == 4
+    _hide(app.extensions["trialbuzz"], "NCT00000104")
+    assert _ids(client, sort="recent")[0] == 3

@@ -91,3 +91,33 @@ def test_collections_read_in_bulk_and_scheduled_on_postgresql(pg_app):
     state = pg_app.extensions["trialbuzz"]
     assert state.collections.due(datetime.now(timezone.utc), 50) == ["NCT04280705"]
     tasks.tick(state, state.jobs)
+
+
+def test_explorer_answers_on_postgresql_match_a_plain_reading(pg_app, ctgov, monkeypatch):
+    """The trigram index (pg_trgm) and the other indexed paths answer as the tables say, and
+    so they do after the Explorer's indexes are dropped and made again from stored rows."""
+    import explorestore
+    from alembic import command
+    from alembic.config import Config
+
+    from trialbuzz.storage.db import MIGRATIONS, get_db
+
+    from trialbuzz.attention import explore
+
+    assert explorestore.check(pg_app, ctgov) > 40
+    # The pages read from the trials the filters name rather than by walking the order.
+    monkeypatch.setattr(explore, "WALK_ROWS", 0)
+    assert explorestore.compare(pg_app) > 40
+    db = get_db(pg_app)
+    with db.engine.connect() as connection:
+        # The words are found through a trigram index of the trials with attention.
+        made = connection.exec_driver_sql(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_trial_index_search'").scalar()
+    assert "gin_trgm_ops" in made and "attention IS TRUE" in made
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0009")
+    db.migrate()
+    assert explorestore.compare(pg_app) > 40

@@ -2,16 +2,19 @@
 index (attention.index), never on the records themselves."""
 
 import re
-from dataclasses import dataclass, fields
+import threading
+import time as clock
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import column, distinct, exists, func, literal_column, select, table
+from sqlalchemy.orm import aliased
 
 from trialbuzz.attention.index import key
 from trialbuzz.clock import utcnow
 from trialbuzz.errors import BadRequest
 from trialbuzz.registry import reporting as reporting_module
-from trialbuzz.storage.models import Mention, TrialFacet, TrialIndex
+from trialbuzz.storage.models import MentionDay, TrialFacet, TrialIndex
 
 # Values as ClinicalTrials.gov spells them (API v2 enums).
 STATUSES = ("ACTIVE_NOT_RECRUITING", "COMPLETED", "ENROLLING_BY_INVITATION",
@@ -26,6 +29,14 @@ MAX_LIMIT = 100
 MAX_OFFSET = 100_000
 MAX_TEXT = 200
 _NCT_PREFIX = re.compile(r"^nct\d{0,8}$")
+# SQLite's trigram index of trial_index.search (trial_search, migration 0010): a query of this
+# many characters or more is looked up in it; a shorter one is read row by row. Its text has
+# U+017F (which FTS5 folds to "s") and U+E000 written U+E001, and a line of three U+E000 for a
+# trial with attention: words with any of those three characters are read row by row too.
+TRIGRAM = 3
+_UNINDEXED = frozenset("\u017f\ue000\ue001")
+_ATTENTION = '"\ue000\ue000\ue000"'
+_TRIAL_SEARCH = table("trial_search", column("rowid"))
 
 
 @dataclass(frozen=True)
@@ -125,8 +136,8 @@ def parse(args, kinds, sources):
         offset=_int(args, "offset", 0, 0, MAX_OFFSET))
 
 
-# A window of mentions this short is read from the mentions' date index (the trials it names);
-# a longer or open-ended one is checked trial by trial.
+# A window of mentions this short (an open end taken as today) is read from the days' index
+# (the trials it names); a longer one is checked trial by trial.
 SHORT_WINDOW = timedelta(days=366)
 
 
@@ -146,30 +157,96 @@ def _facets(query):
 
 
 def _in_facet(name, value):
-    """Trials with `value` among their `name` facets."""
-    return TrialIndex.nct_id.in_(select(TrialFacet.nct_id).where(TrialFacet.facet == name,
-                                                                 TrialFacet.value == value))
+    """Trials with `value` among their `name` facets: a probe of the facets' key per trial
+    (apart from a leading facet's rows)."""
+    probe = aliased(TrialFacet)
+    return exists().where(probe.facet == name, probe.value == value,
+                          probe.nct_id == TrialIndex.nct_id)
 
 
-def _window(query):
-    """Trials with a listed mention dated within the query's window (of its kind and source)."""
-    window = [Mention.duplicate_of.is_(None)]
+def _days(query):
+    """The conditions on mention_days of a query's window (its kind and source within it)."""
+    window = []
     if query.since:
-        window.append(Mention.published_at >= query.since)
+        window.append(MentionDay.day >= query.since.date())
     if query.until:
-        window.append(Mention.published_at < query.until)
+        window.append(MentionDay.day < query.until.date())
     if query.kind:
-        window.append(Mention.kind == query.kind)
+        window.append(MentionDay.kind == query.kind)
     if query.source:
-        window.append(Mention.source == query.source)
-    if query.since and query.until and query.until - query.since <= SHORT_WINDOW:
-        return TrialIndex.nct_id.in_(select(Mention.nct_id).where(*window))
-    return exists().where(Mention.nct_id == TrialIndex.nct_id, *window)
+        window.append(MentionDay.source == query.source)
+    return window
 
 
-def conditions(query, facets=None):
+def _window_only(query):
+    """Whether a query asks for a window of mentions (of a kind, a source) and nothing else:
+    then counted on mention_days alone, which repeats each trial's attention."""
+    return bool(query.since or query.until) and replace(
+        query, since=None, until=None, kind=None, source=None, sort="score", limit=20,
+        offset=0) == Query()
+
+
+def _window(query, probe=False):
+    """Trials with a listed mention dated within the query's window (of its kind and source),
+    read from the mentions' days: the window's ends are UTC midnights, so whole days answer
+    it exactly. A short window names its trials; a long one, or any when `probe`, is probed
+    trial by trial."""
+    window = _days(query)
+    if not probe and query.since and \
+            (query.until or utcnow() + timedelta(days=1)) - query.since <= SHORT_WINDOW:
+        return TrialIndex.nct_id.in_(select(MentionDay.nct_id).where(*window))
+    return exists().where(MentionDay.nct_id == TrialIndex.nct_id, *window)
+
+
+def _indexed(text, dialect):
+    """Whether the words `text` (lower-cased) are looked up in SQLite's trigram index."""
+    return dialect == "sqlite" and len(text) >= TRIGRAM and not _UNINDEXED & set(text)
+
+
+def _match(text):
+    """The FTS5 query of trials with attention whose search text holds `text`: the words
+    quoted as one phrase (their own quotes doubled), never read as query syntax."""
+    return literal_column("trial_search").op("MATCH")(
+        '"' + text.replace('"', '""') + '" ' + _ATTENTION)
+
+
+def _words(text, dialect):
+    """Trials whose search text holds `text` (lower-cased), as a substring.
+
+    On PostgreSQL the LIKE reads the trigram index (pg_trgm). On SQLite the trigram FTS5
+    table names them. FTS5 folds the case of the text as lower() left it, so for ASCII words
+    (whose letters nothing else folds to, U+017F aside) its answer is the substring search's;
+    other words are checked by the LIKE too."""
+    like = TrialIndex.search.contains(text, autoescape=True)
+    if not _indexed(text, dialect):
+        return [like]
+    found = TrialIndex.nct_id.in_(
+        select(func.printf("NCT%08d", _TRIAL_SEARCH.c.rowid)).where(_match(text)))
+    return [found] if text.isascii() else [found, like]
+
+
+def _words_only(query, dialect):
+    """The words of a query that asks for nothing else and whose count the trigram index
+    answers on its own, or None."""
+    text = (query.q or "").strip().lower()
+    if replace(query, q=None, sort="score", limit=20, offset=0) != Query() or \
+            _NCT_PREFIX.match(text) or not _indexed(text, dialect) or not text.isascii():
+        return None
+    return text
+
+
+def _equal(column, value, probe):
+    """column = value; when `probe` on SQLite, written so that no index of the column is read
+    (the rows are walked in the order asked and each checked: SQLite's planner would take the
+    column's index; PostgreSQL's weighs the LIMIT itself)."""
+    return (column.concat("") if probe == "sqlite" else column) == value
+
+
+def conditions(query, facets=None, dialect="sqlite", probe=None):
     """The WHERE clauses on trial_index of a query (attention aside), with `facets` (all of
-    the query's when None) as subqueries."""
+    the query's when None) as subqueries. With `probe` (the dialect), each is a check of one
+    trial (no list of trials made; on SQLite no index of a filter read): for walking the
+    trials in order when many match."""
     where = []
     if query.q:
         text = query.q.strip().lower()
@@ -178,25 +255,27 @@ def conditions(query, facets=None):
             prefix = text.upper()
             where += [TrialIndex.nct_id >= prefix,
                       TrialIndex.nct_id < prefix[:-1] + chr(ord(prefix[-1]) + 1)]
-        else:
+        elif probe:
             where.append(TrialIndex.search.contains(text, autoescape=True))
+        else:
+            where += _words(text, dialect)
     for name in ("status", "study_type", "sponsor"):
         value = getattr(query, name)
         if value:
-            where.append(getattr(TrialIndex, name) == key(value))
+            where.append(_equal(getattr(TrialIndex, name), key(value), probe))
     if query.reporting in ("overdue", "not_due"):
         # Which of the two depends on the day: the due date (and its grace) passed or not.
         today = utcnow().date()
-        where += [TrialIndex.reporting == "due",
+        where += [_equal(TrialIndex.reporting, "due", probe),
                   TrialIndex.reporting_due < today if query.reporting == "overdue"
                   else TrialIndex.reporting_due >= today]
     elif query.reporting:
-        where.append(TrialIndex.reporting == query.reporting)
+        where.append(_equal(TrialIndex.reporting, query.reporting, probe))
     for name, value in _facets(query) if facets is None else facets:
         where.append(_in_facet(name, value))
     if query.since or query.until:
         # The kind and the source then describe the mentions dated within the window.
-        where.append(_window(query))
+        where.append(_window(query, probe))
     return where
 
 
@@ -208,34 +287,166 @@ ORDER = {
 }
 
 
-def search(session, query, limit=None):
-    """(total, the page asked) for a Query: the page as (NCT ID, 7-day change, newest
-    mention's date) in order; `limit` overrides the query's.
+# Filters of trial_index with an index of their own: when one is asked, it leads rather than
+# a facet of many trials (a phase, a kind, a source), whose key is then probed per trial.
+_INDEXED = ("status", "study_type", "sponsor")
 
-    With a facet filter (condition, phase, kind, source), the first one leads: its rows carry
-    the trial's attention and score, so it is counted, and sorted by score, on its own index."""
+
+def _status_and_facet(query, facets):
+    """Whether a query asks for a status and one facet and nothing else: then counted on the
+    facets' index, whose rows repeat the trial's status."""
+    return len(facets) == 1 and query.status and replace(
+        query, status=None, sort="score", limit=20, offset=0,
+        **{name: None for name in ("condition", "phase", "kind", "source")}) == Query()
+
+
+def _lead(query, facets):
+    """The facet that leads the query (its rows counted and sorted on their index), or None
+    when trial_index leads: no facet, or a filter of trial_index with a facet other than a
+    condition (a condition names few trials)."""
+    if not facets:
+        return None
+    if facets[0][0] != "condition" and any(getattr(query, name) for name in _INDEXED):
+        return None
+    return facets[0]
+
+
+def search(session, query, limit=None, totals=None):
+    """(total, the page asked) for a Query: the page as (NCT ID, 7-day change, newest
+    mention's date) in order; `limit` overrides the query's. `totals` (a Totals) keeps the
+    counts of recent queries.
+
+    A leading facet filter (see _lead) has rows that carry the trial's attention and score, so
+    it is counted, and sorted by score, on its own index. Otherwise words alone, a window alone
+    and a status with one facet are counted on one index each (trial_search, mention_days,
+    trial_facets), and the page is read by walking the order's index when many trials match
+    (see _walk)."""
     columns = (TrialIndex.nct_id, TrialIndex.trend, TrialIndex.latest_at)
+    dialect = session.get_bind().dialect.name
     facets = _facets(query)
-    if facets:
-        name, value = facets[0]
-        lead = [TrialFacet.facet == name, TrialFacet.value == value,
-                TrialFacet.attention.is_(True)]
-        rest = conditions(query, facets[1:])
+    lead = _lead(query, facets)
+    if lead:
+        name, value = lead
+        leading = [TrialFacet.facet == name, TrialFacet.value == value,
+                   TrialFacet.attention.is_(True)]
+        rest = conditions(query, facets[1:], dialect)
         joined = select(*columns).select_from(TrialFacet).join(
             TrialIndex, TrialIndex.nct_id == TrialFacet.nct_id)
         count = select(func.count()).select_from(TrialFacet)
         if rest:
             count = count.join(TrialIndex, TrialIndex.nct_id == TrialFacet.nct_id)
-        count = count.where(*lead, *rest)
+        count = count.where(*leading, *rest)
         order = (TrialFacet.score.desc(), TrialFacet.nct_id) if query.sort == "score" \
             else ORDER[query.sort]
-        page = joined.where(*lead, *rest).order_by(*order)
+        page = joined.where(*leading, *rest).order_by(*order)
     else:
-        where = [TrialIndex.attention.is_(True), *conditions(query)]
+        where = [TrialIndex.attention.is_(True), *conditions(query, dialect=dialect)]
         count = select(func.count()).select_from(TrialIndex).where(*where)
+        words = _words_only(query, dialect)
+        if words:
+            count = select(func.count()).select_from(_TRIAL_SEARCH).where(_match(words))
+        elif _window_only(query):
+            window = [*_days(query), MentionDay.attention.is_(True)]
+            if dialect == "postgresql":
+                # Distinct trials by a hash: count(DISTINCT) would sort them.
+                named = select(MentionDay.nct_id).where(*window).distinct().subquery()
+                count = select(func.count()).select_from(named)
+            else:
+                # SQLite would read a DISTINCT subquery in the order of the trials, all days.
+                count = select(func.count(distinct(MentionDay.nct_id))).where(*window)
+        elif _status_and_facet(query, facets):
+            (name, value), = facets
+            count = select(func.count()).select_from(TrialFacet).where(
+                TrialFacet.facet == name, TrialFacet.value == value,
+                TrialFacet.attention.is_(True), TrialFacet.status == key(query.status))
         page = select(*columns).where(*where).order_by(*ORDER[query.sort])
-    total = session.scalar(count)
+    total = totals.total(session, query, count) if totals else session.scalar(count)
     if total <= query.offset:
         return total, []
-    rows = session.execute(page.limit(limit or query.limit).offset(query.offset)).all()
+    if not lead and _walk(session, query, total, limit or query.limit):
+        page = select(*columns).where(
+            TrialIndex.attention.is_(True),
+            *conditions(query, dialect=dialect, probe=dialect)).order_by(*ORDER[query.sort])
+    page = page.limit(limit or query.limit).offset(query.offset)
+    if query.offset and not lead:
+        # The NCT IDs of a deep page first, from the order's index alone; then their rows.
+        ids = page.with_only_columns(TrialIndex.nct_id).subquery()
+        page = select(*columns).join(ids, ids.c.nct_id == TrialIndex.nct_id) \
+            .order_by(*ORDER[query.sort])
+    rows = session.execute(page).all()
     return total, [tuple(row) for row in rows]
+
+
+# A page is read by walking the trials with attention in the order asked, each checked, when
+# about this many rows or fewer are expected to be walked to fill it (the matches spread
+# evenly); otherwise from the trials the filters name, sorted.
+WALK_ROWS = 20_000
+
+
+# How long the number of trials with attention, which only chooses how a page is read, is
+# kept per process.
+ESTIMATE_SECONDS = 60.0
+_estimate = {}
+_estimate_lock = threading.Lock()
+
+
+def _with_attention(session):
+    """The number of trials with attention, as counted within ESTIMATE_SECONDS (per database)."""
+    bind = session.get_bind()
+    now = clock.monotonic()
+    with _estimate_lock:
+        kept = _estimate.get(id(bind))
+    if kept and kept[0] > now:
+        return kept[1]
+    count = session.scalar(select(func.count()).select_from(TrialIndex)
+                           .where(TrialIndex.attention.is_(True)))
+    with _estimate_lock:
+        _estimate[id(bind)] = (now + ESTIMATE_SECONDS, count)
+    return count
+
+
+def _walk(session, query, total, limit):
+    """Whether the page of a query with filters (and `total` matches) is read by walking: a
+    choice of plan only, the answer is the same either way."""
+    if replace(query, sort="score", limit=20, offset=0) == Query():
+        return False  # no filter: the order's index is walked anyway
+    return (query.offset + limit) * _with_attention(session) <= WALK_ROWS * total
+
+
+class Totals:
+    """The totals of recent Explorer queries, kept `seconds` per process: the other pages and
+    orders of the same filters are not counted again. Stores made in this process forget
+    them all (forget); another process's may go unseen for up to `seconds`."""
+
+    LIMIT = 1024
+
+    def __init__(self, seconds):
+        self.seconds = float(seconds)
+        self._kept = {}
+        self._lock = threading.Lock()
+
+    def total(self, session, query, count):
+        """The total of `query` (its filters; the order and page aside), kept or counted with
+        the statement `count`."""
+        if self.seconds <= 0:
+            return session.scalar(count)
+        # The day: whether a due date has passed (reporting) depends on it.
+        key = (replace(query, sort="score", limit=20, offset=0), utcnow().date())
+        now = clock.monotonic()
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept and kept[0] > now:
+            return kept[1]
+        total = session.scalar(count)
+        with self._lock:
+            if len(self._kept) >= self.LIMIT:
+                self._kept = {k: v for k, v in self._kept.items() if v[0] > now}
+                if len(self._kept) >= self.LIMIT:
+                    self._kept.clear()
+            self._kept[key] = (now + self.seconds, total)
+        return total
+
+    def forget(self, *_):
+        """Forget every kept total (the index just changed)."""
+        with self._lock:
+            self._kept.clear()

@@ -136,8 +136,8 @@ class Harvester:
         return Outcome(source_id, "ok", count=stored)
 
     def refiled(self, nct_ids):
-        """Mentions of `nct_ids` were filed by a sweep: the summaries of those harvested
-        before are worked out anew, and caches told."""
+        """Mentions of `nct_ids` were filed by a sweep: the summaries (and the Explorer's
+        index) of those harvested before are worked out anew, and caches told."""
         if not nct_ids:
             return
         now = self.clock()
@@ -145,8 +145,11 @@ class Harvester:
             harvested = session.scalars(select(Trial.nct_id).where(
                 Trial.nct_id.in_(nct_ids), Trial.harvested_at.is_not(None))).all()
             for nct_id in harvested:
+                summary = self._summarize(session, nct_id, now)
                 session.execute(update(Trial).where(Trial.nct_id == nct_id).values(
-                    summary=self._summarize(session, nct_id, now)))
+                    summary=summary))
+                session.flush()
+                index.store_summary(session, nct_id, summary)
         for nct_id in nct_ids:
             for listener in self.listeners:
                 listener(nct_id)

@@ -1,17 +1,19 @@
-"""The Explorer's index: the queryable facts of a trial (trial_index and trial_facets rows),
-taken from its registry record and its attention summary whenever either is stored."""
+"""The Explorer's index: the queryable facts of a trial (trial_index, trial_facets and
+mention_days rows), taken from its registry record and its attention summary (with its
+mentions) whenever either is stored."""
 
 import re
 from datetime import date
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from trialbuzz.attention.sources.base import KINDS
 from trialbuzz.registry.reporting import GRACE
 from trialbuzz.registry.reporting import reporting as reporting_of
-from trialbuzz.storage.models import Mention, TrialFacet, TrialIndex
+from trialbuzz.clock import aware
+from trialbuzz.storage.models import Mention, MentionDay, TrialFacet, TrialIndex
 
 # Phases from lowest to highest; a trial's cohort is its highest.
 PHASE_ORDER = ("early_phase1", "phase1", "phase2", "phase3", "phase4")
@@ -103,18 +105,19 @@ def _replace(session, nct_id, columns, facets, names):
         else sqlite_insert
     statement = insert(TrialIndex).values(nct_id=nct_id, **columns)
     session.execute(statement.on_conflict_do_update(index_elements=["nct_id"], set_=columns))
-    attention, score = session.execute(select(TrialIndex.attention, TrialIndex.score)
-                                       .where(TrialIndex.nct_id == nct_id)).one()
+    attention, score, status = session.execute(
+        select(TrialIndex.attention, TrialIndex.score, TrialIndex.status)
+        .where(TrialIndex.nct_id == nct_id)).one()
     session.execute(delete(TrialFacet).where(TrialFacet.nct_id == nct_id,
                                              TrialFacet.facet.in_(names)))
     if facets:
         session.execute(insert(TrialFacet).values(
             [{"nct_id": nct_id, "facet": facet, "value": value, "attention": attention,
-              "score": score} for facet, value in sorted(facets)]).on_conflict_do_nothing())
-    if "kind" in names:
-        # The trial's other facets follow its new attention and score.
-        session.execute(update(TrialFacet).where(TrialFacet.nct_id == nct_id)
-                        .values(attention=attention, score=score))
+              "score": score, "status": status} for facet, value in sorted(facets)])
+            .on_conflict_do_nothing())
+    # The trial's other facets follow its new attention, score and status.
+    session.execute(update(TrialFacet).where(TrialFacet.nct_id == nct_id)
+                    .values(attention=attention, score=score, status=status))
 
 
 def store_record(session, nct_id, record):
@@ -123,11 +126,38 @@ def store_record(session, nct_id, record):
     _replace(session, nct_id, columns, facets, ("phase", "condition"))
 
 
+def mention_days(mentions):
+    """{(UTC day, kind, source): count} of (published_at, kind, source) of listed mentions;
+    the undated left out."""
+    days = {}
+    for published, kind, source in mentions:
+        if published is not None:
+            found = (aware(published).date(), kind, source)
+            days[found] = days.get(found, 0) + 1
+    return days
+
+
 def store_summary(session, nct_id, summary):
     """Keep the index in step with an attention summary just stored in `session` (after its
-    mentions: the newest listed one is read back)."""
+    mentions: the listed ones are read back, for the newest date and the days)."""
     columns, facets = summary_facts(summary)
-    columns["latest_at"] = session.scalar(
-        select(func.max(Mention.published_at))
-        .where(Mention.nct_id == nct_id, Mention.duplicate_of.is_(None)))
+    listed = session.execute(
+        select(Mention.published_at, Mention.kind, Mention.source)
+        .where(Mention.nct_id == nct_id, Mention.duplicate_of.is_(None))).all()
+    columns["latest_at"] = max((aware(row[0]) for row in listed if row[0] is not None),
+                               default=None)
     _replace(session, nct_id, columns, facets, ("kind", "source"))
+    attention = columns["attention"]
+    days = {found: (count, attention) for found, count in mention_days(listed).items()}
+    kept = {(row.day, row.kind, row.source): (row.mentions, row.attention)
+            for row in session.execute(
+                select(MentionDay.day, MentionDay.kind, MentionDay.source, MentionDay.mentions,
+                       MentionDay.attention).where(MentionDay.nct_id == nct_id))}
+    if kept == days:
+        return
+    session.execute(delete(MentionDay).where(MentionDay.nct_id == nct_id))
+    if days:
+        session.execute(insert(MentionDay), [
+            {"nct_id": nct_id, "day": day, "kind": kind, "source": source, "mentions": count,
+             "attention": attention}
+            for (day, kind, source), (count, _) in sorted(days.items())])

@@ -12,6 +12,7 @@ from trialbuzz.attention import bulk
 from trialbuzz.attention import sources as source_registry
 from trialbuzz.attention.context import ScoreContext
 from trialbuzz.attention.doccache import DocumentCache, approximate_size
+from trialbuzz.attention.explore import Totals
 from trialbuzz.attention.document import coverage, links, trial_fields
 from trialbuzz.attention.sources import feeds
 from trialbuzz.attention.sources.base import KINDS
@@ -56,8 +57,11 @@ class AttentionService:
         self.cache = DocumentCache.from_settings(settings)
         self.context = ScoreContext(db, ttl=settings["CONTEXT_SECONDS"],
                                     minimum=settings["CONTEXT_MINIMUM"])
+        self.totals = Totals(settings["EXPLORE_TOTALS_SECONDS"])
         harvester.listeners.append(self.cache.invalidate)
         trials.listeners.append(self.cache.invalidate)
+        harvester.listeners.append(self.totals.forget)
+        trials.listeners.append(self.totals.forget)
 
     def ensure(self, nct_id, refresh=False, wait=True):
         """The stored trial record, its refresh queued when cold, stale or asked for; a cold one

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    desc,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime as SqlDateTime
@@ -206,9 +207,11 @@ class TrialIndex(Base):
 
     __tablename__ = "trial_index"
     __table_args__ = (
-        Index("ix_trial_index_score", "attention", "score"),
-        Index("ix_trial_index_latest", "attention", "latest_at"),
-        Index("ix_trial_index_trend", "attention", "trend", "score"),
+        # The Explorer's orders, NCT ID last (migration 0010; on PostgreSQL latest_at's
+        # NULLs last).
+        Index("ix_trial_index_score", "attention", desc("score"), "nct_id"),
+        Index("ix_trial_index_latest", "attention", desc("latest_at"), desc("score"), "nct_id"),
+        Index("ix_trial_index_trend", "attention", desc("trend"), desc("score"), "nct_id"),
         Index("ix_trial_index_cohort", "attention", "phase", "start_year", "score"),
         Index("ix_trial_index_status", "status", "attention", "score"),
         Index("ix_trial_index_study_type", "study_type", "attention", "score"),
@@ -242,13 +245,14 @@ class TrialIndex(Base):
 
 class TrialFacet(Base):
     """One value of a many-valued Explorer filter for a trial: a phase, a condition, a kind of
-    mention or a source that found something. Values lower-cased. The trial's attention and
-    score are repeated here, so that one filter is counted and sorted by score on this
-    table's index alone."""
+    mention or a source that found something. Values lower-cased. The trial's attention,
+    score and status are repeated here, so that one filter is counted and sorted by score on
+    this table's index alone, and counted with a status."""
 
     __tablename__ = "trial_facets"
     __table_args__ = (Index("ix_trial_facets_trial", "nct_id"),
-                      Index("ix_trial_facets_score", "facet", "value", "attention", "score"))
+                      Index("ix_trial_facets_score", "facet", "value", "attention", "score"),
+                      Index("ix_trial_facets_status", "facet", "value", "attention", "status"))
 
     facet: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -256,6 +260,27 @@ class TrialFacet(Base):
                                         primary_key=True)
     attention: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     score: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The trial's status, repeated: a status with one such filter is counted here.
+    status: Mapped[str | None] = mapped_column(String(40))
+
+
+class MentionDay(Base):
+    """How many listed mentions (not duplicates) of a kind, from a source, a trial has on one
+    day (UTC): what the Explorer's date window reads, kept in step with the trial's summary
+    (see attention.index). Undated mentions have none."""
+
+    __tablename__ = "mention_days"
+    __table_args__ = (Index("ix_mention_days_window", "day", "nct_id", "kind", "source",
+                            "attention"),)
+
+    nct_id: Mapped[str] = mapped_column(ForeignKey("trials.nct_id", ondelete="CASCADE"),
+                                        primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mentions: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The trial's attention, repeated: a window alone is counted on this table's index.
+    attention: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
 
 class Sweep(Base):

@@ -39,7 +39,8 @@ def _results(query, limit=None):
     """(total, compact documents, without their list of mentions, with their 7-day change and
     newest mention's date)."""
     with state().db.session() as session:
-        total, page = explore.search(session, query, limit=limit)
+        total, page = explore.search(session, query, limit=limit,
+                                     totals=state().attention.totals)
     documents = state().attention.compacts([nct_id for nct_id, _, _ in page], base_url(),
                                            mentions=False)
     extra = {nct_id: {"change_7d": trend,
