@@ -1,13 +1,13 @@
 """sweeps.kept: what a source keeps from one sweep run to the next (a feed's validators)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
