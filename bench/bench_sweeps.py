@@ -25,7 +25,8 @@ from trialbuzz.storage.db import get_db  # noqa: E402
 # Calls of the fake's bulk routes, by the source they belong to.
 ROUTES = {"ctgov": ("ctgov",), "wikipedia": ("wikipedia",), "hackernews": ("hackernews",),
           "europepmc": ("europepmc", "europepmc_annotations"),
-          "pubmed": ("pubmed", "pubmed_efetch")}
+          "pubmed": ("pubmed", "pubmed_efetch"), "crossref": ("crossref",),
+          "reddit": ("reddit",), "feeds": ("feeds",)}
 GOAL = 2000
 
 
@@ -52,6 +53,16 @@ def options():
                         help="PubMed records entered a day naming a trial")
     parser.add_argument("--pubmed-late", type=float, default=0.3,
                         help="share of them whose databank field MEDLINE adds days later")
+    parser.add_argument("--crossref", type=int, default=60,
+                        help="Crossref works indexed a day declaring a trial number")
+    parser.add_argument("--reddit", default="2,1",
+                        help="a day: posts linking the registry, posts naming an ID")
+    parser.add_argument("--feeds", type=int, default=18,
+                        help="news and blog feeds polled (the shipped list has 18)")
+    parser.add_argument("--feed-entries", type=int, default=3,
+                        help="entries naming a trial a day, over all feeds")
+    parser.add_argument("--feeds-every", type=int, default=3600,
+                        help="seconds between two polls of a feed (FEEDS_EVERY)")
     parser.add_argument("--history-days", type=int, default=14,
                         help="days of Europe PMC, PubMed and registry history swept first")
     return parser.parse_args()
@@ -101,6 +112,20 @@ class Day:
             chosen = self.some()
             world.add_article(60_000_000 + self.serial_id(), moment().date(), chosen,
                               in_abstract=chosen[:1])
+        for _ in range(args.crossref):
+            world.add_crossref(f"10.1000/cr.{self.serial_id()}", moment().date(),
+                               [(nct_id, "10.18810/clinical-trials-gov")
+                                for nct_id in self.some()])
+        linking, naming = (int(x) for x in args.reddit.split(","))
+        for _ in range(linking):
+            world.add_reddit(f"r{self.serial_id():x}", moment(),
+                             url="https://clinicaltrials.gov/study/" + rng.choice(self.ids))
+        for _ in range(naming):
+            world.add_reddit(f"r{self.serial_id():x}", moment(),
+                             text="Enrolling: " + ", ".join(self.some()))
+        for _ in range(args.feed_entries):
+            world.add_feed_entry(f"{rng.randrange(args.feeds)}.rss", self.serial_id(),
+                                 moment(), self.some())
         for _ in range(args.pubmed):
             chosen = self.some()
             late = rng.random() < args.pubmed_late
@@ -153,13 +178,21 @@ def history(world, day, args, start):
             world.add_pubmed(50_000_000 + day.serial_id(), moment().date(), day.some())
 
 
-def sweep_once(state):
-    """Run every sweep to its end; their outcomes."""
+def sweep_once(state, keys=None):
+    """Run every sweep (or those of `keys`) to its end; their outcomes."""
     outcomes = {}
-    for key in state.sweeps.keys():
+    for key in keys if keys is not None else state.sweeps.keys():
         assert state.sweeps.claim(key, RUNNING), key
         outcomes[key] = state.sweeps.run(key).outcome
     return outcomes
+
+
+def feed_list(path, base_url, count):
+    """A feed list naming `count` feeds of the fake world."""
+    path.write_text("".join(f'[[feed]]\nname = "Feed {n}"\nkind = "news"\n'
+                            f'url = "{base_url}/feeds/{n}.rss"\n\n' for n in range(count)),
+                    encoding="utf-8")
+    return str(path)
 
 
 def counted(world):
@@ -177,7 +210,10 @@ def main():
     langs = list(wiki_links(args))
     with tempfile.TemporaryDirectory(prefix="trialbuzz-bench-") as tmp:
         app = create_app(app_config(Path(tmp), fake.url, SWEEP_EVERY=86400,
-                                    EMBEDDED_WORKER=False, WIKIPEDIA_LANGUAGES=langs))
+                                    EMBEDDED_WORKER=False, WIKIPEDIA_LANGUAGES=langs,
+                                    FEEDS_EVERY=args.feeds_every,
+                                    FEEDS_FILE=feed_list(Path(tmp) / "bench-feeds.toml", fake.url,
+                                                         args.feeds)))
         get_db(app).migrate()
         state = app.extensions["trialbuzz"]
         state.sweeps.clock = lambda: world.now
@@ -191,7 +227,13 @@ def main():
         for _ in range(args.days):
             before = counted(world)
             day.add(world.now, world.now + timedelta(days=1))
-            world.now += timedelta(days=1)
+            # The feeds are polled every FEEDS_EVERY through the day, the other sweeps once.
+            feeds = [key for key in state.sweeps.keys() if key[0] == "feeds"]
+            polls = max(1, 86400 // args.feeds_every)
+            for _ in range(polls - 1):
+                world.now += timedelta(seconds=args.feeds_every)
+                assert set(sweep_once(state, feeds).values()) == {"done"}
+            world.now += timedelta(days=1) - timedelta(seconds=args.feeds_every * (polls - 1))
             outcomes = sweep_once(state)
             after = counted(world)
             per_day.append({source: after[source] - before[source] for source in after})
