@@ -61,7 +61,10 @@ audit-tools: node_modules/.installed
 
 # The suite runs across every core (pytest-xdist), each test file in one worker, since a file's
 # tests share its module fixtures (the built wheel, say); PYTEST_ARGS=-n0 runs it in one process.
-PYTEST_ARGS ?= -n auto --dist loadfile
+# Failures are reported with Python's own tracebacks: pytest's re-parse of the source for its
+# longer ones can hit CPython 3.11.7's "AST constructor recursion depth mismatch" (gh-106905)
+# in a worker (pytest-dev/pytest#10763), which ends the whole run.
+PYTEST_ARGS ?= -n auto --dist loadfile --tb=native
 test: install-test services audit-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
