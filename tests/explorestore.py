@@ -5,7 +5,7 @@ total and order."""
 
 import random
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -63,6 +63,31 @@ def fill(state, ctgov, count=COUNT, seed=3):
     return ids
 
 
+def add_undated_and_ahead(app, ctgov):
+    """A trial whose only mention is undated, one whose only mention is at a UTC midnight ten
+    days back, and a mention dated three days ahead (so that a window ending today no longer
+    reaches the newest mention)."""
+    state = app.extensions["trialbuzz"]
+    now = utcnow()
+    undated = "NCT20999999"
+    ctgov.add(study(undated, title="heart undated"))
+    state.trials.fetch(undated)
+    state.harvester.store(undated, [Outcome("hackernews", "ok", mentions=[Mention(
+        "hackernews", "forum", f"{undated}-0", f"https://example.org/{undated}/0",
+        title="heart undated", published_at=None)])])
+    midnight = "NCT20999998"
+    ctgov.add(study(midnight, title="heart at midnight"))
+    state.trials.fetch(midnight)
+    state.harvester.store(midnight, [Outcome("hackernews", "ok", mentions=[Mention(
+        "hackernews", "forum", f"{midnight}-0", f"https://example.org/{midnight}/0",
+        title="heart at midnight", published_at=datetime.combine(
+            now.date() - timedelta(days=10), time(), tzinfo=timezone.utc))])])
+    ahead = f"NCT{20_000_000:08d}"
+    state.harvester.store(ahead, [Outcome("bluesky", "ok", mentions=[Mention(
+        "bluesky", "social", f"{ahead}-ahead", f"https://example.org/{ahead}/ahead",
+        title="ahead", published_at=now + timedelta(days=3))])])
+
+
 def queries(today):
     """Explorer query strings covering each filter, their pairs, the sorts and pages."""
     day = timedelta(days=1)
@@ -80,7 +105,9 @@ def queries(today):
     found += [{"status": s} for s in STATUSES] + [{"phase": p} for p in ("PHASE1", "PHASE2")]
     found += [{"condition": "stroke"}, {"sponsor": "acme pharma"}, {"kind": "news"},
               {"source": "hackernews"}, {"study_type": "OBSERVATIONAL"}]
-    for back, length in ((0, 0), (3, 10), (30, 30), (45, 31), (90, 40), (200, 100)):
+    # Windows that end today or later, in the past, and in the days ahead.
+    for back, length in ((0, 0), (3, 10), (30, 30), (45, 31), (90, 40), (200, 100), (10, 13),
+                         (-1, 5), (-3, 0)):
         start = (today - timedelta(days=back)).isoformat()
         end = (today - timedelta(days=back) + length * day).isoformat()
         found += [{"from": start, "to": end}, {"from": start}, {"to": end},

@@ -424,7 +424,13 @@ def test_indexed_answers_match_a_plain_reading_of_the_store(app, ctgov, monkeypa
     from trialbuzz.attention import explore
 
     assert explorestore.check(app, ctgov) > 40
+    walk = explore.WALK_ROWS
     monkeypatch.setattr(explore, "WALK_ROWS", 0)
+    assert explorestore.compare(app) > 40
+    # A mention dated ahead: a window ending today no longer reaches every mention.
+    explorestore.add_undated_and_ahead(app, ctgov)
+    assert explorestore.compare(app) > 40
+    monkeypatch.setattr(explore, "WALK_ROWS", walk)
     assert explorestore.compare(app) > 40
 
 

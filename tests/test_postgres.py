@@ -106,6 +106,7 @@ def test_explorer_answers_on_postgresql_match_a_plain_reading(pg_app, ctgov, mon
 
     assert explorestore.check(pg_app, ctgov) > 40
     # The pages read from the trials the filters name rather than by walking the order.
+    walk = explore.WALK_ROWS
     monkeypatch.setattr(explore, "WALK_ROWS", 0)
     assert explorestore.compare(pg_app) > 40
     db = get_db(pg_app)
@@ -120,4 +121,9 @@ def test_explorer_answers_on_postgresql_match_a_plain_reading(pg_app, ctgov, mon
         config.attributes["connection"] = connection
         command.downgrade(config, "0009")
     db.migrate()
+    assert explorestore.compare(pg_app) > 40
+    # A mention dated ahead: a window ending today no longer reaches every mention.
+    explorestore.add_undated_and_ahead(pg_app, ctgov)
+    assert explorestore.compare(pg_app) > 40
+    monkeypatch.setattr(explore, "WALK_ROWS", walk)
     assert explorestore.compare(pg_app) > 40

@@ -198,6 +198,27 @@ def _window(query, probe=False):
     return exists().where(MentionDay.nct_id == TrialIndex.nct_id, *window)
 
 
+def _to_latest(query):
+    """Whether a query's window is read on each trial's newest listed mention (latest_at): a
+    `from` with no end (see _open_ended), kind or source. latest_at is the newest date of the
+    trial's listed mentions, the undated aside, as mention_days holds their days; `from` is a
+    UTC midnight, so a trial has a mention on or after its day exactly when latest_at is on or
+    after it."""
+    return bool(query.since) and not (query.until or query.kind or query.source)
+
+
+def _open_ended(session, query):
+    """The query with the end of its window dropped when no listed mention of any trial is
+    dated on or after that end (a window that reaches today, when nothing is dated in the
+    future): the same trials answer, and a window from a day on is read on latest_at."""
+    if not (query.since and query.until):
+        return query
+    newest = session.scalar(select(func.max(MentionDay.day)))
+    if newest is None or newest < query.until.date():
+        return replace(query, until=None)
+    return query
+
+
 def _indexed(text, dialect):
     """Whether the words `text` (lower-cased) are looked up in SQLite's trigram index."""
     return dialect == "sqlite" and len(text) >= TRIGRAM and not _UNINDEXED & set(text)
@@ -273,7 +294,9 @@ def conditions(query, facets=None, dialect="sqlite", probe=None):
         where.append(_equal(TrialIndex.reporting, query.reporting, probe))
     for name, value in _facets(query) if facets is None else facets:
         where.append(_in_facet(name, value))
-    if query.since or query.until:
+    if _to_latest(query):
+        where.append(TrialIndex.latest_at >= query.since)
+    elif query.since or query.until:
         # The kind and the source then describe the mentions dated within the window.
         where.append(_window(query, probe))
     return where
@@ -319,10 +342,12 @@ def search(session, query, limit=None, totals=None):
     A leading facet filter (see _lead) has rows that carry the trial's attention and score, so
     it is counted, and sorted by score, on its own index. Otherwise words alone, a window alone
     and a status with one facet are counted on one index each (trial_search, mention_days,
-    trial_facets), and the page is read by walking the order's index when many trials match
-    (see _walk)."""
+    trial_facets); a window from a day on, which reaches the newest mention, on the order of
+    the newest mentions (latest_at, see _to_latest); and the page is read by walking the
+    order's index when many trials match (see _walk)."""
     columns = (TrialIndex.nct_id, TrialIndex.trend, TrialIndex.latest_at)
     dialect = session.get_bind().dialect.name
+    query = _open_ended(session, query)
     facets = _facets(query)
     lead = _lead(query, facets)
     if lead:
@@ -345,7 +370,7 @@ def search(session, query, limit=None, totals=None):
         words = _words_only(query, dialect)
         if words:
             count = select(func.count()).select_from(_TRIAL_SEARCH).where(_match(words))
-        elif _window_only(query):
+        elif _window_only(query) and not _to_latest(query):
             window = [*_days(query), MentionDay.attention.is_(True)]
             if dialect == "postgresql":
                 # Distinct trials by a hash: count(DISTINCT) would sort them.
