@@ -197,6 +197,8 @@ def cases(rng):
         ("source", lambda: {"source": rng.choice(["gdelt", "hackernews", "wikipedia"])}),
         ("from/to 30 days", lambda: {"from": (today - timedelta(days=rng.randint(30, 900)))
                                      .isoformat(), "to": None}),
+        ("from, to today", lambda: {"from": (today - timedelta(days=rng.randint(7, 90)))
+                                    .isoformat(), **rng.choice([{}, {"to": today.isoformat()}])}),
         ("from/to + kind", lambda: {"from": (today - timedelta(days=60)).isoformat(),
                                     "kind": rng.choice(["news", "forum"])}),
         ("status+phase, trending", lambda: {"status": "RECRUITING", "phase": "PHASE2",
