@@ -60,6 +60,7 @@ class Found(list):
     def __init__(self, mentions=(), skipped=0):
         super().__init__(mentions)
         self.skipped = skipped
+        self._identities = set()
 
     def read(self, read, *item):
         """Append `read(*item)`; an item it cannot read (None, or a data error) is skipped."""
@@ -72,6 +73,18 @@ class Found(list):
             self.skipped += 1
         else:
             self.append(mention)
+        return mention
+
+    def read_once(self, read, *item):
+        """`read`, but a mention found already (by its external id: the same item on two
+        pages or in two searches) is not added again, nor counted as skipped."""
+        mention = self.read(read, *item)
+        if mention is None:
+            return None
+        if mention.external_id in self._identities:
+            self.pop()
+            return None
+        self._identities.add(mention.external_id)
         return mention
 
 

@@ -115,7 +115,7 @@ class Crossref(Source):
 
     def find(self, trial, deadline=None):
         """Every work whose deposited trial numbers include this trial's, once."""
-        found, seen, cursor = Found(), set(), "*"
+        found, cursor = Found(), "*"
         for _ in range(MAX_PAGES):
             items, following = self.page(f"clinical-trial-number:{trial.nct_id}", cursor,
                                          deadline)
@@ -123,11 +123,7 @@ class Crossref(Source):
                 if not isinstance(item, dict) or trial.nct_id not in trial_ids(item):
                     found.skipped += 1
                     continue
-                mention = found.read(self.mention, item)
-                if mention is not None and mention.external_id in seen:
-                    found.pop()
-                elif mention is not None:
-                    seen.add(mention.external_id)
+                found.read_once(self.mention, item)
             if len(items) < ROWS or following is None:
                 break
             cursor = following

@@ -38,18 +38,14 @@ class Mastodon(Source):
 
     def find(self, trial, deadline=None):
         """Every public status naming the trial once, paged by offset up to MAX_PAGES."""
-        found, seen = Found(), set()
+        found = Found()
         for page in range(MAX_PAGES):
             statuses = self._search(trial.nct_id, page * LIMIT, deadline)
             for status in statuses:
                 if not isinstance(status, dict) or trial.nct_id not in _ids_of(status):
                     found.skipped += 1
                     continue
-                mention = found.read(self._mention, status)
-                if mention is not None and mention.external_id in seen:
-                    found.pop()
-                elif mention is not None:
-                    seen.add(mention.external_id)
+                found.read_once(self._mention, status)
             if len(statuses) < LIMIT:
                 break
         return found

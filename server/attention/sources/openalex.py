@@ -43,17 +43,14 @@ class OpenAlex(Source):
 
     def find(self, trial, deadline=None):
         """Every work the search finds, once, paged by cursor up to MAX_PAGES."""
-        found, seen, cursor = Found(), set(), "*"
+        found, cursor = Found(), "*"
         for _ in range(MAX_PAGES):
             results, cursor = self._page(trial.nct_id, cursor, deadline)
             for work in results:
-                mention = found.read(self._mention, work) if isinstance(work, dict) else None
-                if not isinstance(work, dict):
+                if isinstance(work, dict):
+                    found.read_once(self._mention, work)
+                else:
                     found.skipped += 1
-                elif mention is not None and mention.external_id in seen:
-                    found.pop()
-                elif mention is not None:
-                    seen.add(mention.external_id)
             if not results or cursor is None:
                 break
         return found
