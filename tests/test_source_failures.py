@@ -17,6 +17,8 @@ from trialbuzz.attention.sources.crossref import Crossref
 from trialbuzz.attention.sources.europepmc import EuropePmc
 from trialbuzz.attention.sources.gdelt import Gdelt
 from trialbuzz.attention.sources.hackernews import HackerNews
+from trialbuzz.attention.sources.mastodon import Mastodon
+from trialbuzz.attention.sources.openalex import OpenAlex
 from trialbuzz.attention.sources.pubmed import PubMed
 from trialbuzz.attention.sources.reddit import Reddit
 from trialbuzz.attention.sources.wikipedia import Wikipedia
@@ -32,6 +34,8 @@ SOURCES = {
     # Its log-in comes first and is not retried (a POST); its searches are what break here.
     "bluesky": (Bluesky, upstreams.ROUTES["bluesky_search"]),
     "crossref": (Crossref, upstreams.ROUTES["crossref"]),
+    "mastodon": (Mastodon, upstreams.ROUTES["mastodon"]),
+    "openalex": (OpenAlex, upstreams.ROUTES["openalex"]),
     "reddit": (Reddit, upstreams.ROUTES["reddit"]),
 }
 GOOD = {
@@ -42,6 +46,8 @@ GOOD = {
     "gdelt": upstreams.gdelt,
     "bluesky": upstreams.bluesky_search,
     "crossref": upstreams.crossref,
+    "mastodon": upstreams.mastodon,
+    "openalex": upstreams.openalex,
     "reddit": upstreams.reddit_naming,
 }
 
@@ -53,7 +59,8 @@ def settings(source_settings, fake):
     # Reddit's default answer names no trial; here it finds some, so that losing them shows.
     fake.route(upstreams.ROUTES["reddit"], upstreams.reddit_naming)
     return dict(source_settings, HN_URL=fake.url + "/hn", GDELT_URL=fake.url + "/gdelt/doc",
-                **upstreams.BLUESKY_ACCOUNT)
+                MASTODON_URL=fake.url + "/mastodon", MASTODON_TOKEN="token-of-the-operator",
+                OPENALEX_KEY="k3y-of-the-operator", **upstreams.BLUESKY_ACCOUNT)
 
 
 def find(source_id, settings, deadline=None, **overrides):

@@ -2,8 +2,7 @@
 
 import copy
 import json
-import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,10 +12,7 @@ from records import trial_record
 from trialbuzz.attention import sources
 from trialbuzz.attention.sources.mastodon import LIMIT, MAX_PAGES, Mastodon
 from trialbuzz.errors import (
-    UpstreamBadResponse,
     UpstreamError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
 )
 
 # The Status entity example of Mastodon's documentation (a 2019 mastodon.social post).
@@ -150,37 +146,3 @@ def test_a_refused_token_says_so(fake, settings, code):
     assert caught.value.code == "mastodon_token"
     assert "TRIALBUZZ_MASTODON_TOKEN" in caught.value.message
     assert TOKEN not in caught.value.message
-
-
-@pytest.mark.parametrize("reply", [
-    Reply.text("<html><body>Maintenance</body></html>", content_type="text/html"),
-    Reply(200, b'{"statuses": [', {"Content-Type": "application/json"}),
-    Reply.json({"accounts": []}),
-    Reply.json(["not", "an", "answer"]),
-], ids=["html", "truncated", "no-statuses", "list"])
-def test_a_body_that_is_not_an_answer_is_a_bad_response(fake, settings, reply):
-    fake.route(ROUTE, reply)
-    with pytest.raises(UpstreamBadResponse):
-        find(settings, UPSTREAM_RETRIES=0)
-
-
-def test_server_errors_timeouts_and_rate_limits(fake, settings):
-    fake.route(ROUTE, Reply.text("Bad Gateway", 502))
-    with pytest.raises(UpstreamUnavailable):
-        find(settings, UPSTREAM_RETRIES=1)
-    assert len(fake.requests) == 2
-    fake.route(ROUTE, Reply.json(answer([]), delay=0.5))
-    with pytest.raises(UpstreamTimeout):
-        find(settings, UPSTREAM_READ_TIMEOUT=0.1, UPSTREAM_RETRIES=0)
-    fake.route(ROUTE, Reply.text("Too many requests", 429, headers={"Retry-After": "300"}))
-    with pytest.raises(UpstreamUnavailable) as caught:
-        find(settings)
-    assert (caught.value.code, caught.value.retry_after) == ("upstream_rate_limited", 300)
-
-
-def test_a_short_retry_after_is_waited_out(fake, settings):
-    fake.route(ROUTE, [Reply.text("Too many requests", 429, headers={"Retry-After": "1"}),
-                       Reply.json(answer([status(1)]))])
-    started = time.monotonic()
-    assert len(find(settings)) == 1
-    assert time.monotonic() - started >= 0.9

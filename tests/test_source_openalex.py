@@ -1,7 +1,6 @@
 """OpenAlex source, opt-in with a key: the works search for the quoted ID, against a fake API;
 its copy of a paper is one paper with the PubMed and Crossref copies."""
 
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -12,10 +11,7 @@ from trialbuzz.attention import sources
 from trialbuzz.attention.score import summarize
 from trialbuzz.attention.sources.openalex import MAX_PAGES, SELECT, OpenAlex
 from trialbuzz.errors import (
-    UpstreamBadResponse,
     UpstreamError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
 )
 
 NCT = "NCT04280705"
@@ -131,40 +127,6 @@ def test_a_refused_key_says_so_without_showing_it(fake, settings, code):
         find(settings)
     assert caught.value.code == "openalex_key"
     assert "TRIALBUZZ_OPENALEX_KEY" in caught.value.message and KEY not in caught.value.message
-
-
-@pytest.mark.parametrize("reply", [
-    Reply.text("<html><body>Service Unavailable</body></html>", content_type="text/html"),
-    Reply(200, b'{"meta": {', {"Content-Type": "application/json"}),
-    Reply.json({"meta": {"count": 0}}),
-    Reply.json({"error": "Invalid query parameters", "message": "bad"}),
-], ids=["html", "truncated", "no-results", "error-object"])
-def test_a_body_that_is_not_an_answer_is_a_bad_response(fake, settings, reply):
-    fake.route(ROUTE, reply)
-    with pytest.raises(UpstreamBadResponse):
-        find(settings, UPSTREAM_RETRIES=0)
-
-
-def test_server_errors_timeouts_and_rate_limits(fake, settings):
-    fake.route(ROUTE, Reply.text("Internal Server Error", 500))
-    with pytest.raises(UpstreamUnavailable) as caught:
-        find(settings, UPSTREAM_RETRIES=1)
-    assert len(fake.requests) == 2 and KEY not in caught.value.message
-    fake.route(ROUTE, Reply.json(answer([]), delay=0.5))
-    with pytest.raises(UpstreamTimeout):
-        find(settings, UPSTREAM_READ_TIMEOUT=0.1, UPSTREAM_RETRIES=0)
-    fake.route(ROUTE, Reply.text("Rate limit exceeded", 429, headers={"Retry-After": "3600"}))
-    with pytest.raises(UpstreamUnavailable) as caught:
-        find(settings)
-    assert (caught.value.code, caught.value.retry_after) == ("upstream_rate_limited", 3600)
-
-
-def test_a_short_retry_after_is_waited_out(fake, settings):
-    fake.route(ROUTE, [Reply.text("Too Many Requests", 429, headers={"Retry-After": "1"}),
-                       Reply.json(answer([work(1)]))])
-    started = time.monotonic()
-    assert len(find(settings)) == 1
-    assert time.monotonic() - started >= 0.9
 
 
 def test_openalex_crossref_and_pubmed_copies_of_one_paper_are_one_paper(fake, settings):

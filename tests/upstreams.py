@@ -17,6 +17,8 @@ ROUTES = {
     "feed_news": "/feeds/news.rss",
     "feed_blog": "/feeds/blog.atom",
     "crossref": "/crossref/works",
+    "mastodon": "/mastodon/api/v2/search",
+    "openalex": "/openalex/works",
 }
 # The account Bluesky's search logs in with, and the token its log-in hands out.
 BLUESKY_ACCOUNT = {"BLUESKY_HANDLE": "trialbuzz.example.org",
@@ -353,6 +355,43 @@ def crossref(request, delay=0):
     return Reply.json(crossref_list(items if request.arg("cursor") == "*" else []), delay=delay)
 
 
+def mastodon(request, delay=0):
+    """A Mastodon instance's v2 search: one public status naming the trial."""
+    statuses = []
+    if request.arg("q") == "NCT04280705":
+        statuses = [{
+            "id": "103270115826048975", "created_at": "2026-11-20T03:48:33.901Z",
+            "in_reply_to_id": None, "sensitive": False, "spoiler_text": "",
+            "visibility": "public", "language": "en",
+            "uri": "https://mastodon.example/users/someone/statuses/103270115826048975",
+            "url": "https://mastodon.example/@someone/103270115826048975",
+            "replies_count": 5, "reblogs_count": 6, "favourites_count": 11,
+            "content": "<p>Results of NCT04280705 are out</p>", "reblog": None,
+            "account": {"id": "1", "username": "someone", "acct": "someone@mastodon.example",
+                        "display_name": "Some One", "url": "https://mastodon.example/@someone"},
+            "media_attachments": [], "mentions": [], "tags": [], "emojis": [], "card": None,
+            "poll": None}]
+    return Reply.json({"accounts": [], "statuses": statuses, "hashtags": []}, delay=delay)
+
+
+def openalex(request, delay=0):
+    """OpenAlex /works search: one work, the trial's results paper."""
+    work = {"id": "https://openalex.org/W3000000001",
+            "doi": "https://doi.org/10.1056/NEJMoa2007764",
+            "title": "Remdesivir for the Treatment of Covid-19 — Final Report",
+            "display_name": "Remdesivir for the Treatment of Covid-19 — Final Report",
+            "publication_date": "2020-10-08",
+            "primary_location": {
+                "is_oa": True, "landing_page_url": "https://www.nejm.org/doi/10.1056/NEJMoa2007764",
+                "pdf_url": None, "source": None},
+            "ids": {"openalex": "https://openalex.org/W3000000001",
+                    "doi": "https://doi.org/10.1056/NEJMoa2007764",
+                    "pmid": "https://pubmed.ncbi.nlm.nih.gov/32445440"}}
+    return Reply.json({"meta": {"count": 1, "db_response_time_ms": 20, "page": None,
+                                "per_page": 100, "next_cursor": None, "groups_count": None},
+                       "results": [work], "group_by": []}, delay=delay)
+
+
 def install(fake, delay=0.0):
     """Route every source of the fake to its real-shaped answer, each `delay` seconds late."""
     def late(handler):
@@ -367,6 +406,8 @@ def install(fake, delay=0.0):
     fake.route(ROUTES["bluesky_session"], late(bluesky_session))
     fake.route(ROUTES["bluesky_search"], late(bluesky_search))
     fake.route(ROUTES["crossref"], late(crossref))
+    fake.route(ROUTES["mastodon"], late(mastodon))
+    fake.route(ROUTES["openalex"], late(openalex))
     fake.route(ROUTES["reddit"], late(reddit))
     fake.route(ROUTES["altmetric"], Reply.text("Not Found", 404))
     fake.route(ROUTES["feed_news"], late(news_feed))

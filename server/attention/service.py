@@ -12,8 +12,8 @@ from trialbuzz.attention import bulk
 from trialbuzz.attention import sources as source_registry
 from trialbuzz.attention.context import ScoreContext
 from trialbuzz.attention.doccache import DocumentCache, approximate_size
-from trialbuzz.attention.explore import Totals
 from trialbuzz.attention.document import coverage, links, trial_fields
+from trialbuzz.attention.explore import Totals
 from trialbuzz.attention.sources import feeds
 from trialbuzz.attention.sources.base import KINDS
 from trialbuzz.attention.words import NOT_USED
