@@ -2,7 +2,9 @@
 GETs that file nothing when a feed is unchanged, hostile and broken feeds, and a trial's refresh
 that answers from what the sweeps filed without asking any feed."""
 
+import os
 import textwrap
+import time
 from datetime import datetime, timedelta, timezone
 
 import feedparser
@@ -15,6 +17,7 @@ import upstreams
 from conftest import point_cli_at
 from fakeupstream import Reply
 from trialbuzz import settings as settings_module
+from trialbuzz.attention import sources
 from trialbuzz.attention.sources import feedlist
 from trialbuzz.attention.sources.feeds import Feeds
 from trialbuzz.clock import utcnow
@@ -128,6 +131,24 @@ def test_an_unreadable_feeds_file_polls_nothing_and_the_command_says_why(
 
     result = CliRunner().invoke(main, ["feeds"])
     assert result.exit_code != 0 and "is not valid TOML" in result.output
+    # Until the operator mends it, no trial shows the feeds as checked with nothing found.
+    assert "is not valid TOML" in sources.status_of_idle(
+        Feeds, dict(source_settings, FEEDS_FILE=str(broken), SWEEP_EVERY=86400))
+    mended = dict(source_settings, FEEDS_FILE=str(broken), SWEEP_EVERY=86400)
+    broken.write_text(upstreams.feed_list(fake.url))
+    os.utime(broken, ns=(time.time_ns(), time.time_ns() + 1_000_000_000))
+    assert sources.status_of_idle(Feeds, mended) is None
+
+
+def test_an_unreadable_feeds_file_shows_the_feeds_as_not_used(tmp_path, make_app, fake, ctgov):
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[feed]\nurl = ")
+    upstreams.install(fake)
+    client = make_app(FEEDS_FILE=str(broken), SWEEP_EVERY=86400).test_client()
+    document = client.get(f"/api/v1/trials/{NCT}").get_json()
+    feeds = next(s for s in document["sources"] if s["id"] == "feeds")
+    assert (feeds["status"], feeds["error"]) == ("disabled", "not used on this server")
+    assert "feeds" not in [m["id"] for m in document["coverage"]["missing"]]
 
 
 # --- polling -----------------------------------------------------------------------------------

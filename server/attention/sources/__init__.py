@@ -64,6 +64,9 @@ def status_of_idle(source_class, settings):
             f"TRIALBUZZ_{name}" for name in missing) + ")"
     if getattr(source_class, "sweep_only", False) and not settings.get("SWEEP_EVERY"):
         return "read only by sweeps, which are off (TRIALBUZZ_SWEEP_EVERY=0)"
+    unusable = source_class.unusable(settings)
+    if unusable:
+        return unusable
     if not source_class.available(settings):
         return f"TRIALBUZZ_{source_class.switch_setting}=1 turns it on"
     if source_class.id not in enabled_ids(settings):

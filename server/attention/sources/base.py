@@ -142,6 +142,12 @@ class Source:
             (not cls.sweep_only or bool(settings.get("SWEEP_EVERY")))
 
     @classmethod
+    def unusable(cls, settings):
+        """Why the source cannot run with these settings though it is configured (an
+        operator's file that cannot be read, say), or None."""
+        return None
+
+    @classmethod
     def searches(cls, settings):
         """Whether a trial's refresh accounts for this source with these settings: asks it, or
         (a source read only by sweeps) reads what its sweeps filed."""

@@ -3,8 +3,10 @@ time with conditional GETs. Feeds cannot be searched, so a trial's refresh never
 entries are the ones the sweeps have filed."""
 
 import calendar
+import functools
 import io
 import logging
+import os
 import re
 import time
 from datetime import datetime, timezone
@@ -65,6 +67,19 @@ class Feeds(Source):
         self._by_scope = {feed.scope: feed for feed in self.feeds}
         # Feeds hold only their latest entries: polled more often than the searches are swept.
         self.sweep_every = settings["FEEDS_EVERY"]
+
+    @classmethod
+    def unusable(cls, settings):
+        """The reason no feed is polled when FEEDS_FILE cannot be read: until the operator
+        mends it, a trial shows the feeds as not used rather than as checked with nothing."""
+        path = settings.get("FEEDS_FILE")
+        if not path:
+            return None
+        try:
+            modified = os.stat(path).st_mtime_ns
+        except OSError:
+            modified = None
+        return _list_error(path, modified)
 
     def find(self, trial, deadline=None):
         """Nothing: a feed has no search (a refresh answers from what the sweeps filed)."""
@@ -182,6 +197,17 @@ class Feeds(Source):
             snippet=plain_text(body),
             language=language if isinstance(language, str) else None,
             extra={"feed": feed.name, "feed_url": feed.url})
+
+
+@functools.lru_cache(maxsize=8)
+def _list_error(path, modified):
+    """Why the feed list at `path` (as it was at `modified`) cannot be read, or None; read
+    again only when the file changes."""
+    try:
+        feedlist.load({"FEEDS_FILE": path})
+    except feedlist.FeedListError as exc:
+        return f"the feed list cannot be read: {exc}"
+    return None
 
 
 def outlet(extra):
