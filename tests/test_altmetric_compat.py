@@ -6,6 +6,7 @@ import pytest
 import requests
 
 import quiet
+import upstreams
 from records import study
 from trialbuzz import settings
 from trialbuzz.attention.sources.altmetric import Altmetric
@@ -102,3 +103,13 @@ def test_our_own_altmetric_source_reads_the_compatible_endpoint(server, tmp_path
     assert summary["score"] == 13.0
     assert summary["counts"] == {"news": 1, "wikipedia": 1, "posts": 4, "accounts": 4}
     assert summary["details_url"] == server + "/trial/NCT04280705"
+
+
+def test_reddit_posts_also_have_altmetrics_own_field(make_app, fake, ctgov):
+    upstreams.install(fake)
+    fake.route(upstreams.ROUTES["reddit"], upstreams.reddit_naming)
+    counts = make_app().test_client().get("/v1/nct_id/NCT04280705").get_json()
+    # Hacker News's story and comment and Reddit's two posts are forum posts; Reddit's alone
+    # are also in Altmetric's Reddit field.
+    assert counts["cited_by_rdts_count"] == 2 and counts["cited_by_forum_count"] == 4
+    assert "cited_by_bluesky_count" not in counts

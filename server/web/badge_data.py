@@ -18,6 +18,8 @@ ALTMETRIC_FIELDS = {
     "forum": "cited_by_forum_count",
     "video": "cited_by_videos_count",
 }
+# Platforms Altmetric counts in fields of their own, beside the kind's count above.
+ALTMETRIC_SOURCE_FIELDS = {"reddit": "cited_by_rdts_count", "bluesky": "cited_by_bluesky_count"}
 ALTMETRIC_TYPE = "clinical_trial_study_record"
 IMAGE_SIZES = dict(zip(("small", "medium", "large"), SIZES))
 SHIELDS_LABEL = "attention"
@@ -102,6 +104,11 @@ def altmetric_counts(document, base_url):
     for kind, field in ALTMETRIC_FIELDS.items():
         if kinds.get(kind):
             response[field] = kinds[kind]
+    # Altmetric's own fields for the platforms it counts apart, where a source is one of them.
+    for source in document.get("sources") or []:
+        field = ALTMETRIC_SOURCE_FIELDS.get(source.get("id"))
+        if field and source.get("count"):
+            response[field] = source["count"]
     response["cited_by_posts_count"] = sum(kinds.get(kind) or 0 for kind in ATTENTION_KINDS)
     response["cited_by_accounts_count"] = len({_account(m) for m in attention}) or \
         response["cited_by_posts_count"]
