@@ -10,6 +10,7 @@ from urllib.parse import quote, urlsplit
 
 from trialbuzz import strictjson
 from trialbuzz.attention.kinds import KINDS as _KIND_TABLE
+from trialbuzz.errors import UpstreamBadResponse
 from trialbuzz.text import clean, plain_text  # noqa: F401 - the adapters' text helpers live here
 from trialbuzz.upstream import RETRY_STATUSES, Upstream
 
@@ -163,6 +164,18 @@ class Source:
         """How the source runs with these settings, when the operator should know (keyless at
         a low pace, say); None when there is nothing to tell."""
         return None
+
+    def listed(self, data, *keys, what, missing_ok=False):
+        """The list an answer holds under `keys` (objects within objects); a bad response
+        naming `what` when it holds something else. With `missing_ok`, an absent key is an
+        empty list (services that leave out what they did not find)."""
+        value = data
+        for depth, key in enumerate(keys):
+            absent = ([] if depth == len(keys) - 1 else {}) if missing_ok else None
+            value = value.get(key, absent) if isinstance(value, dict) else None
+        if not isinstance(value, list):
+            raise UpstreamBadResponse(f"{self.name} answered without {what}")
+        return value
 
     def find(self, trial, deadline=None):
         """Return the mentions of `trial` (a TrialRecord); raise a TrialbuzzError on failure."""

@@ -107,9 +107,7 @@ class Bluesky(Source):
             if cursor:
                 params["cursor"] = cursor
             data = self._authorised_json("/xrpc/app.bsky.feed.searchPosts", params, deadline)
-            posts = data.get("posts") if isinstance(data, dict) else None
-            if not isinstance(posts, list):
-                raise UpstreamBadResponse(f"{self.name} answered a search without a posts list")
+            posts = self.listed(data, "posts", what="a list of posts")
             yield from posts
             cursor = data.get("cursor")
             if not posts or not isinstance(cursor, str) or not cursor or len(cursor) > 512:

@@ -16,7 +16,7 @@ from trialbuzz.attention.sources.notices import notice_type, with_noticed_title
 from trialbuzz.attention.sources.pubdates import DAY, MONTH, YEAR, earliest
 from trialbuzz.attention.sources.sweeping import SweptPage, when
 from trialbuzz.attention.words import SOURCES
-from trialbuzz.errors import UpstreamBadResponse, UpstreamError
+from trialbuzz.errors import UpstreamError
 from trialbuzz.nctid import normalize, unique
 
 # Works a page asks for: Crossref's largest page.
@@ -106,10 +106,8 @@ class Crossref(Source):
         if cursor != "*" and response.status_code in (400, 404):
             raise ExpiredCursor(f"{self.name} refused a cursor (HTTP {response.status_code})")
         body = self.upstream.json(response)
-        message = body.get("message") if isinstance(body, dict) else None
-        items = message.get("items") if isinstance(message, dict) else None
-        if not isinstance(items, list):
-            raise UpstreamBadResponse(f"{self.name} answered without a list of works")
+        items = self.listed(body, "message", "items", what="a list of works")
+        message = body["message"]
         following = message.get("next-cursor")
         return items, following if isinstance(following, str) and following else None
 

@@ -10,7 +10,6 @@ from trialbuzz.attention.sources.base import (
     plain_text,
     safe_url,
 )
-from trialbuzz.errors import UpstreamBadResponse
 from trialbuzz.attention.words import SOURCES
 
 MAX_RECORDS = 250
@@ -58,9 +57,7 @@ class Gdelt(Source):
             return Found()
         # A bad query comes back as 200 text/html, which json() refuses as a bad response.
         data = self.upstream.json(response)
-        articles = data.get("articles", []) if isinstance(data, dict) else None
-        if not isinstance(articles, list):
-            raise UpstreamBadResponse(f"{self.name} answered without an articles list")
+        articles = self.listed(data, "articles", what="an articles list", missing_ok=True)
         found, seen = Found(), set()
         for article in articles:
             url = safe_url(article.get("url")) if isinstance(article, dict) else None

@@ -13,7 +13,6 @@ from trialbuzz.attention.sources.base import (
     safe_url,
 )
 from trialbuzz.attention.sources.sweeping import SweptPage, ids_in, when
-from trialbuzz.errors import UpstreamBadResponse
 from trialbuzz.attention.words import SOURCES
 
 HITS_PER_PAGE = 100
@@ -73,9 +72,7 @@ class HackerNews(Source):
             response = self.upstream.get("/search", params={
                 **query, "hitsPerPage": HITS_PER_PAGE, "page": page}, deadline=deadline)
             data = self.upstream.json(response)
-            hits = data.get("hits") if isinstance(data, dict) else None
-            if not isinstance(hits, list):
-                raise UpstreamBadResponse(f"{self.name} answered without a hits list")
+            hits = self.listed(data, "hits", what="a hits list")
             yield from hits
             pages = data.get("nbPages")
             if not hits or not isinstance(pages, int) or page + 1 >= pages:
@@ -121,9 +118,7 @@ class HackerNews(Source):
                 "numericFilters": f"created_at_i>={start},created_at_i<{end}"},
                 deadline=deadline)
             data = self.upstream.json(response)
-            hits = data.get("hits") if isinstance(data, dict) else None
-            if not isinstance(hits, list):
-                raise UpstreamBadResponse(f"{self.name} answered without a hits list")
+            hits = self.listed(data, "hits", what="a hits list")
             total, pages = data.get("nbHits"), data.get("nbPages")
             page = SweptPage()
             if page_number == 0 and isinstance(total, int) and total > HIT_CAP and end - start > 1:

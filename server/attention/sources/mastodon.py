@@ -11,7 +11,7 @@ from trialbuzz.attention.sources.base import (
 )
 from trialbuzz.attention.sources.sweeping import ids_in
 from trialbuzz.attention.words import SOURCES
-from trialbuzz.errors import UpstreamBadResponse, UpstreamError
+from trialbuzz.errors import UpstreamError
 
 # Mastodon's largest page of search results.
 LIMIT = 40
@@ -61,10 +61,7 @@ class Mastodon(Source):
         if response.status_code in (401, 403):
             raise UpstreamError(TOKEN_MESSAGE, code="mastodon_token")
         body = self.upstream.json(response)
-        statuses = body.get("statuses") if isinstance(body, dict) else None
-        if not isinstance(statuses, list):
-            raise UpstreamBadResponse(f"{self.name} answered without a list of statuses")
-        return statuses
+        return self.listed(body, "statuses", what="a list of statuses")
 
     def _mention(self, status):
         """One public status as a social Mention; None for a status not public or without a

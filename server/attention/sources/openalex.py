@@ -14,7 +14,7 @@ from trialbuzz.attention.sources.base import (
     safe_url,
 )
 from trialbuzz.attention.words import SOURCES
-from trialbuzz.errors import UpstreamBadResponse, UpstreamError
+from trialbuzz.errors import UpstreamError
 
 PER_PAGE = 100
 # Pages one trial's search may take (500 works is far beyond any trial); each page is a search
@@ -64,9 +64,7 @@ class OpenAlex(Source):
         if response.status_code in (401, 403):
             raise UpstreamError(KEY_MESSAGE, code="openalex_key")
         body = self.upstream.json(response)
-        results = body.get("results") if isinstance(body, dict) else None
-        if not isinstance(results, list):
-            raise UpstreamBadResponse(f"{self.name} answered without a list of works")
+        results = self.listed(body, "results", what="a list of works")
         meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
         following = meta.get("next_cursor")
         return results, following if isinstance(following, str) and following else None

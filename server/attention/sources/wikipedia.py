@@ -16,8 +16,8 @@ from trialbuzz.attention.sources.base import (
     safe_url,
 )
 from trialbuzz.attention.sources.sweeping import ORIGIN, SweptPage, ids_in
-from trialbuzz.errors import UpstreamBadResponse, UpstreamError, UpstreamUnavailable
 from trialbuzz.attention.words import SOURCES
+from trialbuzz.errors import UpstreamBadResponse, UpstreamError, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +127,7 @@ class Wikipedia(Source):
                   "formatversion": 2}
         response = self.upstream.get(api, params={**params, **carry}, deadline=deadline)
         data = self._json(response)
-        query = data.get("query", {})
-        rows = query.get(key, []) if isinstance(query, dict) else None
-        if not isinstance(rows, list):
-            raise UpstreamBadResponse(f"{self.name} answered without a {key} list")
+        rows = self.listed(data, "query", key, what=f"a {key} list", missing_ok=True)
         more = data.get("continue")
         # Only the continuation keys go back: the answer must not rewrite our query.
         following = ({name: more[name] for name in (continue_key, "continue")
