@@ -392,23 +392,19 @@ def openalex(request, delay=0):
                        "results": [work], "group_by": []}, delay=delay)
 
 
+# The real-shaped answer of each route (Altmetric, keyless, answers 404).
+ANSWERS = {"europepmc": europepmc, "pubmed_search": pubmed_search,
+           "pubmed_summary": pubmed_summary, "wikipedia": wikipedia, "hackernews": hackernews,
+           "gdelt": gdelt, "bluesky_session": bluesky_session, "bluesky_search": bluesky_search,
+           "crossref": crossref, "mastodon": mastodon, "openalex": openalex, "reddit": reddit,
+           "feed_news": news_feed, "feed_blog": blog_feed}
+
+
 def install(fake, delay=0.0):
     """Route every source of the fake to its real-shaped answer, each `delay` seconds late."""
     def late(handler):
         return lambda request, **params: handler(request, delay=delay, **params)
 
-    fake.route(ROUTES["europepmc"], late(europepmc))
-    fake.route(ROUTES["pubmed_search"], late(pubmed_search))
-    fake.route(ROUTES["pubmed_summary"], late(pubmed_summary))
-    fake.route(ROUTES["wikipedia"], late(wikipedia))
-    fake.route(ROUTES["hackernews"], late(hackernews))
-    fake.route(ROUTES["gdelt"], late(gdelt))
-    fake.route(ROUTES["bluesky_session"], late(bluesky_session))
-    fake.route(ROUTES["bluesky_search"], late(bluesky_search))
-    fake.route(ROUTES["crossref"], late(crossref))
-    fake.route(ROUTES["mastodon"], late(mastodon))
-    fake.route(ROUTES["openalex"], late(openalex))
-    fake.route(ROUTES["reddit"], late(reddit))
+    for name, handler in ANSWERS.items():
+        fake.route(ROUTES[name], late(handler))
     fake.route(ROUTES["altmetric"], Reply.text("Not Found", 404))
-    fake.route(ROUTES["feed_news"], late(news_feed))
-    fake.route(ROUTES["feed_blog"], late(blog_feed))
