@@ -30,41 +30,34 @@ ROUTES = {"ctgov": ("ctgov",), "wikipedia": ("wikipedia",), "hackernews": ("hack
 GOAL = 2000
 
 
+# The simulation's knobs: option, default (its type is the option's), what it stands for.
+OPTIONS = (
+    ("--days", 7, "days simulated after the backfill"),
+    ("--registry", 20000, "studies in the fake registry (the sweep's cost depends on the "
+                          "updates a day, not on this)"),
+    ("--updates", 1100, "registry records updated (posted) a day"),
+    ("--new-studies", 120, "new studies a day"),
+    ("--wikis", "en=25000,de=4000,fr=3500,es=3000,ja=2500", "wiki=links to the registry on it"),
+    ("--wiki-new", 0.002, "share of a wiki's links added a day"),
+    ("--hn", "1,4,3", "a day: stories linking the registry, comments quoting its address, "
+                      "items naming an ID without it"),
+    ("--hn-history-days", 3650, "days of Hacker News history swept first"),
+    ("--epmc", 800, "Europe PMC records indexed a day with an NCT accession"),
+    ("--pubmed", 120, "PubMed records entered a day naming a trial"),
+    ("--pubmed-late", 0.3, "share of them whose databank field MEDLINE adds days later"),
+    ("--crossref", 60, "Crossref works indexed a day declaring a trial number"),
+    ("--reddit", "2,1", "a day: posts linking the registry, posts naming an ID"),
+    ("--feeds", 18, "news and blog feeds polled (the shipped list has 18)"),
+    ("--feed-entries", 3, "entries naming a trial a day, over all feeds"),
+    ("--feeds-every", 3600, "seconds between two polls of a feed (FEEDS_EVERY)"),
+    ("--history-days", 14, "days of Europe PMC, PubMed and registry history swept first"),
+)
+
+
 def options():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=7, help="days simulated after the backfill")
-    parser.add_argument("--registry", type=int, default=20000,
-                        help="studies in the fake registry (the sweep's cost depends on the "
-                             "updates a day, not on this)")
-    parser.add_argument("--updates", type=int, default=1100,
-                        help="registry records updated (posted) a day")
-    parser.add_argument("--new-studies", type=int, default=120, help="new studies a day")
-    parser.add_argument("--wikis", default="en=25000,de=4000,fr=3500,es=3000,ja=2500",
-                        help="wiki=links to the registry on it")
-    parser.add_argument("--wiki-new", type=float, default=0.002,
-                        help="share of a wiki's links added a day")
-    parser.add_argument("--hn", default="1,4,3",
-                        help="a day: stories linking the registry, comments quoting its "
-                             "address, items naming an ID without it")
-    parser.add_argument("--hn-history-days", type=int, default=3650)
-    parser.add_argument("--epmc", type=int, default=800,
-                        help="Europe PMC records indexed a day with an NCT accession")
-    parser.add_argument("--pubmed", type=int, default=120,
-                        help="PubMed records entered a day naming a trial")
-    parser.add_argument("--pubmed-late", type=float, default=0.3,
-                        help="share of them whose databank field MEDLINE adds days later")
-    parser.add_argument("--crossref", type=int, default=60,
-                        help="Crossref works indexed a day declaring a trial number")
-    parser.add_argument("--reddit", default="2,1",
-                        help="a day: posts linking the registry, posts naming an ID")
-    parser.add_argument("--feeds", type=int, default=18,
-                        help="news and blog feeds polled (the shipped list has 18)")
-    parser.add_argument("--feed-entries", type=int, default=3,
-                        help="entries naming a trial a day, over all feeds")
-    parser.add_argument("--feeds-every", type=int, default=3600,
-                        help="seconds between two polls of a feed (FEEDS_EVERY)")
-    parser.add_argument("--history-days", type=int, default=14,
-                        help="days of Europe PMC, PubMed and registry history swept first")
+    for name, default, meaning in OPTIONS:
+        parser.add_argument(name, type=type(default), default=default, help=meaning)
     return parser.parse_args()
 
 
