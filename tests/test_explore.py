@@ -3,6 +3,7 @@ through the registry and harvest code paths; and the score's context in trial do
 
 import csv
 import io
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -407,9 +408,22 @@ def test_context_counts_are_read_again_behind_the_readers(make_app, ctgov):
     assert context.of(record, summary)["of"] == 3
     _tracked(app, ctgov, 5)
     assert context.of(record, summary)["of"] == 3  # within the minute: the counts kept
+    # The read behind the readers is held until the stale answer is in (otherwise a quick
+    # read could land first, and the test would say nothing about waiting).
+    reading, release = threading.Event(), threading.Event()
+    read_again = context.refresh
+
+    def held():
+        reading.set()
+        release.wait(10)
+        read_again()
+
+    context.refresh = held
     now[0] = 61.0
     assert context.of(record, summary)["of"] == 3  # served at once while read again
-    for _ in range(200):
+    assert reading.wait(10)
+    release.set()
+    for _ in range(500):
         if context._read_at == 61.0:
             break
         time.sleep(0.01)
