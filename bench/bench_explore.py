@@ -26,7 +26,8 @@ from benchlib import FakeUpstream, app_config, percentile
 
 from services import fresh_database, postgres_cluster  # noqa: E402
 from trialbuzz import create_app  # noqa: E402
-from trialbuzz.attention.index import mention_days, record_facts, summary_facts  # noqa: E402
+from trialbuzz.attention.index import (day_rows, mention_days, record_facts,  # noqa: E402
+                                       summary_facts)
 from trialbuzz.clock import utcnow  # noqa: E402
 from trialbuzz.storage.db import get_db  # noqa: E402
 
@@ -102,10 +103,9 @@ def generate(count, mentions, seed=7):
                  "status": columns["status"]}
                 for f, v in sorted(facets | more)],
                rows,
-               [{"nct_id": nct_id, "day": day, "kind": kind, "source": source, "mentions": n,
-                 "attention": attention["attention"]}
-                for (day, kind, source), n in mention_days(
-                    (r["published_at"], r["kind"], r["source"]) for r in rows).items()])
+               [{"nct_id": nct_id, **row} for row in day_rows(mention_days(
+                   (r["published_at"], r["kind"], r["source"]) for r in rows),
+                   attention["attention"])])
 
 
 TABLES = {
@@ -116,7 +116,8 @@ TABLES = {
     "trial_facets": ("facet", "value", "nct_id", "attention", "score", "status"),
     "mentions": ("nct_id", "source", "external_id", "kind", "url", "title", "published_at",
                  "extra", "first_seen_at", "last_seen_at"),
-    "mention_days": ("nct_id", "day", "kind", "source", "mentions", "attention"),
+    "mention_days": ("nct_id", "day", "kind", "source", "mentions", "attention", "previous",
+                     "previous_kind", "previous_source"),
 }
 
 
@@ -286,9 +287,11 @@ def run(backend, url, args, fake):
         print(f"| {name} | {total:,} | {p50:.0f} | {p95:.0f} | "
               f"{'yes' if p95 <= TARGET_MS else 'NO'} |")
     (r50, r95), (l50, l95) = context_cost(app, max(5, args.repeat // 4))
-    print(f"| context: refresh of the counts (one grouped pass) | | {r50:.0f} | {r95:.0f} | "
-          f"{'yes' if r95 <= TARGET_MS else 'NO'} |")
-    print(f"| context: one trial's place, counts cached | | {l50:.3f} | {l95:.3f} | yes |")
+    # Only a process's first read is inside a request; later ones are behind them: no target.
+    print(f"| context: refresh of the counts (one grouped pass, behind the requests) | | "
+          f"{r50:.0f} | {r95:.0f} | n/a |")
+    print(f"| context: one trial's place, counts cached | | {l50:.3f} | {l95:.3f} | "
+          f"{'yes' if l95 <= TARGET_MS else 'NO'} |")
     sys.stdout.flush()
     app.extensions["trialbuzz"].jobs.shutdown()
     db.dispose()

@@ -112,7 +112,9 @@ def queries(today):
         end = (today - timedelta(days=back) + length * day).isoformat()
         found += [{"from": start, "to": end}, {"from": start}, {"to": end},
                   {"from": start, "to": end, "kind": "news"},
-                  {"from": start, "source": "gdelt", "sort": "recent"}]
+                  {"from": start, "source": "gdelt", "sort": "recent"},
+                  {"from": start, "to": end, "source": "hackernews"}, {"to": end, "kind": "forum"},
+                  {"from": start, "kind": "news", "source": "gdelt"}]
     found += [{"status": "RECRUITING", "phase": "PHASE2", "sort": "trending"},
               {"status": "COMPLETED", "phase": "PHASE1"},
               {"study_type": "INTERVENTIONAL", "kind": "news", "sort": "recent"},
@@ -211,3 +213,32 @@ def compare(app):
         assert (body["total"], [t["nct_id"] for t in body["trials"]]) == want, args
         matched += bool(want[0])
     return matched
+
+
+def day_rows(app):
+    """Every mention_days row of `app`'s store, in order, as tuples."""
+    from trialbuzz.storage.models import MentionDay
+
+    with app.extensions["trialbuzz"].db.session() as session:
+        return [tuple(row) for row in session.execute(
+            select(MentionDay.nct_id, MentionDay.day, MentionDay.kind, MentionDay.source,
+                   MentionDay.mentions, MentionDay.attention, MentionDay.previous,
+                   MentionDay.previous_kind, MentionDay.previous_source)
+            .order_by(MentionDay.nct_id, MentionDay.day, MentionDay.kind, MentionDay.source))]
+
+
+def migrate_again(app, revision):
+    """Take `app`'s schema back to `revision` and up again (the later revisions' backfills
+    redone from the stored mentions)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from trialbuzz.storage.db import MIGRATIONS
+
+    db = app.extensions["trialbuzz"].db
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    db.migrate()

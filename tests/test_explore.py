@@ -435,6 +435,7 @@ def test_indexed_answers_match_a_plain_reading_of_the_store(app, ctgov, monkeypa
     them) answers the totals and order a plain reading of the tables gives, its page read by
     walking the order or from the trials the filters name."""
     import explorestore
+
     from trialbuzz.attention import explore
 
     assert explorestore.check(app, ctgov) > 40
@@ -446,6 +447,40 @@ def test_indexed_answers_match_a_plain_reading_of_the_store(app, ctgov, monkeypa
     assert explorestore.compare(app) > 40
     monkeypatch.setattr(explore, "WALK_ROWS", walk)
     assert explorestore.compare(app) > 40
+    # The days' previous days filled by the migration are those the store keeps in step.
+    kept = explorestore.day_rows(app)
+    explorestore.migrate_again(app, "0011")
+    assert explorestore.day_rows(app) == kept
+    assert explorestore.compare(app) > 40
+
+
+def test_each_trial_has_one_first_day_within_any_window():
+    """A trial's day rows name it once within any window: one row there has no previous day
+    (of its kind, of its source) or one before the window."""
+    from trialbuzz.attention.index import day_rows
+
+    d = [datetime(2026, 1, day).date() for day in range(1, 8)]
+    days = {(d[0], "news", "gdelt"): 2, (d[0], "forum", "hackernews"): 1,
+            (d[2], "news", "feeds"): 1, (d[2], "news", "gdelt"): 1,
+            (d[5], "forum", "hackernews"): 3}
+    rows = day_rows(days, True)
+    assert [(r["day"], r["kind"], r["source"], r["previous"], r["previous_kind"],
+             r["previous_source"]) for r in rows] == [
+        (d[0], "forum", "hackernews", None, None, None),
+        (d[0], "news", "gdelt", d[0], None, None),
+        (d[2], "news", "feeds", d[0], d[0], None),
+        (d[2], "news", "gdelt", d[2], d[2], d[0]),
+        (d[5], "forum", "hackernews", d[2], d[0], d[0])]
+    assert {r["attention"] for r in rows} == {True}
+    for start in range(len(d)):
+        for end in range(start + 1, len(d) + 1):
+            for column, group in (("previous", lambda r: True),
+                                  ("previous_kind", lambda r: r["kind"] == "news"),
+                                  ("previous_source", lambda r: r["source"] == "hackernews")):
+                inside = [r for r in rows if d[start] <= r["day"] < d[end - 1] + timedelta(1)
+                          and group(r)]
+                first = [r for r in inside if r[column] is None or r[column] < d[start]]
+                assert len(first) == (1 if inside else 0), (start, end, column)
 
 
 def test_words_are_looked_up_in_the_trigram_index_kept_in_step(filled, ctgov):

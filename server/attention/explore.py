@@ -7,7 +7,7 @@ import time as clock
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import column, distinct, exists, func, literal_column, select, table
+from sqlalchemy import column, distinct, exists, func, literal_column, or_, select, table
 from sqlalchemy.orm import aliased
 
 from trialbuzz.attention.index import key
@@ -164,9 +164,11 @@ def _in_facet(name, value):
                           probe.nct_id == TrialIndex.nct_id)
 
 
-def _days(query):
-    """The conditions on mention_days of a query's window (its kind and source within it)."""
-    window = []
+def _days(query, ranged=True):
+    """The conditions on mention_days of a query's window (its kind and source within it).
+    When `ranged`, of trials with attention, which leads the window's index: for reading the
+    days of many trials; without, a probe of one trial reads its key."""
+    window = [MentionDay.attention.is_(True)] if ranged else []
     if query.since:
         window.append(MentionDay.day >= query.since.date())
     if query.until:
@@ -176,6 +178,18 @@ def _days(query):
     if query.source:
         window.append(MentionDay.source == query.source)
     return window
+
+
+def _first_days(query):
+    """The conditions on mention_days that name each trial with attention and a listed mention
+    within the query's window (of its kind, or of its source) once: its first day there, the
+    row whose previous day (see MentionDay) is before the window or none."""
+    previous = MentionDay.previous_kind if query.kind else \
+        MentionDay.previous_source if query.source else MentionDay.previous
+    first = previous.is_(None)
+    if query.since:
+        first = or_(first, previous < query.since.date())
+    return [*_days(query), first]
 
 
 def _window_only(query):
@@ -191,11 +205,10 @@ def _window(query, probe=False):
     read from the mentions' days: the window's ends are UTC midnights, so whole days answer
     it exactly. A short window names its trials; a long one, or any when `probe`, is probed
     trial by trial."""
-    window = _days(query)
     if not probe and query.since and \
             (query.until or utcnow() + timedelta(days=1)) - query.since <= SHORT_WINDOW:
-        return TrialIndex.nct_id.in_(select(MentionDay.nct_id).where(*window))
-    return exists().where(MentionDay.nct_id == TrialIndex.nct_id, *window)
+        return TrialIndex.nct_id.in_(select(MentionDay.nct_id).where(*_days(query)))
+    return exists().where(MentionDay.nct_id == TrialIndex.nct_id, *_days(query, ranged=False))
 
 
 def _to_latest(query):
@@ -208,12 +221,14 @@ def _to_latest(query):
 
 
 def _open_ended(session, query):
-    """The query with the end of its window dropped when no listed mention of any trial is
-    dated on or after that end (a window that reaches today, when nothing is dated in the
-    future): the same trials answer, and a window from a day on is read on latest_at."""
+    """The query with the end of its window dropped when no listed mention of any trial with
+    attention (the only ones listed) is dated on or after that end (a window that reaches
+    today, when nothing is dated in the future): the same trials answer, and a window from a
+    day on is read on latest_at."""
     if not (query.since and query.until):
         return query
-    newest = session.scalar(select(func.max(MentionDay.day)))
+    newest = session.scalar(select(func.max(MentionDay.day)).where(
+        MentionDay.attention.is_(True)))
     if newest is None or newest < query.until.date():
         return replace(query, until=None)
     return query
@@ -371,14 +386,15 @@ def search(session, query, limit=None, totals=None):
         if words:
             count = select(func.count()).select_from(_TRIAL_SEARCH).where(_match(words))
         elif _window_only(query) and not _to_latest(query):
-            window = [*_days(query), MentionDay.attention.is_(True)]
-            if dialect == "postgresql":
+            if not (query.kind and query.source):
+                count = select(func.count()).select_from(MentionDay).where(*_first_days(query))
+            elif dialect == "postgresql":
                 # Distinct trials by a hash: count(DISTINCT) would sort them.
-                named = select(MentionDay.nct_id).where(*window).distinct().subquery()
+                named = select(MentionDay.nct_id).where(*_days(query)).distinct().subquery()
                 count = select(func.count()).select_from(named)
             else:
                 # SQLite would read a DISTINCT subquery in the order of the trials, all days.
-                count = select(func.count(distinct(MentionDay.nct_id))).where(*window)
+                count = select(func.count(distinct(MentionDay.nct_id))).where(*_days(query))
         elif _status_and_facet(query, facets):
             (name, value), = facets
             count = select(func.count()).select_from(TrialFacet).where(

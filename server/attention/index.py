@@ -10,9 +10,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from trialbuzz.attention.sources.base import KINDS
+from trialbuzz.clock import aware
 from trialbuzz.registry.reporting import GRACE
 from trialbuzz.registry.reporting import reporting as reporting_of
-from trialbuzz.clock import aware
 from trialbuzz.storage.models import Mention, MentionDay, TrialFacet, TrialIndex
 
 # Phases from lowest to highest; a trial's cohort is its highest.
@@ -137,6 +137,23 @@ def mention_days(mentions):
     return days
 
 
+def day_rows(days, attention):
+    """The mention_days rows (nct_id aside) of a trial's {(day, kind, source): count}, with its
+    attention and their previous days (see MentionDay): rows in order of day, kind and
+    source, the first of each group's day the one that names the day before."""
+    rows, last = [], {}
+    for (day, kind, source), count in sorted(days.items()):
+        row = {"day": day, "kind": kind, "source": source, "mentions": count,
+               "attention": attention}
+        for column, group in (("previous", ()), ("previous_kind", ("kind", kind)),
+                              ("previous_source", ("source", source))):
+            before = last.get(group)
+            row[column] = day if before == day else before
+            last[group] = day
+        rows.append(row)
+    return rows
+
+
 def store_summary(session, nct_id, summary):
     """Keep the index in step with an attention summary just stored in `session` (after its
     mentions: the listed ones are read back, for the newest date and the days)."""
@@ -147,17 +164,14 @@ def store_summary(session, nct_id, summary):
     columns["latest_at"] = max((aware(row[0]) for row in listed if row[0] is not None),
                                default=None)
     _replace(session, nct_id, columns, facets, ("kind", "source"))
-    attention = columns["attention"]
-    days = {found: (count, attention) for found, count in mention_days(listed).items()}
-    kept = {(row.day, row.kind, row.source): (row.mentions, row.attention)
-            for row in session.execute(
-                select(MentionDay.day, MentionDay.kind, MentionDay.source, MentionDay.mentions,
-                       MentionDay.attention).where(MentionDay.nct_id == nct_id))}
-    if kept == days:
+    rows = day_rows(mention_days(listed), columns["attention"])
+    names = ("day", "kind", "source", "mentions", "attention", "previous", "previous_kind",
+             "previous_source")
+    kept = session.execute(select(*(getattr(MentionDay, name) for name in names))
+                           .where(MentionDay.nct_id == nct_id)
+                           .order_by(MentionDay.day, MentionDay.kind, MentionDay.source)).all()
+    if [tuple(row) for row in kept] == [tuple(row[name] for name in names) for row in rows]:
         return
     session.execute(delete(MentionDay).where(MentionDay.nct_id == nct_id))
-    if days:
-        session.execute(insert(MentionDay), [
-            {"nct_id": nct_id, "day": day, "kind": kind, "source": source, "mentions": count,
-             "attention": attention}
-            for (day, kind, source), (count, _) in sorted(days.items())])
+    if rows:
+        session.execute(insert(MentionDay), [{"nct_id": nct_id, **row} for row in rows])

@@ -267,11 +267,17 @@ class TrialFacet(Base):
 class MentionDay(Base):
     """How many listed mentions (not duplicates) of a kind, from a source, a trial has on one
     day (UTC): what the Explorer's date window reads, kept in step with the trial's summary
-    (see attention.index). Undated mentions have none."""
+    (see attention.index). Undated mentions have none.
+
+    `previous`, `previous_kind` and `previous_source` let a window's trials be counted
+    without gathering them: on the first row of the trial's day (of the kind, of the source)
+    each is the trial's day before (of the kind, of the source) with a row, None for its
+    first; on the day's other rows it is the row's own day. A trial has mentions within
+    [A, B) exactly when one of its rows there has no previous day or one before A."""
 
     __tablename__ = "mention_days"
-    __table_args__ = (Index("ix_mention_days_window", "day", "nct_id", "kind", "source",
-                            "attention"),)
+    __table_args__ = (Index("ix_mention_days_window", "attention", "day", "kind", "source",
+                            "previous", "previous_kind", "previous_source", "nct_id"),)
 
     nct_id: Mapped[str] = mapped_column(ForeignKey("trials.nct_id", ondelete="CASCADE"),
                                         primary_key=True)
@@ -281,6 +287,9 @@ class MentionDay(Base):
     mentions: Mapped[int] = mapped_column(Integer, nullable=False)
     # The trial's attention, repeated: a window alone is counted on this table's index.
     attention: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    previous: Mapped[date | None] = mapped_column(Date)
+    previous_kind: Mapped[date | None] = mapped_column(Date)
+    previous_source: Mapped[date | None] = mapped_column(Date)
 
 
 class Sweep(Base):

@@ -1,0 +1,61 @@
+"""mention_days.previous, previous_kind and previous_source: each trial's day before, so that
+the trials with mentions within a window are counted on one index range (see MentionDay)
+
+Revision ID: 0012
+Revises: 0011
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+COLUMNS = ("previous", "previous_kind", "previous_source")
+WINDOW_BEFORE = ["day", "nct_id", "kind", "source", "attention"]
+WINDOW = ["attention", "day", "kind", "source", *COLUMNS, "nct_id"]
+
+# For each row, the first of its trial's day (in order of kind and source), of its kind's day
+# (by source) and of its source's day (by kind) carry the group's day before; the others
+# their own day. The same rows attention.index.day_rows makes.
+PREVIOUS = """
+UPDATE mention_days SET previous = found.previous, previous_kind = found.previous_kind,
+    previous_source = found.previous_source
+FROM (
+    SELECT nct_id, day, kind, source,
+        CASE WHEN first_day = 1 THEN lag(day) OVER (
+            PARTITION BY nct_id, first_day = 1 ORDER BY day) ELSE day END AS previous,
+        CASE WHEN first_kind = 1 THEN lag(day) OVER (
+            PARTITION BY nct_id, kind, first_kind = 1 ORDER BY day) ELSE day END
+            AS previous_kind,
+        CASE WHEN first_source = 1 THEN lag(day) OVER (
+            PARTITION BY nct_id, source, first_source = 1 ORDER BY day) ELSE day END
+            AS previous_source
+    FROM (
+        SELECT nct_id, day, kind, source,
+            row_number() OVER (PARTITION BY nct_id, day ORDER BY kind, source) AS first_day,
+            row_number() OVER (PARTITION BY nct_id, day, kind ORDER BY source) AS first_kind,
+            row_number() OVER (PARTITION BY nct_id, day, source ORDER BY kind)
+                AS first_source
+        FROM mention_days
+    ) AS numbered
+) AS found
+WHERE mention_days.nct_id = found.nct_id AND mention_days.day = found.day
+    AND mention_days.kind = found.kind AND mention_days.source = found.source
+"""
+
+
+def upgrade():
+    for name in COLUMNS:
+        op.add_column("mention_days", sa.Column(name, sa.Date()))
+    op.execute(PREVIOUS)
+    op.drop_index("ix_mention_days_window", "mention_days")
+    op.create_index("ix_mention_days_window", "mention_days", WINDOW)
+
+
+def downgrade():
+    op.drop_index("ix_mention_days_window", "mention_days")
+    for name in COLUMNS:
+        op.drop_column("mention_days", name)
+    op.create_index("ix_mention_days_window", "mention_days", WINDOW_BEFORE)
