@@ -262,10 +262,13 @@ def run(backend, url, args, fake):
     with db.engine.connect() as connection:
         kept = db.engine.dialect.has_table(connection, "trial_index") and connection.execute(
             text("SELECT count(*) FROM trials")).scalar()
+    started = time.perf_counter()
     db.migrate()
+    migrated = time.perf_counter() - started
     if kept:
         seconds = 0.0
-        print(f"\n{backend}: reusing the store at {url}", file=sys.stderr)
+        print(f"\n{backend}: reusing the store at {url} (migrated in {migrated:.1f} s)",
+              file=sys.stderr)
     else:
         print(f"\n{backend}: generating {args.trials:,} trials and {args.mentions:,} mentions",
               file=sys.stderr)
@@ -308,7 +311,9 @@ def main():
                         help="EXPLORE_TOTALS_SECONDS: 0 (the default here) counts every "
                         "request, the worst case; the app keeps them 5 s")
     parser.add_argument("--keep", metavar="FILE", help="the SQLite store: filled when new, "
-                        "reused as it is otherwise")
+                        "reused as it is otherwise (brought to the current schema)")
+    parser.add_argument("--postgresql-url", metavar="URL", help="a PostgreSQL database to use "
+                        "instead of a cluster of the run's own, filled or reused as --keep")
     args = parser.parse_args()
     fake = FakeUpstream().start()
     try:
@@ -317,6 +322,8 @@ def main():
             for backend in args.backends.split(","):
                 if backend == "sqlite":
                     url = f"sqlite:///{args.keep or os.path.join(tmp, 'explore.sqlite3')}"
+                elif args.postgresql_url:
+                    url = args.postgresql_url
                 else:
                     cluster = stack.enter_context(postgres_cluster())
                     url = stack.enter_context(fresh_database(cluster))

@@ -37,6 +37,9 @@ TRIGRAM = 3
 _UNINDEXED = frozenset("\u017f\ue000\ue001")
 _ATTENTION = '"\ue000\ue000\ue000"'
 _TRIAL_SEARCH = table("trial_search", column("rowid"))
+# PostgreSQL's trial_search (migration 0013): the NCT ID and search text of each trial with
+# attention, with a trigram index (pg_trgm), kept in step with trial_index by triggers.
+_SEARCH_TABLE = table("trial_search", column("nct_id"), column("search"))
 
 
 @dataclass(frozen=True)
@@ -249,10 +252,13 @@ def _match(text):
 def _words(text, dialect):
     """Trials whose search text holds `text` (lower-cased), as a substring.
 
-    On PostgreSQL the LIKE reads the trigram index (pg_trgm). On SQLite the trigram FTS5
-    table names them. FTS5 folds the case of the text as lower() left it, so for ASCII words
-    (whose letters nothing else folds to, U+017F aside) its answer is the substring search's;
-    other words are checked by the LIKE too."""
+    On PostgreSQL trial_search names them, its LIKE read on the trigram index (pg_trgm). On
+    SQLite the trigram FTS5 table names them. FTS5 folds the case of the text as lower() left
+    it, so for ASCII words (whose letters nothing else folds to, U+017F aside) its answer is
+    the substring search's; other words are checked by the LIKE too."""
+    if dialect == "postgresql":
+        return [TrialIndex.nct_id.in_(select(_SEARCH_TABLE.c.nct_id).where(
+            _SEARCH_TABLE.c.search.contains(text, autoescape=True)))]
     like = TrialIndex.search.contains(text, autoescape=True)
     if not _indexed(text, dialect):
         return [like]
@@ -261,14 +267,19 @@ def _words(text, dialect):
     return [found] if text.isascii() else [found, like]
 
 
-def _words_only(query, dialect):
-    """The words of a query that asks for nothing else and whose count the trigram index
-    answers on its own, or None."""
+def _words_count(query, dialect):
+    """The count of a query that asks for words and nothing else, on the search index alone
+    when it answers that on its own, or None."""
     text = (query.q or "").strip().lower()
-    if replace(query, q=None, sort="score", limit=20, offset=0) != Query() or \
-            _NCT_PREFIX.match(text) or not _indexed(text, dialect) or not text.isascii():
+    if not text or replace(query, q=None, sort="score", limit=20, offset=0) != Query() or \
+            _NCT_PREFIX.match(text):
         return None
-    return text
+    if dialect == "postgresql":
+        return select(func.count()).select_from(_SEARCH_TABLE).where(
+            _SEARCH_TABLE.c.search.contains(text, autoescape=True))
+    if _indexed(text, dialect) and text.isascii():
+        return select(func.count()).select_from(_TRIAL_SEARCH).where(_match(text))
+    return None
 
 
 def _equal(column, value, probe):
@@ -382,9 +393,9 @@ def search(session, query, limit=None, totals=None):
     else:
         where = [TrialIndex.attention.is_(True), *conditions(query, dialect=dialect)]
         count = select(func.count()).select_from(TrialIndex).where(*where)
-        words = _words_only(query, dialect)
-        if words:
-            count = select(func.count()).select_from(_TRIAL_SEARCH).where(_match(words))
+        words = _words_count(query, dialect)
+        if words is not None:
+            count = words
         elif _window_only(query) and not _to_latest(query):
             if not (query.kind and query.source):
                 count = select(func.count()).select_from(MentionDay).where(*_first_days(query))
