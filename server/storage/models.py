@@ -201,12 +201,16 @@ class CollectionTrial(Base):
         ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True)
     nct_id: Mapped[str] = mapped_column(String(11), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 class TrialIndex(Base):
     """What the Explorer filters and sorts on, one row per stored trial: taken from its record
     and summary whenever either is stored (see attention.index), keys lower-cased."""
 
     __tablename__ = "trial_index"
     __table_args__ = (
+        # The trials with attention of an NCT ID prefix, counted on the index alone.
+        Index("ix_trial_index_id", "attention", "nct_id"),
         # The Explorer's orders, NCT ID last (migration 0010; on PostgreSQL latest_at's
         # NULLs last).
         Index("ix_trial_index_score", "attention", desc("score"), "nct_id"),

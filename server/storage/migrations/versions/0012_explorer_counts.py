@@ -1,5 +1,6 @@
-"""mention_days.previous, previous_kind and previous_source: each trial's day before, so that
-the trials with mentions within a window are counted on one index range (see MentionDay)
+"""explorer counts on one index range: mention_days.previous, previous_kind and
+previous_source, each trial's day before, for the trials with mentions within a window (see
+MentionDay); trial_index's (attention, nct_id), for the trials of an NCT ID prefix
 
 Revision ID: 0012
 Revises: 0011
@@ -52,9 +53,11 @@ def upgrade():
     op.execute(PREVIOUS)
     op.drop_index("ix_mention_days_window", "mention_days")
     op.create_index("ix_mention_days_window", "mention_days", WINDOW)
+    op.create_index("ix_trial_index_id", "trial_index", ["attention", "nct_id"])
 
 
 def downgrade():
+    op.drop_index("ix_trial_index_id", "trial_index")
     op.drop_index("ix_mention_days_window", "mention_days")
     for name in COLUMNS:
         op.drop_column("mention_days", name)
