@@ -16,6 +16,38 @@ def test_migrations_create_every_table_and_can_run_twice(tmp_path):
     database.dispose()
 
 
+def test_a_sqlite_store_with_planner_statistics_has_them_for_indexes_made_since(tmp_path):
+    """An index a migration makes gets statistics when the store's others have them (the
+    planner would otherwise take it for the most selective); a store without any stays so."""
+    def indexes_with_statistics(database):
+        with database.engine.connect() as connection:
+            if not connection.exec_driver_sql(
+                    "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
+                return set()
+            return {row[0] for row in connection.exec_driver_sql("SELECT idx FROM sqlite_stat1")}
+
+    analyzed = Database(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    plain = Database(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    for database in (analyzed, plain):
+        database.migrate("0011")
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO trials (nct_id, record, fetched_at) VALUES "
+                "('NCT00000001', '{}', '2026-01-01 00:00:00.000000')")
+            connection.exec_driver_sql(
+                "INSERT INTO trial_index (nct_id, search, attention, score, trend) "
+                "VALUES ('NCT00000001', 'nct00000001', 1, 3, 0)")
+    with analyzed.engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+    assert "ix_trial_index_id" not in indexes_with_statistics(analyzed)
+    for database in (analyzed, plain):
+        database.migrate()
+    assert {"ix_trial_index_id", "ix_trial_index_score"} <= indexes_with_statistics(analyzed)
+    assert indexes_with_statistics(plain) == set()
+    for database in (analyzed, plain):
+        database.dispose()
+
+
 def test_sqlite_uses_wal_and_a_busy_timeout(tmp_path):
     database = Database(f"sqlite:///{tmp_path / 'w.sqlite3'}")
     with database.session() as session:

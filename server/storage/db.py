@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker
 
@@ -47,12 +48,21 @@ class Database:
             session.close()
 
     def migrate(self, revision="head"):
-        """Bring the schema to `revision` with Alembic."""
+        """Bring the schema to `revision` with Alembic.
+
+        On SQLite, a store whose planner statistics were gathered (ANALYZE) gathers them again
+        when its schema changed: an index made since would have none beside others that do,
+        and SQLite's planner then takes it for the most selective of all."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            before = MigrationContext.configure(connection).get_current_revision()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+            if connection.dialect.name == "sqlite" and connection.exec_driver_sql(
+                    "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first() and \
+                    MigrationContext.configure(connection).get_current_revision() != before:
+                connection.exec_driver_sql("ANALYZE")
 
     def dispose(self):
         """Close every pooled connection."""
