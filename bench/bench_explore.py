@@ -17,19 +17,22 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import distinct, func, select, text
 
 from benchlib import FakeUpstream, app_config, percentile
 
 from services import fresh_database, postgres_cluster  # noqa: E402
 from trialbuzz import create_app  # noqa: E402
+from trialbuzz.attention import explore  # noqa: E402
 from trialbuzz.attention.index import (day_rows, mention_days, record_facts,  # noqa: E402
                                        summary_facts)
 from trialbuzz.clock import utcnow  # noqa: E402
 from trialbuzz.storage.db import get_db  # noqa: E402
+from trialbuzz.storage.models import MentionDay  # noqa: E402
 
 TARGET_MS = 100
 STATUSES = ["COMPLETED"] * 5 + ["RECRUITING"] * 3 + ["UNKNOWN"] * 2 + [
@@ -236,6 +239,47 @@ def measure(client, repeat, rng):
     return results
 
 
+def window_counts(db, repeat, rng):
+    """Per kind of window, p50 ms of counting its trials by gathering them (count(DISTINCT)
+    over its days) and by their first days there (what the Explorer does), timed in turn on
+    the same store; each pair of counts must agree."""
+    today = utcnow().date()
+    shapes = {
+        "30 days in the past": lambda: explore.Query(
+            since=_midnight(today - timedelta(days=rng.randint(30, 900))), until=None),
+        "from a day on, a kind": lambda: explore.Query(
+            since=_midnight(today - timedelta(days=rng.randint(7, 90))),
+            kind=rng.choice(["news", "forum"])),
+        "to a day, a source": lambda: explore.Query(
+            until=_midnight(today - timedelta(days=rng.randint(0, 400))),
+            source=rng.choice(["gdelt", "hackernews", "wikipedia"])),
+    }
+    results = {}
+    with db.session() as session:
+        for name, make in shapes.items():
+            gathered, first = [], []
+            for _ in range(repeat):
+                query = make()
+                if query.since and query.until is None and not (query.kind or query.source):
+                    query = replace(query, until=query.since + timedelta(days=30))
+                counts = []
+                for statement, times in (
+                        (select(func.count(distinct(MentionDay.nct_id)))
+                         .where(*explore._days(query)), gathered),
+                        (select(func.count()).select_from(MentionDay)
+                         .where(*explore._first_days(query)), first)):
+                    started = time.perf_counter()
+                    counts.append(session.scalar(statement))
+                    times.append(time.perf_counter() - started)
+                assert counts[0] == counts[1], (name, query, counts)
+            results[name] = (percentile(gathered, 50) * 1000, percentile(first, 50) * 1000)
+    return results
+
+
+def _midnight(day):
+    return datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc)
+
+
 def context_cost(app, repeat):
     """(p50, p95) ms of one refresh of the context's counts, and of one trial's lookup."""
     context = app.extensions["trialbuzz"].attention.context
@@ -265,6 +309,10 @@ def run(backend, url, args, fake):
     started = time.perf_counter()
     db.migrate()
     migrated = time.perf_counter() - started
+    if args.without_statistics and db.engine.dialect.name == "sqlite":
+        # As a store the app made and nobody analyzed: the planner's own guesses.
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS sqlite_stat1")
     if kept:
         seconds = 0.0
         print(f"\n{backend}: reusing the store at {url} (migrated in {migrated:.1f} s)",
@@ -289,12 +337,18 @@ def run(backend, url, args, fake):
     for name, (p50, p95, total) in results.items():
         print(f"| {name} | {total:,} | {p50:.0f} | {p95:.0f} | "
               f"{'yes' if p95 <= TARGET_MS else 'NO'} |")
+    windows = window_counts(db, args.repeat, rng)
     (r50, r95), (l50, l95) = context_cost(app, max(5, args.repeat // 4))
     # Only a process's first read is inside a request; later ones are behind them: no target.
     print(f"| context: refresh of the counts (one grouped pass, behind the requests) | | "
           f"{r50:.0f} | {r95:.0f} | n/a |")
     print(f"| context: one trial's place, counts cached | | {l50:.3f} | {l95:.3f} | "
           f"{'yes' if l95 <= TARGET_MS else 'NO'} |")
+    print(f"\n| a window's trials counted ({args.repeat} each, same store, in turn) | "
+          f"gathered p50 ms | by first days p50 ms | ratio |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, (gathered, first) in windows.items():
+        print(f"| {name} | {gathered:.1f} | {first:.1f} | {gathered / first:.1f}× |")
     sys.stdout.flush()
     app.extensions["trialbuzz"].jobs.shutdown()
     db.dispose()
@@ -312,6 +366,9 @@ def main():
                         "request, the worst case; the app keeps them 5 s")
     parser.add_argument("--keep", metavar="FILE", help="the SQLite store: filled when new, "
                         "reused as it is otherwise (brought to the current schema)")
+    parser.add_argument("--without-statistics", action="store_true", help="SQLite: drop the "
+                        "planner statistics (ANALYZE) before the requests, as a store the app "
+                        "made and nobody analyzed has none")
     parser.add_argument("--postgresql-url", metavar="URL", help="a PostgreSQL database to use "
                         "instead of a cluster of the run's own, filled or reused as --keep")
     args = parser.parse_args()

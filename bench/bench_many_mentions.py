@@ -11,19 +11,20 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from benchlib import FakeUpstream, app_config, nct_ids, serve_registry, study, summary_ms
 
 import upstreams  # noqa: E402 - found through benchlib's sys.path entry
 from trialbuzz import create_app  # noqa: E402
+from trialbuzz.attention import index  # noqa: E402
 from trialbuzz.attention.harvest import Outcome  # noqa: E402
 from trialbuzz.attention.score import summarize  # noqa: E402
 from trialbuzz.attention.service import Page, _mentions  # noqa: E402
 from trialbuzz.clock import utcnow  # noqa: E402
 from trialbuzz.registry.ctgov import parse_study  # noqa: E402
 from trialbuzz.storage.db import get_db  # noqa: E402
-from trialbuzz.storage.models import Mention, Trial  # noqa: E402
+from trialbuzz.storage.models import Mention, MentionDay, Trial  # noqa: E402
 
 BASE_URL = "http://127.0.0.1:5000"
 # Source, kind and share of the stored mentions; papers are often found by two sources.
@@ -70,6 +71,22 @@ def seed(app, nct_id, count, rng):
     began = time.perf_counter()
     state.harvester.store(nct_id, outcomes)
     return time.perf_counter() - began
+
+
+def _index_upkeep(state, nct_id, repetitions):
+    """Median seconds of keeping the Explorer's index of a trial's stored summary: when its
+    mention days are unchanged, and when all of them are written anew; rolled back."""
+    with state.db.session() as session:
+        summary = session.get(Trial, nct_id).summary
+
+        def rewrite():
+            session.execute(delete(MentionDay).where(MentionDay.nct_id == nct_id))
+            index.store_summary(session, nct_id, summary)
+
+        same = time_calls(lambda: index.store_summary(session, nct_id, summary), repetitions)
+        rewritten = time_calls(rewrite, repetitions)
+        session.rollback()
+    return statistics.median(same), statistics.median(rewritten)
 
 
 def time_calls(fn, repetitions, pauses=None):
@@ -154,6 +171,8 @@ def main():
             stores = {nct_id: time_calls(lambda: state.harvester.store(
                 nct_id, [Outcome(s.id, "ok") for s in state.harvester.sources]),
                 args.summaries) for nct_id in (big, small)}
+            kept_index = {nct_id: _index_upkeep(state, nct_id, args.summaries)
+                          for nct_id in (big, small)}
             with state.db.session() as session:
                 loaded = session.scalars(select(Mention).where(Mention.nct_id == big)).all()
             pure = time_calls(lambda: summarize(loaded, app.config["SCORE_WEIGHTS"], utcnow()),
@@ -195,6 +214,11 @@ def main():
               f"then median of {args.summaries}: {statistics.median(stores[nct_id]) * 1000:.1f}")
     print(f"  of which score.summarize alone on {len(loaded)} loaded rows: median "
           f"{statistics.median(pure) * 1000:.1f}")
+    print("the Explorer's index of a stored summary (index.store_summary), median ms:")
+    for nct_id, count in ((big, args.mentions), (small, args.small)):
+        same, rewritten = kept_index[nct_id]
+        print(f"  {count:>6} mentions: days unchanged (read and compared) {same * 1000:.1f}, "
+              f"days all written anew {rewritten * 1000:.1f}")
     return 0
 
 
