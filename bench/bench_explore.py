@@ -205,6 +205,16 @@ def cases(rng):
                                     .isoformat(), **rng.choice([{}, {"to": today.isoformat()}])}),
         ("from/to + kind", lambda: {"from": (today - timedelta(days=60)).isoformat(),
                                     "kind": rng.choice(["news", "forum"])}),
+        ("to a day", lambda: {"to": (today - timedelta(days=rng.randint(0, 900))).isoformat()}),
+        ("to + source", lambda: {"to": (today - timedelta(days=rng.randint(0, 900))).isoformat(),
+                                 "source": rng.choice(["gdelt", "hackernews", "wikipedia"])}),
+        ("from/to 30 days + source", lambda: {
+            "from": (today - timedelta(days=rng.randint(30, 900))).isoformat(), "to": None,
+            "source": rng.choice(["gdelt", "hackernews", "wikipedia"])}),
+        ("from + kind + source", lambda: {
+            "from": (today - timedelta(days=rng.randint(7, 90))).isoformat(),
+            **rng.choice([{"kind": "news", "source": "gdelt"},
+                          {"kind": "forum", "source": "hackernews"}])}),
         ("status+phase, trending", lambda: {"status": "RECRUITING", "phase": "PHASE2",
                                             "sort": "trending"}),
         ("reporting", lambda: {"reporting": rng.choice(["posted", "overdue", "not_due",
@@ -253,6 +263,9 @@ def window_counts(db, repeat, rng):
         "to a day, a source": lambda: explore.Query(
             until=_midnight(today - timedelta(days=rng.randint(0, 400))),
             source=rng.choice(["gdelt", "hackernews", "wikipedia"])),
+        "from a day on, a kind and a source": lambda: explore.Query(
+            since=_midnight(today - timedelta(days=rng.randint(7, 90))), kind="news",
+            source=rng.choice(["gdelt", "altmetric"])),
     }
     results = {}
     with db.session() as session:

@@ -465,18 +465,20 @@ def test_each_trial_has_one_first_day_within_any_window():
             (d[5], "forum", "hackernews"): 3}
     rows = day_rows(days, True)
     assert [(r["day"], r["kind"], r["source"], r["previous"], r["previous_kind"],
-             r["previous_source"]) for r in rows] == [
-        (d[0], "forum", "hackernews", None, None, None),
-        (d[0], "news", "gdelt", d[0], None, None),
-        (d[2], "news", "feeds", d[0], d[0], None),
-        (d[2], "news", "gdelt", d[2], d[2], d[0]),
-        (d[5], "forum", "hackernews", d[2], d[0], d[0])]
+             r["previous_source"], r["previous_pair"]) for r in rows] == [
+        (d[0], "forum", "hackernews", None, None, None, None),
+        (d[0], "news", "gdelt", d[0], None, None, None),
+        (d[2], "news", "feeds", d[0], d[0], None, None),
+        (d[2], "news", "gdelt", d[2], d[2], d[0], d[0]),
+        (d[5], "forum", "hackernews", d[2], d[0], d[0], d[0])]
     assert {r["attention"] for r in rows} == {True}
     for start in range(len(d)):
         for end in range(start + 1, len(d) + 1):
             for column, group in (("previous", lambda r: True),
                                   ("previous_kind", lambda r: r["kind"] == "news"),
-                                  ("previous_source", lambda r: r["source"] == "hackernews")):
+                                  ("previous_source", lambda r: r["source"] == "hackernews"),
+                                  ("previous_pair", lambda r: (r["kind"], r["source"]) ==
+                                   ("news", "gdelt"))):
                 inside = [r for r in rows if d[start] <= r["day"] < d[end - 1] + timedelta(1)
                           and group(r)]
                 first = [r for r in inside if r[column] is None or r[column] < d[start]]

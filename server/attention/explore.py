@@ -7,7 +7,7 @@ import time as clock
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import column, distinct, exists, func, literal_column, or_, select, table
+from sqlalchemy import column, exists, func, literal_column, or_, select, table
 from sqlalchemy.orm import aliased
 
 from trialbuzz.attention.index import key
@@ -185,10 +185,12 @@ def _days(query, ranged=True):
 
 def _first_days(query):
     """The conditions on mention_days that name each trial with attention and a listed mention
-    within the query's window (of its kind, or of its source) once: its first day there, the
-    row whose previous day (see MentionDay) is before the window or none."""
-    previous = MentionDay.previous_kind if query.kind else \
-        MentionDay.previous_source if query.source else MentionDay.previous
+    within the query's window (of its kind, of its source) once: its first day there, the row
+    whose previous day (see MentionDay) is before the window or none. With no start, its
+    first row, read on the first rows' partial index."""
+    previous = {(False, False): MentionDay.previous, (True, False): MentionDay.previous_kind,
+                (False, True): MentionDay.previous_source,
+                (True, True): MentionDay.previous_pair}[bool(query.kind), bool(query.source)]
     first = previous.is_(None)
     if query.since:
         first = or_(first, previous < query.since.date())
@@ -397,15 +399,7 @@ def search(session, query, limit=None, totals=None):
         if words is not None:
             count = words
         elif _window_only(query) and not _to_latest(query):
-            if not (query.kind and query.source):
-                count = select(func.count()).select_from(MentionDay).where(*_first_days(query))
-            elif dialect == "postgresql":
-                # Distinct trials by a hash: count(DISTINCT) would sort them.
-                named = select(MentionDay.nct_id).where(*_days(query)).distinct().subquery()
-                count = select(func.count()).select_from(named)
-            else:
-                # SQLite would read a DISTINCT subquery in the order of the trials, all days.
-                count = select(func.count(distinct(MentionDay.nct_id))).where(*_days(query))
+            count = select(func.count()).select_from(MentionDay).where(*_first_days(query))
         elif _status_and_facet(query, facets):
             (name, value), = facets
             count = select(func.count()).select_from(TrialFacet).where(

@@ -146,7 +146,8 @@ def day_rows(days, attention):
         row = {"day": day, "kind": kind, "source": source, "mentions": count,
                "attention": attention}
         for column, group in (("previous", ()), ("previous_kind", ("kind", kind)),
-                              ("previous_source", ("source", source))):
+                              ("previous_source", ("source", source)),
+                              ("previous_pair", ("pair", kind, source))):
             before = last.get(group)
             row[column] = day if before == day else before
             last[group] = day
@@ -166,7 +167,7 @@ def store_summary(session, nct_id, summary):
     _replace(session, nct_id, columns, facets, ("kind", "source"))
     rows = day_rows(mention_days(listed), columns["attention"])
     names = ("day", "kind", "source", "mentions", "attention", "previous", "previous_kind",
-             "previous_source")
+             "previous_source", "previous_pair")
     kept = session.execute(select(*(getattr(MentionDay, name) for name in names))
                            .where(MentionDay.nct_id == nct_id)
                            .order_by(MentionDay.day, MentionDay.kind, MentionDay.source)).all()

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     desc,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime as SqlDateTime
@@ -268,20 +269,35 @@ class TrialFacet(Base):
     status: Mapped[str | None] = mapped_column(String(40))
 
 
+# The partial indexes of mention_days' first rows: (name, columns before the day, the
+# previous-day column that is NULL on them).
+FIRST_ROWS = (("first", (), "previous"), ("first_kind", ("kind",), "previous_kind"),
+              ("first_source", ("source",), "previous_source"),
+              ("first_pair", ("kind", "source"), "previous_pair"))
+
+
 class MentionDay(Base):
     """How many listed mentions (not duplicates) of a kind, from a source, a trial has on one
     day (UTC): what the Explorer's date window reads, kept in step with the trial's summary
     (see attention.index). Undated mentions have none.
 
-    `previous`, `previous_kind` and `previous_source` let a window's trials be counted
-    without gathering them: on the first row of the trial's day (of the kind, of the source)
-    each is the trial's day before (of the kind, of the source) with a row, None for its
-    first; on the day's other rows it is the row's own day. A trial has mentions within
-    [A, B) exactly when one of its rows there has no previous day or one before A."""
+    `previous`, `previous_kind`, `previous_source` and `previous_pair` let a window's trials
+    be counted without gathering them: on the first row of the trial's day (of the kind, of
+    the source, of the kind from the source) each is the trial's day before (of the kind, of
+    the source, of both) with a row, None for its first; on the day's other rows it is the
+    row's own day. A trial has mentions within [A, B) exactly when one of its rows there has
+    no previous day or one before A; before B, exactly when its first row is."""
 
     __tablename__ = "mention_days"
-    __table_args__ = (Index("ix_mention_days_window", "attention", "day", "kind", "source",
-                            "previous", "previous_kind", "previous_source", "nct_id"),)
+    __table_args__ = (
+        Index("ix_mention_days_window", "attention", "day", "kind", "source", "previous",
+              "previous_kind", "previous_source", "previous_pair", "nct_id"),
+        # Each trial's first rows: a window with no start is counted on one of these.
+        *(Index(f"ix_mention_days_{name}", "attention", *columns, "day",
+                sqlite_where=text(f"{column} IS NULL"),
+                postgresql_where=text(f"{column} IS NULL"))
+          for name, columns, column in FIRST_ROWS),
+    )
 
     nct_id: Mapped[str] = mapped_column(ForeignKey("trials.nct_id", ondelete="CASCADE"),
                                         primary_key=True)
@@ -294,6 +310,7 @@ class MentionDay(Base):
     previous: Mapped[date | None] = mapped_column(Date)
     previous_kind: Mapped[date | None] = mapped_column(Date)
     previous_source: Mapped[date | None] = mapped_column(Date)
+    previous_pair: Mapped[date | None] = mapped_column(Date)
 
 
 class Sweep(Base):
