@@ -115,7 +115,8 @@ def queries(today):
                   {"from": start, "source": "gdelt", "sort": "recent"},
                   {"from": start, "to": end, "source": "hackernews"}, {"to": end, "kind": "forum"},
                   {"from": start, "kind": "news", "source": "gdelt"},
-                  {"to": end, "source": "wikipedia"}, {"to": end, "kind": "news", "source": "gdelt"},
+                  {"to": end, "source": "wikipedia"},
+                  {"to": end, "kind": "news", "source": "gdelt"},
                   {"from": start, "to": end, "kind": "forum", "source": "hackernews"}]
     found += [{"status": "RECRUITING", "phase": "PHASE2", "sort": "trending"},
               {"status": "COMPLETED", "phase": "PHASE1"},
