@@ -120,7 +120,7 @@ TABLES = {
     "mentions": ("nct_id", "source", "external_id", "kind", "url", "title", "published_at",
                  "extra", "first_seen_at", "last_seen_at"),
     "mention_days": ("nct_id", "day", "kind", "source", "mentions", "attention", "previous",
-                     "previous_kind", "previous_source"),
+                     "previous_kind", "previous_source", "previous_pair"),
 }
 
 
@@ -289,6 +289,33 @@ def window_counts(db, repeat, rng):
     return results
 
 
+def collection_reads(app, client, repeat, rng):
+    """p50 and p95 ms of reading collections of trials with attention drawn from the store
+    (100, and the size limit): the API, the page and the Atom feed."""
+    with get_db(app).engine.connect() as connection:
+        tracked = [row[0] for row in connection.execute(
+            text("SELECT nct_id FROM trial_index WHERE attention"))]
+    results = {}
+    for size in (100, app.config["COLLECTION_MAX_TRIALS"]):
+        made = client.post("/api/v1/collections",
+                           json={"name": f"{size} trials", "nct_ids": rng.sample(tracked, size)})
+        assert made.status_code == 201, made.get_json()
+        collection = made.get_json()["id"]
+        for name, path in (("API", f"/api/v1/collections/{collection}"),
+                           ("page", f"/collections/{collection}"),
+                           ("Atom feed", f"/collections/{collection}/feed.atom")):
+            times = []
+            for _ in range(repeat + 2):
+                started = time.perf_counter()
+                response = client.get(path)
+                times.append(time.perf_counter() - started)
+                assert response.status_code == 200, path
+            times = times[2:]
+            results[f"collection of {size}: {name}"] = (percentile(times, 50) * 1000,
+                                                       percentile(times, 95) * 1000)
+    return results
+
+
 def _midnight(day):
     return datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc)
 
@@ -351,7 +378,10 @@ def run(backend, url, args, fake):
         print(f"| {name} | {total:,} | {p50:.0f} | {p95:.0f} | "
               f"{'yes' if p95 <= TARGET_MS else 'NO'} |")
     windows = window_counts(db, args.repeat, rng)
+    collections = collection_reads(app, app.test_client(), max(5, args.repeat // 2), rng)
     (r50, r95), (l50, l95) = context_cost(app, max(5, args.repeat // 4))
+    for name, (p50, p95) in collections.items():
+        print(f"| {name} | | {p50:.0f} | {p95:.0f} | {'yes' if p95 <= TARGET_MS else 'NO'} |")
     # Only a process's first read is inside a request; later ones are behind them: no target.
     print(f"| context: refresh of the counts (one grouped pass, behind the requests) | | "
           f"{r50:.0f} | {r95:.0f} | n/a |")
