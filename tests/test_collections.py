@@ -123,6 +123,43 @@ def test_reading_many_trials_takes_a_fixed_number_of_queries(app, client, world)
     assert len(statements) < 20
 
 
+def test_settled_trials_are_kept_between_reads_and_read_again_once_changed(
+        app, client, world, monkeypatch):
+    """A second read builds only what was not kept: the trials still pending, the alias (its
+    changes are its study's) and a trial changed since, whose new figures show at once."""
+    from trialbuzz.attention import bulk
+
+    harvest(app, A, QUIET, ALIAS)
+    made = create(client, ids=[QUIET, A, ALIAS, COLD]).get_json()
+    path = f"/api/v1/collections/{made['id']}"
+    first = client.get(path).get_json()
+    read = []
+    real = bulk.read
+    monkeypatch.setattr(bulk, "read", lambda db, ids, *a: read.append(list(ids)) or
+                        real(db, ids, *a))
+    assert client.get(path).get_json()["trials"] == first["trials"]
+    assert read == [[ALIAS, COLD]]
+    # The Explorer's pages without their mentions are kept apart from those with them.
+    state = app.extensions["trialbuzz"]
+    with app.test_request_context():
+        bare = state.attention.compacts([A], "http://localhost", mentions=False)
+        full = state.attention.compacts([A], "http://localhost")
+    assert "mentions" not in bare[0] and len(full[0]["mentions"]) == 5
+    # New attention for A, stored by this process: read again, with its new score.
+    from trialbuzz.attention.harvest import Outcome
+    from trialbuzz.attention.sources.base import Mention
+
+    read.clear()
+    state.harvester.store(A, [Outcome("gdelt", "ok", mentions=[Mention(
+        "gdelt", "news", "more-news", "https://example.org/more-news",
+        published_at=utcnow() - timedelta(hours=1))])])
+    again = client.get(path).get_json()
+    assert A in read[0] and QUIET not in read[0]
+    assert again["trials"][1]["score"] > first["trials"][1]["score"]
+    assert again["totals"]["score"] == first["totals"]["score"] + \
+        again["trials"][1]["score"] - first["trials"][1]["score"]
+
+
 def test_changing_and_deleting_need_the_edit_token(app, client, world):
     made = create(client).get_json()
     path = f"/api/v1/collections/{made['id']}"

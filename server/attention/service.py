@@ -24,6 +24,8 @@ from trialbuzz.registry.trials import PLACEHOLDER_AT, TrialRecord
 from trialbuzz.storage.models import Mention, SourceCheck, Trial
 
 COMPACT_MENTIONS = 5
+# The document cache's keys of compacts' documents: (COMPACT_KEY, NCT ID, with mentions).
+COMPACT_KEY = "compact"
 # The fields of the short document the bookmarklet, embeds, collections and the Explorer show.
 COMPACT_FIELDS = ("nct_id", "requested_id", "title", "acronym", "status", "phases",
                   "has_results", "url", "score", "counts", "kinds", "publications", "mentions",
@@ -198,13 +200,15 @@ class AttentionService:
                                   self.jobs.status(trial.nct_id).active)
         return document, harvested_at
 
-    def _assemble(self, trial, summary, harvested_at, checks, mentions, total, failing, active):
-        """The document of a trial from what was read of the store, without links."""
+    def _assemble(self, trial, summary, harvested_at, checks, mentions, total, failing, active,
+                  idle_sources=None):
+        """The document of a trial from what was read of the store, without links
+        (`idle_sources`: see _sources)."""
         papers = summary.get("papers", {})
         document = trial_fields(trial)
         counts = {source.id: 0 for source in self.harvester.sources}
         counts.update(summary.get("counts", {}))
-        sources = self._sources(checks, counts, failing)
+        sources = self._sources(checks, counts, failing, idle_sources)
         covered = coverage(sources)
         if harvested_at is None or active:
             state = "collecting"  # its refresh is queued or under way, or before its first
@@ -235,12 +239,56 @@ class AttentionService:
         record yet is `{"nct_id", "pending": true, "state": "pending"}`, one whose lookup
         failed `{"nct_id", "error": {"code", "message"}}`. `extra` names document fields kept
         beside the compact ones (such as "history"); without `mentions`, the list of mentions
-        is left out (`mentions_total` stays)."""
+        is left out (`mentions_total` stays).
+
+        Each settled trial's document is kept in the document cache like a full one (until the
+        trial changes, or DOCUMENT_CACHE_SECONDS), so only the trials not kept are read."""
         requested = [nctid.require(nct_id) for nct_id in nct_ids]
-        found = bulk.read(self.db, requested, COMPACT_MENTIONS if mentions else 0)
-        now = self.clock()
+        kept = {}
+        for nct_id in dict.fromkeys(requested):
+            hit = self._kept_compact((COMPACT_KEY, nct_id, mentions))
+            if hit is not None:
+                kept[nct_id] = hit
+        missing = [nct_id for nct_id in dict.fromkeys(requested) if nct_id not in kept]
+        generations = {nct_id: self.cache.generation(nct_id) for nct_id in missing}
+        built = self._build_compacts(missing, mentions, generations) if missing else {}
         entries = []
         for nct_id in requested:
+            found = kept.get(nct_id) or built[nct_id]
+            if not isinstance(found, tuple):
+                entry = dict(found)
+                if entry.get("pending"):
+                    entry.update(links(nct_id, base_url))
+                entries.append(entry)
+                continue
+            document, trial, harvested = found
+            entry = {**document, "stale": self._stale(trial, harvested),
+                     "reporting": self.reporting(trial), **links(trial.nct_id, base_url)}
+            entries.append({name: entry[name] for name in (*COMPACT_FIELDS, *extra)
+                            if name in entry and (mentions or name != "mentions")})
+        return entries
+
+    def _kept_compact(self, key):
+        """A kept (document, trial, harvested_at) of compacts, or None when absent or built
+        from a registry copy past its freshness."""
+        hit = self.cache.get(key)
+        if hit is None:
+            return None
+        _, trial, _ = hit
+        if self.clock() - trial.fetched_at > self.trials.freshness and \
+                not self.trials.is_swept():
+            return None
+        return hit
+
+    def _build_compacts(self, nct_ids, mentions, generations):
+        """{requested ID: (document without links, trial, harvested_at)} of `nct_ids` read
+        from the store in bulk, or the pending or error entry (links aside) of those without
+        a record; the settled ones kept for compacts, as of `generations`."""
+        found = bulk.read(self.db, nct_ids, COMPACT_MENTIONS if mentions else 0)
+        now = self.clock()
+        idle_sources = self._idle()
+        built = {}
+        for nct_id in nct_ids:
             canonical = found.canonical.get(nct_id, nct_id)
             row = found.trials.get(canonical)
             work = found.work.get(canonical) or found.work.get(nct_id)
@@ -248,11 +296,10 @@ class AttentionService:
                 if work is not None and work.state == "failed":
                     error = rebuilt(work.error_code, work.error_message,
                                     status=work.error_status)
-                    entries.append({"nct_id": nct_id, "error": {"code": error.code,
-                                                                 "message": error.message}})
+                    built[nct_id] = {"nct_id": nct_id, "error": {"code": error.code,
+                                                                  "message": error.message}}
                 else:
-                    entries.append({"nct_id": nct_id, "pending": True, "state": "pending",
-                                    **links(nct_id, base_url)})
+                    built[nct_id] = {"nct_id": nct_id, "pending": True, "state": "pending"}
                 continue
             fetched_at = aware(row.fetched_at)
             trial = TrialRecord(row.nct_id, row.record, fetched_at, aware(row.harvested_at),
@@ -261,24 +308,36 @@ class AttentionService:
             document = self._assemble(
                 trial, row.summary or {}, trial.harvested_at, found.checks.get(canonical, {}),
                 listed, total, found.failing(canonical),
-                work is not None and work.state in ("queued", "running"))
-            document.update({"reporting": self.reporting(trial), **links(trial.nct_id, base_url)})
-            if not mentions:
-                del document["mentions"]
-            entries.append({name: document[name] for name in (*COMPACT_FIELDS, *extra)
-                            if name in document})
-        return entries
+                work is not None and work.state in ("queued", "running"), idle_sources)
+            built[nct_id] = (document, trial, trial.harvested_at)
+            # As document(): never while it is collecting or stale; an alias's entry is keyed
+            # by the ID asked, its changes by its study's, so it is not kept.
+            if canonical == nct_id and not trial.stale and trial.harvested_at is not None \
+                    and document["state"] != "collecting":
+                self.cache.put((COMPACT_KEY, nct_id, mentions), nct_id, built[nct_id],
+                               generations[nct_id],
+                               size=approximate_size((document, trial.record)))
+        return built
 
-    def _sources(self, checks, counts, failing):
+    def _idle(self):
+        """{source ID: (why it is not running or None, whether a trial's refresh asks it)} of
+        every registered source with the settings as they stand: read once per document, or
+        once for a batch of them."""
+        return {cls.id: (source_registry.status_of_idle(cls, self.settings),
+                         cls.searches(self.settings)) for cls in source_registry.REGISTRY}
+
+    def _sources(self, checks, counts, failing, idle_sources=None):
         """Every registered source with its status, count, last check and error; a failing one
-        also says since when, and when it is tried again."""
+        also says since when, and when it is tried again. `idle_sources` is _idle's answer,
+        read now when None."""
+        idle_sources = idle_sources or self._idle()
         listed = []
         for source_class in source_registry.REGISTRY:
             check = checks.get(source_class.id)
-            idle = source_registry.status_of_idle(source_class, self.settings)
+            idle, searched = idle_sources[source_class.id]
             if idle:
                 status = "disabled"
-            elif not source_class.searches(self.settings):
+            elif not searched:
                 status = "ok"  # a stream files posts as they come: nothing to wait for
             else:
                 status = check.status if check else "pending"
