@@ -67,8 +67,9 @@ class AttentionService:
 
     def ensure(self, nct_id, refresh=False, wait=True):
         """The stored trial record, its refresh queued when cold, stale or asked for; a cold one
-        is waited for (at most COLD_WAIT, or `wait` seconds when a number is given). Raises Pending while the registry record is unknown,
-        and the error of a refresh that failed without one (TrialNotFound, the registry down)."""
+        is waited for (at most COLD_WAIT, or `wait` seconds when a number is given). Raises
+        Pending while the registry record is unknown, and the error of a refresh that failed
+        without one (TrialNotFound, the registry down)."""
         requested = nctid.require(nct_id)
         trial = self._last_read.pop(requested) if requested in self._last_read \
             else self.trials.stored(requested)
