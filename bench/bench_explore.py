@@ -10,6 +10,7 @@ SQLite, COPY on PostgreSQL) with their index rows made by the same functions the
 """
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -30,6 +31,7 @@ from trialbuzz import create_app  # noqa: E402
 from trialbuzz.attention import explore  # noqa: E402
 from trialbuzz.attention.index import (day_rows, mention_days, record_facts,  # noqa: E402
                                        summary_facts)
+from trialbuzz.cli import freeze_startup  # noqa: E402
 from trialbuzz.clock import utcnow  # noqa: E402
 from trialbuzz.storage.db import get_db  # noqa: E402
 from trialbuzz.storage.models import MentionDay  # noqa: E402
@@ -233,6 +235,17 @@ def _window(params):
 
 def measure(client, repeat, rng):
     """p50 and p95 of each case, in ms."""
+    pauses, collecting = [], {}
+
+    def watch(phase, info):
+        """Time each full (generation 2) garbage collection."""
+        if info["generation"] == 2:
+            if phase == "start":
+                collecting["at"] = time.perf_counter()
+            elif "at" in collecting:
+                pauses.append(time.perf_counter() - collecting.pop("at"))
+
+    gc.callbacks.append(watch)
     results = {}
     for name, make in cases(rng):
         times = []
@@ -245,7 +258,10 @@ def measure(client, repeat, rng):
         times = times[2:]  # the first two warm the caches
         results[name] = (percentile(times, 50) * 1000, percentile(times, 95) * 1000,
                          response.get_json()["total"])
-    print(f"(load average after the requests: {os.getloadavg()[0]:.1f})")
+    gc.callbacks.remove(watch)
+    print(f"(load average after the requests: {os.getloadavg()[0]:.1f}; full garbage "
+          f"collections during them: {len(pauses)}, the longest "
+          f"{max(pauses, default=0) * 1000:.0f} ms)")
     return results
 
 
@@ -291,7 +307,9 @@ def window_counts(db, repeat, rng):
 
 def collection_reads(app, client, repeat, rng):
     """p50 and p95 ms of reading collections of trials with attention drawn from the store
-    (100, and the size limit): the API, the page and the Atom feed."""
+    (100, and the size limit): the API, the page and the Atom feed; then the API and the
+    page with no trial's document kept (as after DOCUMENT_CACHE_SECONDS or a change to
+    each of them)."""
     with get_db(app).engine.connect() as connection:
         tracked = [row[0] for row in connection.execute(
             text("SELECT nct_id FROM trial_index WHERE attention"))]
@@ -301,15 +319,20 @@ def collection_reads(app, client, repeat, rng):
                            json={"name": f"{size} trials", "nct_ids": rng.sample(tracked, size)})
         assert made.status_code == 201, made.get_json()
         collection = made.get_json()["id"]
-        for name, path in (("API", f"/api/v1/collections/{collection}"),
-                           ("page", f"/collections/{collection}"),
-                           ("Atom feed", f"/collections/{collection}/feed.atom")):
+        cache = app.extensions["trialbuzz"].attention.cache
+        for name, path, ttl in (("API", f"/api/v1/collections/{collection}", cache.ttl),
+                                ("page", f"/collections/{collection}", cache.ttl),
+                                ("Atom feed", f"/collections/{collection}/feed.atom", cache.ttl),
+                                ("API, nothing kept", f"/api/v1/collections/{collection}", 0),
+                                ("page, nothing kept", f"/collections/{collection}", 0)):
+            kept, cache.ttl = cache.ttl, ttl
             times = []
             for _ in range(repeat + 2):
                 started = time.perf_counter()
                 response = client.get(path)
                 times.append(time.perf_counter() - started)
                 assert response.status_code == 200, path
+            cache.ttl = kept
             times = times[2:]
             results[f"collection of {size}: {name}"] = (percentile(times, 50) * 1000,
                                                        percentile(times, 95) * 1000)
@@ -349,6 +372,7 @@ def run(backend, url, args, fake):
     started = time.perf_counter()
     db.migrate()
     migrated = time.perf_counter() - started
+    freeze_startup()  # as `trialbuzz serve` does before serving
     if args.without_statistics and db.engine.dialect.name == "sqlite":
         # As a store the app made and nobody analyzed: the planner's own guesses.
         with db.engine.begin() as connection:

@@ -1,5 +1,6 @@
 """The `trialbuzz` command line: serve, init-db, lookup, harvest, sweep, feeds."""
 
+import gc
 import json
 import sys
 import threading
@@ -64,6 +65,7 @@ def serve(host, port, threads):
         _start_streams(app, stop)
     _say_sources_off(app.config)
     click.echo(f"trialbuzz on http://{host}:{port}/", err=True)
+    freeze_startup()
     try:
         serve_app(app, host=host, port=port, threads=threads)
     finally:
@@ -85,10 +87,20 @@ def worker(threads):
     click.echo(f"trialbuzz worker: {threads or jobs.threads} threads on {queue}", err=True)
     stop = threading.Event()
     _start_streams(app, stop)
+    freeze_startup()
     try:
         jobs.consumer(threads=threads).run()
     finally:
         stop.set()
+
+
+def freeze_startup():
+    """Leave every object made so far out of the garbage collector's passes: the modules, the
+    app and its settings live as long as the process, and a full pass over their 150,000 or
+    so objects paused a request 70-80 ms (bench/bench_explore.py). Once a serving or working
+    process has started, before its requests or jobs."""
+    gc.collect()
+    gc.freeze()
 
 
 def _start_streams(app, stop):

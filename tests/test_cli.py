@@ -178,3 +178,20 @@ def test_sources_lists_each_state_and_what_a_keyed_source_still_needs(env, monke
     assert re.search(r"\bon\s+asked per trial$", lines["OpenAlex"])
     assert lines["Crossref"].endswith("on     asked per trial until its sweep covers every trial")
     assert "some-key" not in result.output
+
+
+def test_serve_leaves_the_objects_of_its_start_out_of_the_collector_before_serving(
+        env, monkeypatch):
+    """A full garbage collection walks only what requests made, not the modules and app."""
+    import gc
+
+    from trialbuzz import serving
+
+    frozen = []
+    monkeypatch.setattr(serving, "serve", lambda app, **_: frozen.append(gc.get_freeze_count()))
+    try:
+        result = CliRunner().invoke(main, ["serve", "--port", "1"])
+    finally:
+        gc.unfreeze()
+    assert result.exit_code == 0, result.output
+    assert frozen and frozen[0] > 10_000
