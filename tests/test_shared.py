@@ -39,6 +39,8 @@ def deployment(tmp_path, fake, redis_url):
 
     yield build
     for app in apps:
+        # Before this test's Redis stops: a consumer left polling it would log each failure.
+        app.extensions["trialbuzz"].jobs.shutdown()
         get_db(app).dispose()
 
 
