@@ -376,6 +376,15 @@ def test_titles_are_escaped_on_the_page(app, ctgov):
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
 
 
+def test_a_large_score_reads_with_its_thousands_separated_on_the_page(app, ctgov):
+    _fill(app.extensions["trialbuzz"], ctgov, {"NCT00000302": (
+        "Much discussed", "RECRUITING", ["PHASE3"], "INTERVENTIONAL", "x", ["y"], "2020",
+        [("gdelt", "news", day % 5) for day in range(130)])})
+    page = app.test_client().get("/explore").get_data(as_text=True)
+    assert "<strong>1,040</strong><span>score</span>" in page
+    assert "+1,040 in the last 7 days" in page
+
+
 def _datetime(text):
     return datetime.fromisoformat(text).astimezone(timezone.utc)
 
