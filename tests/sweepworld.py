@@ -152,8 +152,14 @@ class World:
         (a None among them: that call is answered from the corpus)."""
         self.failures.setdefault(key, []).extend(replies)
 
-    def _failure(self, key):
-        queue = self.failures.get(key)
+    def _asked(self, source, bulk, query=None, failure=None):
+        """Count a call of `source`, a sweep's (`bulk`) or a trial's, keep a sweep's `query`
+        when given, and return the failure queued under `failure` (the source's own by
+        default), or None."""
+        (self.bulk if bulk else self.per_trial)[source] += 1
+        if bulk and query is not None:
+            self.queries.append((source, query))
+        queue = self.failures.get(failure or source)
         return queue.pop(0) if queue else None
 
     # --- the routes --------------------------------------------------------------------------
@@ -181,9 +187,8 @@ class World:
     # Registry -----------------------------------------------------------------------------
 
     def _ctgov_study(self, request, nct_id):
-        self.per_trial["ctgov"] += 1
         self.fetched.append(nct_id)
-        failure = self._failure("ctgov")
+        failure = self._asked("ctgov", False)
         if failure:
             return failure
         if nct_id.upper() in self.aliases:
@@ -194,9 +199,7 @@ class World:
         return Reply.text(f"NCT number {nct_id} not found", status=404)
 
     def _ctgov_listing(self, request):
-        self.bulk["ctgov"] += 1
-        self.queries.append(("ctgov", dict(request.query)))
-        failure = self._failure("ctgov_listing")
+        failure = self._asked("ctgov", True, dict(request.query), failure="ctgov_listing")
         if failure:
             return failure
         since = None
@@ -222,10 +225,7 @@ class World:
         listing = request.arg("list")
         query = request.arg("euquery", "")
         bulk = listing == "exturlusage" and query.startswith("*.")
-        (self.bulk if bulk else self.per_trial)["wikipedia"] += 1
-        if bulk:
-            self.queries.append(("wikipedia", dict(request.query)))
-        failure = self._failure("wikipedia")
+        failure = self._asked("wikipedia", bulk, dict(request.query))
         if failure:
             return failure
         rows = self.wiki.get(lang, [])
@@ -275,9 +275,7 @@ class World:
                            "query": request.arg("query"), "params": ""})
 
     def _hn_by_date(self, request):
-        self.bulk["hackernews"] += 1
-        self.queries.append(("hackernews", dict(request.query)))
-        failure = self._failure("hackernews")
+        failure = self._asked("hackernews", True, dict(request.query))
         if failure:
             return failure
         low, high = -math.inf, math.inf
@@ -296,8 +294,7 @@ class World:
         return self._hn_answer(request, hits)
 
     def _hn_search(self, request):
-        self.per_trial["hackernews"] += 1
-        failure = self._failure("hackernews")
+        failure = self._asked("hackernews", False)
         if failure:
             return failure
         url_only = request.arg("restrictSearchableAttributes") == "url"
@@ -312,8 +309,7 @@ class World:
     def _feed(self, request, name):
         """A feed of the world (an empty one unless entries were added), with an ETag of its
         content: 304 when the reader's copy is current."""
-        self.bulk["feeds"] += 1
-        failure = self._failure("feeds")
+        failure = self._asked("feeds", True)
         if failure:
             return failure
         items = "".join(
@@ -345,9 +341,7 @@ class World:
             "children": [{"kind": "t3", "data": post} for post in page], "before": None}})
 
     def _reddit_domain(self, request, domain):
-        self.bulk["reddit"] += 1
-        self.queries.append(("reddit", {"domain": domain, **dict(request.query)}))
-        failure = self._failure("reddit")
+        failure = self._asked("reddit", True, {"domain": domain, **dict(request.query)})
         if failure:
             return failure
         return self._reddit_listing(request, [post for post in self.reddit
@@ -356,10 +350,7 @@ class World:
     def _reddit_search(self, request):
         query = request.arg("q", "")
         wanted = NCT.search(query)
-        (self.per_trial if wanted else self.bulk)["reddit"] += 1
-        if not wanted:
-            self.queries.append(("reddit", dict(request.query)))
-        failure = self._failure("reddit")
+        failure = self._asked("reddit", not wanted, dict(request.query))
         if failure:
             return failure
 
@@ -382,10 +373,7 @@ class World:
     def _epmc_search(self, request):
         query = request.arg("query", "")
         window = re.search(r"FIRST_IDATE:\[(\S+) TO (\S+)\]", query)
-        (self.bulk if window else self.per_trial)["europepmc"] += 1
-        if window:
-            self.queries.append(("europepmc", dict(request.query)))
-        failure = self._failure("europepmc")
+        failure = self._asked("europepmc", bool(window), dict(request.query))
         if failure:
             return failure
         if window:
@@ -409,10 +397,7 @@ class World:
     def _crossref(self, request):
         filters = dict(part.split(":", 1) for part in (request.arg("filter") or "").split(","))
         swept = "from-index-date" in filters
-        (self.bulk if swept else self.per_trial)["crossref"] += 1
-        if swept:
-            self.queries.append(("crossref", dict(request.query)))
-        failure = self._failure("crossref")
+        failure = self._asked("crossref", swept, dict(request.query))
         if failure:
             return failure
         if swept:
@@ -439,8 +424,7 @@ class World:
                                        "query": {"start-index": 0, "search-terms": None}}})
 
     def _epmc_annotations(self, request):
-        self.bulk["europepmc_annotations"] += 1
-        failure = self._failure("europepmc_annotations")
+        failure = self._asked("europepmc_annotations", True)
         if failure:
             return failure
         asked = (request.arg("articleIds") or "").split(",")
@@ -467,10 +451,7 @@ class World:
     def _esearch(self, request):
         term = request.arg("term", "")
         wanted = NCT.search(term)
-        (self.per_trial if wanted else self.bulk)["pubmed"] += 1
-        if not wanted:
-            self.queries.append(("pubmed", dict(request.query)))
-        failure = self._failure("pubmed")
+        failure = self._asked("pubmed", not wanted, dict(request.query))
         if failure:
             return failure
         if wanted:
@@ -489,8 +470,7 @@ class World:
             "translationset": [], "querytranslation": term}})
 
     def _efetch(self, request):
-        self.bulk["pubmed_efetch"] += 1
-        failure = self._failure("pubmed_efetch")
+        failure = self._asked("pubmed_efetch", True)
         if failure:
             return failure
         wanted = set((request.arg("id") or "").split(","))
