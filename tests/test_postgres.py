@@ -21,6 +21,8 @@ def pg_app(postgres_database, tmp_path, fake, ctgov):
     app = create_app(app_config(tmp_path, fake.url, DATABASE_URL=postgres_database))
     get_db(app).migrate()
     yield app
+    # Before the cluster stops at the run's end: a job still running would fail to connect.
+    app.extensions["trialbuzz"].jobs.shutdown()
     get_db(app).dispose()
 
 
