@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from trialbuzz.attention.index import key
 from trialbuzz.clock import utcnow
 from trialbuzz.errors import BadRequest
+from trialbuzz.params import whole_number
 from trialbuzz.registry import reporting as reporting_module
 from trialbuzz.storage.models import MentionDay, TrialFacet, TrialIndex
 
@@ -100,16 +101,6 @@ def _text(args, name):
     return raw or None
 
 
-def _int(args, name, default, low, high):
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise BadRequest(f"{name} must be a whole number from {low} to {high}.",
-                         code="invalid_parameter")
-    return int(raw)
-
-
 def _day(args, name):
     raw = (args.get(name) or "").strip()
     if not raw:
@@ -135,8 +126,8 @@ def parse(args, kinds, sources):
         kind=_choice(args, "kind", kinds), source=_choice(args, "source", sources),
         reporting=_choice(args, "reporting", REPORTING),
         since=since, until=until, sort=_choice(args, "sort", SORTS) or "score",
-        limit=_int(args, "limit", 20, 1, MAX_LIMIT),
-        offset=_int(args, "offset", 0, 0, MAX_OFFSET))
+        limit=whole_number(args, "limit", 20, 1, MAX_LIMIT),
+        offset=whole_number(args, "offset", 0, 0, MAX_OFFSET))
 
 
 # A window of mentions this short (an open end taken as today) is read from the days' index

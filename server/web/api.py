@@ -7,6 +7,7 @@ from trialbuzz.attention.document import UNSETTLED
 from trialbuzz.attention.service import MAX_TRIALS_PER_BADGE, Page
 from trialbuzz.attention.sources.base import KINDS
 from trialbuzz.errors import BadRequest
+from trialbuzz.params import whole_number
 from trialbuzz.resolution import lookup, resolve
 from trialbuzz.state import base_url, state
 from trialbuzz.web.ratelimits import reaching_upstream
@@ -23,17 +24,6 @@ STALE_CACHE = "public, max-age=5"
 def _flag(name):
     """A boolean query parameter: 1, true, yes or on."""
     return request.args.get(name, "").lower() in {"1", "true", "yes", "on"}
-
-
-def _int_arg(name, default, low, high):
-    """An integer query parameter within [low, high], or a 400."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise BadRequest(f"{name} must be a whole number from {low} to {high}.",
-                         code="invalid_parameter")
-    return int(raw)
 
 
 def _url_param(required=True):
@@ -69,8 +59,8 @@ def _page():
     if kind is not None and kind not in (*KINDS, "link"):
         raise BadRequest(f"kind must be one of {', '.join(KINDS)}, link.",
                          code="invalid_parameter")
-    return Page(limit=_int_arg("limit", 20, 0, MAX_PAGE),
-                offset=_int_arg("offset", 0, 0, 10_000_000), kind=kind)
+    return Page(limit=whole_number(request.args, "limit", 20, 0, MAX_PAGE),
+                offset=whole_number(request.args, "offset", 0, 0, 10_000_000), kind=kind)
 
 
 def _trial_work():
