@@ -29,6 +29,9 @@ _SPACE = re.compile(r"\s+")
 VIEW_EVERY = timedelta(minutes=10)
 # Collections read within this window have their trials kept fresh by the schedule.
 VIEWED_WITHIN = timedelta(days=7)
+# A read of a collection lists this many of its trials unless asked for more (up to
+# COLLECTION_MAX_TRIALS); its page's table shows as many.
+PAGE_SIZE = 100
 ATTENTION_KINDS = tuple(kind for kind in KINDS if kind != "publication")
 
 
@@ -227,14 +230,17 @@ def totals(entries):
             "errors": failed}
 
 
-def payload(collection, nct_ids, entries, base_url):
-    """A collection as the API gives it: its fields, links, totals and a compact document per
-    trial in the collection's order."""
+def payload(collection, nct_ids, entries, base_url, totals, offset, limit):
+    """A collection as the API gives it: its fields, links, all its IDs, the `totals` of all
+    its trials and the compact documents `entries` of `limit` of them from `offset`, with
+    the address of the next such page (None on the last)."""
     url = f"{base_url}/collections/{collection.id}"
-    return {"id": collection.id, "name": collection.name, "url": url,
-            "api_url": f"{base_url}/api/v1/collections/{collection.id}",
+    api_url = f"{base_url}/api/v1/collections/{collection.id}"
+    more = offset + limit < len(nct_ids)
+    return {"id": collection.id, "name": collection.name, "url": url, "api_url": api_url,
             "feed_url": f"{url}/feed.atom",
             "created_at": collection.created_at.isoformat(),
             "updated_at": collection.updated_at.isoformat(),
-            "nct_ids": nct_ids,
-            "totals": totals(entries), "trials": entries}
+            "nct_ids": nct_ids, "totals": totals, "offset": offset, "limit": limit,
+            "next_url": f"{api_url}?offset={offset + limit}&limit={limit}" if more else None,
+            "trials": entries}

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import time
 
 import pytest
 
@@ -97,6 +98,14 @@ def refresh_now(app, *ids):
     for nct_id in ids:
         state.jobs.request(nct_id)
         tasks.refresh(state, nct_id)
+
+
+def wait_for_jobs(app, *ids):
+    """Wait (20 s at most) until no job of `ids` is queued or running in `app`'s workers."""
+    jobs = app.extensions["trialbuzz"].jobs
+    deadline = time.monotonic() + 20
+    while any(jobs.status(i).active for i in ids) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def point_cli_at(fake, tmp_path, monkeypatch):

@@ -117,10 +117,146 @@ def test_reading_many_trials_takes_a_fixed_number_of_queries(app, client, world)
         statements.append(arguments[2])
 
     event.listen(engine, "before_cursor_execute", count)
-    payload = client.get(f"/api/v1/collections/{made['id']}").get_json()
+    payload = client.get(f"/api/v1/collections/{made['id']}?limit=120").get_json()
+    whole = len(statements)
+    first = client.get(f"/api/v1/collections/{made['id']}").get_json()
     event.remove(engine, "before_cursor_execute", count)
     assert len(payload["trials"]) == 120 and payload["totals"]["pending"] == 120
-    assert len(statements) < 20
+    assert payload["next_url"] is None
+    assert whole < 20 and len(statements) - whole < 20
+    # Read without a limit, the first 100, with the totals of all 120 and the next page's link.
+    assert [t["nct_id"] for t in first["trials"]] == ids[:100]
+    assert first["totals"] == payload["totals"] and first["nct_ids"] == ids
+    assert first["next_url"] == f"http://localhost/api/v1/collections/{made['id']}" \
+        "?offset=100&limit=100"
+
+
+MISSING = "NCT09999999"
+
+
+def mixed(app, client):
+    """A collection of every standing a trial can have, as ids: QUIET (collecting again),
+    MISSING (its lookup failed), A (settled, with attention), COLD (pending) and ALIAS (an
+    alias of MERGED, settled)."""
+    harvest(app, A, QUIET, ALIAS)
+    ids = [QUIET, MISSING, A, COLD, ALIAS]
+    made = create(client, ids=ids).get_json()
+    state = app.extensions["trialbuzz"]
+    with state.db.session() as session:
+        session.merge(Work(nct_id=MISSING, state="failed", requested_at=utcnow(),
+                           error_code="not_found", error_status=404,
+                           error_message=f"{MISSING} is not in ClinicalTrials.gov."))
+    state.jobs.request(QUIET)
+    return made, ids
+
+
+def test_a_long_collection_is_read_a_page_at_a_time_with_the_totals_of_them_all(
+        app, client, world):
+    made, ids = mixed(app, client)
+    path = f"/api/v1/collections/{made['id']}"
+    whole = client.get(f"{path}?limit=500").get_json()
+    assert [t.get("requested_id", t["nct_id"]) for t in whole["trials"]] == ids
+    totals = whole["totals"]
+    assert (totals["trials"], totals["score"], totals["pending"], totals["collecting"],
+            totals["errors"]) == (5, 13, 1, 1, 1)
+    listed, url, pages = [], f"{path}?limit=2", 0
+    while url:
+        page = client.get(url.removeprefix("http://localhost")).get_json()
+        assert page["totals"] == totals and page["nct_ids"] == ids and page["limit"] == 2
+        assert page["offset"] == 2 * pages
+        listed += page["trials"]
+        url, pages = page["next_url"], pages + 1
+    assert pages == 3 and listed == whole["trials"]
+    past = client.get(f"{path}?offset=9").get_json()
+    assert past["trials"] == [] and past["totals"] == totals and past["next_url"] is None
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=501", "limit=ten", "offset=-1",
+                                   "offset=501", "limit=1.5"])
+def test_a_bad_limit_or_offset_is_refused_with_what_is_wanted(client, world, query):
+    made = create(client).get_json()
+    response = client.get(f"/api/v1/collections/{made['id']}?{query}")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_parameter" and "whole number from" in error["message"]
+
+
+def test_tallies_add_up_and_sort_as_the_documents_do(app, client, world):
+    """The tallies a long collection is totalled and ordered by, without its documents, give
+    what its compact documents give."""
+    from trialbuzz.web import collection_views
+
+    made, ids = mixed(app, client)
+    attention = app.extensions["trialbuzz"].attention
+    with app.test_request_context():
+        tallied = attention.tallies(ids)
+        documents = attention.compacts(ids, "http://localhost")
+    assert collections_totals(tallied) == collections_totals(documents)
+    assert [(t["nct_id"], t.get("requested_id")) for t in tallied] == \
+        [(d["nct_id"], d.get("requested_id")) for d in documents]
+    for tally, document in zip(tallied, documents):
+        if "pending" in document or "error" in document:       # the same, links aside
+            assert tally == {k: v for k, v in document.items() if not k.endswith("_url")}
+        else:
+            assert (tally["score"], tally["kinds"], tally["title"]) == \
+                (document["score"], document["kinds"], document["title"])
+            assert (tally["state"] == "collecting") == (document["state"] == "collecting")
+            assert tally["latest"] == collection_views._latest(document)
+    assert any(t.get("latest") for t in tallied)       # A's mentions are dated
+    for key in collection_views.SORTS:
+        for descending in (False, True):
+            assert [t["nct_id"] for t in collection_views._sorted(tallied, key, descending)] == \
+                [d["nct_id"] for d in collection_views._sorted(documents, key, descending)]
+
+
+def collections_totals(entries):
+    from trialbuzz import collections
+
+    return collections.totals(entries)
+
+
+def test_a_long_collection_page_shows_a_page_of_trials_in_the_order_of_them_all(
+        app, client, world, monkeypatch):
+    from trialbuzz.web import collection_views
+
+    made, ids = mixed(app, client)
+    path = f"/collections/{made['id']}"
+
+    def rows(html):
+        table = html.split('class="data collection-trials"')[1].split("</table>")[0]
+        return re.findall(r'<td class="id"><a href="/trial/(NCT\d{8})">', table)
+
+    def pages(query):
+        """Every row of the table, following its Next links, and the pages' HTML."""
+        listed, seen, url = [], [], path + query
+        while url:
+            html = client.get(url).get_data(as_text=True)
+            seen.append(html)
+            listed += rows(html)
+            found = re.search(r'<a href="([^"]+)" rel="next">Next 2</a>', html)
+            url = found.group(1).replace("&amp;", "&") if found else None
+        return listed, seen
+
+    for query in ("", "?sort=title&order=asc", "?sort=nct_id&order=desc",
+                  "?sort=recent&order=desc", "?sort=score&order=asc"):
+        one_page = rows(client.get(path + query).get_data(as_text=True))
+        monkeypatch.setattr(collection_views, "PAGE_SIZE", 2)
+        listed, seen = pages(query)
+        monkeypatch.setattr(collection_views, "PAGE_SIZE", 100)
+        assert listed == one_page and len(one_page) == 5 and len(seen) == 3
+    first, second, last = seen
+    assert "Trials 1–2 of 5, in this order." in first and "Trials 5–5 of 5" in last
+    assert 'rel="prev"' not in first and 'rel="prev">Previous 2</a>' in second
+    assert '<nav class="pager" aria-label="Pages of trials">' in first
+    for html in seen:                               # the totals, timeline and embed: all
+        assert "Total score</dt><dd>13</dd>" in html
+        assert "1 of 5 trials" not in html and "2 of 5 trials are still being" in html
+        snippet = re.search(r'<code id="snippet-collection">(.*?)</code>', html, re.S).group(1)
+        assert snippet.count("data-nct-id=") == 4       # every trial but the failed one
+    # A short collection shows no pager and no range.
+    short = client.get(f"/collections/{create(client, ids=[A]).get_json()['id']}")
+    assert "Trials 1–" not in short.get_data(as_text=True)
+    assert 'class="pager"' not in short.get_data(as_text=True)
 
 
 def test_settled_trials_are_kept_between_reads_and_read_again_once_changed(
@@ -341,7 +477,8 @@ def test_exports_are_formula_safe_csv_and_the_json_payload(app, client, world):
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())
     exported = client.get(f"/collections/{made['id']}/trials.json")
     assert exported.headers["Content-Disposition"].endswith('.json"')
-    assert exported.get_json() == client.get(f"/api/v1/collections/{made['id']}").get_json()
+    assert exported.get_json() == \
+        client.get(f"/api/v1/collections/{made['id']}?limit=500").get_json()
 
 
 def test_the_schedule_keeps_the_trials_of_read_collections_fresh(app, client, world):

@@ -8,7 +8,7 @@ import pytest
 
 import upstreams
 from concurrency import errors_of_workers
-from conftest import app_config
+from conftest import app_config, wait_for_jobs
 
 
 @pytest.fixture
@@ -90,7 +90,16 @@ def test_collections_read_in_bulk_and_scheduled_on_postgresql(pg_app):
     assert len(payload["trials"][0]["mentions"]) == 5
     assert client.get(f"/collections/{made['id']}").status_code == 200
     assert client.get(f"/collections/{made['id']}/feed.atom").status_code == 200
+    # A page of one: the totals of both from their tallies, read by PostgreSQL's JSON operators.
+    wait_for_jobs(pg_app, "NCT04368728")    # its lookup settled: both reads see the same
+    second = client.get(f"/api/v1/collections/{made['id']}?offset=1&limit=1").get_json()
+    both = client.get(f"/api/v1/collections/{made['id']}").get_json()
+    assert second["totals"] == both["totals"] and second["trials"] == both["trials"][1:]
     state = pg_app.extensions["trialbuzz"]
+    with pg_app.test_request_context():
+        tallied = state.attention.tallies(["NCT04280705", "NCT04368728"])
+    assert tallied[0]["score"] == 13 and tallied[0]["kinds"]["news"] == 1
+    assert tallied[0]["title"] == payload["trials"][0]["title"] and tallied[0]["latest"]
     assert state.collections.due(datetime.now(timezone.utc), 50) == ["NCT04280705"]
     tasks.tick(state, state.jobs)
 

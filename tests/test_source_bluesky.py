@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import upstreams
-from conftest import point_cli_at
+from conftest import point_cli_at, wait_for_jobs
 from fakeupstream import Reply
 from jetstream import (
     ALICE,
@@ -95,13 +95,6 @@ def mentions(app):
         rows = session.query(Mention).filter_by(source="bluesky").all()
         return sorted((row.nct_id, row.external_id, row.author, row.url, row.kind)
                       for row in rows)
-
-
-def wait_for_jobs(app, *ids):
-    jobs = app.extensions["trialbuzz"].jobs
-    deadline = time.monotonic() + 20
-    while any(jobs.status(i).active for i in ids) and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 # -- which posts are kept -------------------------------------------------------------------

@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased, undefer
 
 from trialbuzz.clock import aware
-from trialbuzz.storage.models import Mention, SourceCheck, Trial, TrialAlias, Work
+from trialbuzz.storage.models import Mention, SourceCheck, Trial, TrialAlias, TrialIndex, Work
 
 # IDs per IN (…) list: far below any database's limit on bound parameters.
 CHUNK = 500
@@ -41,11 +41,7 @@ def read(db, nct_ids, mentions_each):
     mentions of each trial."""
     found = Found()
     with db.session() as session:
-        for part in chunks(nct_ids):
-            found.canonical.update(session.execute(
-                select(TrialAlias.alias, TrialAlias.nct_id).where(TrialAlias.alias.in_(part))
-            ).all())
-        canonical = list(dict.fromkeys(found.canonical.get(i, i) for i in nct_ids))
+        canonical = _canonical(session, nct_ids, found)
         for part in chunks(canonical):
             for row in session.scalars(select(Trial).options(undefer(Trial.summary))
                                        .where(Trial.nct_id.in_(part))):
@@ -53,11 +49,49 @@ def read(db, nct_ids, mentions_each):
             _checks(session, part, found)
             _failures(session, part, found)
             _mentions(session, part, mentions_each, found)
-        for part in chunks(set(nct_ids) | set(canonical)):
-            for row in session.scalars(select(Work).where(Work.nct_id.in_(part))):
-                found.work[row.nct_id] = row
+        _work(session, set(nct_ids) | set(canonical), found)
         session.expunge_all()
     return found
+
+
+def tallies(db, nct_ids):
+    """What the totals and orders of many trials need, without their documents: by canonical
+    ID in `trials`, rows of (nct_id, fetched_at, harvested_at, score, kinds, title,
+    latest_at), the summary's and record's fields read by the database, not decoded whole;
+    aliases in `canonical` and the work on each as `read` gives them."""
+    found = Found()
+    with db.session() as session:
+        canonical = _canonical(session, nct_ids, found)
+        for part in chunks(canonical):
+            for row in session.execute(
+                    select(Trial.nct_id, Trial.fetched_at, Trial.harvested_at,
+                           Trial.summary["score"].as_integer().label("score"),
+                           Trial.summary["kinds"].label("kinds"),
+                           Trial.record["title"].as_string().label("title"),
+                           TrialIndex.latest_at)
+                    .outerjoin(TrialIndex, TrialIndex.nct_id == Trial.nct_id)
+                    .where(Trial.nct_id.in_(part))):
+                found.trials[row.nct_id] = row
+        _work(session, set(nct_ids) | set(canonical), found)
+        session.expunge_all()
+    return found
+
+
+def _canonical(session, nct_ids, found):
+    """Map the aliases among `nct_ids` in `found.canonical`; their canonical IDs, in order,
+    without repeats."""
+    for part in chunks(nct_ids):
+        found.canonical.update(session.execute(
+            select(TrialAlias.alias, TrialAlias.nct_id).where(TrialAlias.alias.in_(part))
+        ).all())
+    return list(dict.fromkeys(found.canonical.get(i, i) for i in nct_ids))
+
+
+def _work(session, ids, found):
+    """The work row of each of `ids` that has one."""
+    for part in chunks(ids):
+        for row in session.scalars(select(Work).where(Work.nct_id.in_(part))):
+            found.work[row.nct_id] = row
 
 
 def _checks(session, ids, found):
@@ -136,10 +170,7 @@ def dated_kinds(db, nct_ids):
 def canonical(db, nct_ids, keep_order=False):
     """`nct_ids` with each alias replaced by its study's ID, in order, without repeats (or
     one for one, repeats kept, with `keep_order`)."""
-    aliases = {}
+    found = Found()
     with db.session() as session:
-        for part in chunks(nct_ids):
-            aliases.update(session.execute(select(TrialAlias.alias, TrialAlias.nct_id)
-                                           .where(TrialAlias.alias.in_(part))).all())
-    mapped = [aliases.get(nct_id, nct_id) for nct_id in nct_ids]
-    return mapped if keep_order else list(dict.fromkeys(mapped))
+        unique = _canonical(session, nct_ids, found)
+    return [found.canonical.get(i, i) for i in nct_ids] if keep_order else unique

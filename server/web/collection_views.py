@@ -3,7 +3,7 @@ collection page with its table, totals, timeline and embed, and its exports."""
 
 import logging
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from markupsafe import Markup
 
 from trialbuzz import collections, strictjson
@@ -11,6 +11,7 @@ from trialbuzz.attention import bulk
 from trialbuzz.attention.kinds import KINDS
 from trialbuzz.clock import utcnow
 from trialbuzz.errors import BadRequest
+from trialbuzz.params import whole_number
 from trialbuzz.state import base_url, state
 from trialbuzz.web import badge_data, badges, exports, timeline
 from trialbuzz.web.ratelimits import limiter
@@ -23,6 +24,8 @@ MAX_BODY = 1024 * 1024
 # The trials a page lists are sorted by one of these: (label, key, descending by default).
 SORTS = {"score": ("Score", True), "title": ("Title", False), "nct_id": ("NCT ID", False),
          "recent": ("Latest mention", True)}
+# A collection's page shows as many trials as a read of the API lists by default.
+PAGE_SIZE = collections.PAGE_SIZE
 CSV_COLUMNS = ("nct_id", "title", "status", "phases", "score", *KINDS, "mentions_total",
                "state", "latest_mention_at", "details_url")
 
@@ -66,12 +69,41 @@ def _queue(nct_ids):
         log.warning("could not queue the trials of a collection: %s", exc)
 
 
-def _payload(collection_id):
-    """The collection as the API gives it, its trials read in bulk; counted as a view."""
+def _collection(collection_id):
+    """A collection and its trials' IDs in its order; counted as a view."""
     collection, ids = state().collections.get(collection_id)
     state().collections.viewed(collection.id)
-    entries = state().attention.compacts(ids, base_url())
-    return collection, collections.payload(collection, ids, entries, base_url())
+    return collection, ids
+
+
+def _payload(collection, ids, shown, offset=0, limit=None, tallied=None):
+    """The collection as the API gives it, with the compact documents of the trials `shown`
+    (all of `ids`, or `limit` of them from `offset`), read in bulk; the totals are always
+    those of all its trials, added up from their tallies (`tallied`, or read now) when only
+    some are shown."""
+    attention = state().attention
+    entries = attention.compacts(shown, base_url())
+    if len(shown) < len(ids):
+        tallied = tallied or attention.tallies(ids)
+    return collections.payload(
+        collection, ids, entries, base_url(), offset=offset, limit=limit or len(ids),
+        totals=collections.totals(entries if len(shown) == len(ids) else tallied))
+
+
+def _whole(collection_id):
+    """The collection as the API gives it with every trial listed (as `limit` at its
+    largest): exports."""
+    collection, ids = _collection(collection_id)
+    return collection, _payload(collection, ids, ids, limit=_max_trials())
+
+
+def _api_payload(collection_id):
+    """The collection as GET answers it: the trials from `offset`, `limit` of them
+    (PAGE_SIZE unless asked), in its order."""
+    collection, ids = _collection(collection_id)
+    limit = whole_number(request.args, "limit", PAGE_SIZE, 1, _max_trials())
+    offset = whole_number(request.args, "offset", 0, 0, _max_trials())
+    return _payload(collection, ids, ids[offset:offset + limit], offset, limit)
 
 
 def _created(collection, token, ids):
@@ -107,9 +139,9 @@ def create():
 
 @bp.get("/api/v1/collections/<collection_id>")
 def read(collection_id):
-    """A collection: its trials' compact documents in its order, and their totals."""
-    _, payload = _payload(collection_id)
-    response = jsonify(payload)
+    """A collection: the compact documents of its trials in its order, PAGE_SIZE of them
+    from `offset` unless `limit` says otherwise, and the totals of them all."""
+    response = jsonify(_api_payload(collection_id))
     # Edits show at once: clients always ask again, and get 304 while nothing changed.
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
@@ -128,8 +160,7 @@ def change(collection_id):
     ids = collections.ids_from_list(body["nct_ids"], _max_trials()) \
         if "nct_ids" in body else None
     _queue(book.update(collection_id, name=name, nct_ids=ids))
-    _, payload = _payload(collection_id)
-    return _no_store(jsonify(payload))
+    return _no_store(jsonify(_api_payload(collection_id)))
 
 
 @bp.delete("/api/v1/collections/<collection_id>")
@@ -175,7 +206,10 @@ def new_submitted():
 
 
 def _latest(entry):
-    """When the newest dated mention of a trial was published, or ""."""
+    """The day the newest dated mention of a trial was published, or "": a tally says it, a
+    compact document's newest mentions show it."""
+    if "latest" in entry:
+        return entry["latest"]
     dates = [m.get("published_at") or "" for m in entry.get("mentions") or []]
     return max(dates, default="")[:10]
 
@@ -188,6 +222,19 @@ def _sorted(entries, key, descending):
     known = [e for e in entries if not e.get("pending") and not e.get("error")]
     others = [e for e in entries if e.get("pending") or e.get("error")]
     return sorted(known, key=values, reverse=descending) + others
+
+
+def _pages(collection_id, count, offset, key, descending):
+    """The links to the previous and next pages of a long collection's table, in its order."""
+    def link(start):
+        return url_for("collections.page", collection_id=collection_id, sort=key,
+                       order="desc" if descending else "asc", offset=start or None)
+    pages = {}
+    if offset > 0:
+        pages["previous"] = link(max(0, offset - PAGE_SIZE))
+    if offset + PAGE_SIZE < count:
+        pages["next"] = link(offset + PAGE_SIZE)
+    return pages
 
 
 def _row(entry):
@@ -227,17 +274,31 @@ def page(collection_id):
     key = key if key in SORTS else "score"
     order = request.args.get("order")
     descending = SORTS[key][1] if order not in ("asc", "desc") else order == "desc"
-    collection, payload = _payload(collection_id)
-    entries = payload["trials"]
-    canonical = [e["nct_id"] for e in entries if not e.get("pending") and not e.get("error")]
+    collection, ids = _collection(collection_id)
+    offset = whole_number(request.args, "offset", 0, 0, _max_trials())
+    if len(ids) <= PAGE_SIZE:
+        offset = 0
+        payload = _payload(collection, ids, ids)
+        shown = _sorted(payload["trials"], key, descending)
+        tallied = payload["trials"]
+    else:
+        # A page of a long list: the order of them all comes from their tallies, and only
+        # the page's trials are read whole.
+        tallied = state().attention.tallies(ids)
+        page_ids = [e.get("requested_id") or e["nct_id"]
+                    for e in _sorted(tallied, key, descending)[offset:offset + PAGE_SIZE]]
+        payload = _payload(collection, ids, page_ids, offset, PAGE_SIZE, tallied)
+        shown = payload["trials"]
+    canonical = [e["nct_id"] for e in tallied if not e.get("pending") and not e.get("error")]
     mentions = bulk.dated_kinds(state().db, canonical)
     today = utcnow().date()
+    pages = _pages(collection.id, len(ids), offset, key, descending)
     response = Response(render_template(
         "collection.html", collection=collection, payload=payload, totals=payload["totals"],
-        rows=[_row(e) for e in _sorted(entries, key, descending)], sorts=SORTS, sort=key,
+        rows=[_row(e) for e in shown], sorts=SORTS, sort=key, pages=pages, page_size=PAGE_SIZE,
         descending=descending, chart=Markup(timeline.charts(mentions, today)),
         legend=timeline.legend(mentions), kinds=KINDS, dark_colors=badges.DARK_COLORS,
-        embed=_embed_snippet([e["nct_id"] for e in entries if not e.get("error")])))
+        embed=_embed_snippet([e["nct_id"] for e in tallied if not e.get("error")])))
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -256,7 +317,7 @@ def _export_rows(entries):
 @bp.get("/collections/<collection_id>/trials.<any(csv, json):extension>")
 def export(collection_id, extension):
     """The collection's trials and figures as CSV (safe to open in a spreadsheet) or JSON."""
-    collection, payload = _payload(collection_id)
+    collection, payload = _whole(collection_id)
     if extension == "csv":
         body = exports.table_csv(CSV_COLUMNS, _export_rows(payload["trials"]))
         mimetype = "text/csv"

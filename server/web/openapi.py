@@ -1,6 +1,6 @@
 """The OpenAPI 3 description of the JSON API, served at /api/openapi.json."""
 
-from trialbuzz import __version__
+from trialbuzz import __version__, collections, settings
 from trialbuzz.attention import explore
 from trialbuzz.attention.sources.base import KINDS
 
@@ -292,15 +292,19 @@ COLLECTION_SCHEMAS = {
     "Collection": {
         "type": "object",
         "required": ["id", "name", "url", "api_url", "feed_url", "created_at", "updated_at",
-                     "nct_ids", "totals", "trials"],
+                     "nct_ids", "totals", "offset", "limit", "next_url", "trials"],
         "properties": {"id": COLLECTION_ID, "name": {"type": "string"},
                        "url": {"type": "string"}, "api_url": {"type": "string"},
                        "feed_url": {"type": "string"}, "created_at": {"type": "string"},
                        "updated_at": {"type": "string"},
                        "nct_ids": {"type": "array", "items": {"type": "string"}},
                        "totals": _ref("CollectionTotals"),
+                       "offset": {"type": "integer", "minimum": 0},
+                       "limit": {"type": "integer", "minimum": 1},
+                       "next_url": {**NULLABLE_STRING, "description":
+                                    "the next page of trials; null on the last"},
                        "trials": {"type": "array", "description":
-                                  "a compact trial document per ID, in order; "
+                                  "a compact trial document per ID of the page, in order; "
                                   "{nct_id, pending, state} while its record is fetched, "
                                   "{nct_id, error} when it could not be",
                                   "items": {"type": "object", "required": ["nct_id"]}}}},
@@ -316,6 +320,17 @@ def _param(name, where="query", required=False, schema=None, description=""):
 
 COLLECTION_PARAM = _param("collection_id", "path", schema=COLLECTION_ID,
                           description="A collection's ID, as given when it was made")
+# The trials a collection's read lists (the totals are always those of all of them), up to
+# the size of a collection as served by default.
+MAX_TRIALS = settings.DEFAULTS["COLLECTION_MAX_TRIALS"]
+COLLECTION_PAGE_PARAMS = [
+    _param("limit", schema={"type": "integer", "minimum": 1, "maximum": MAX_TRIALS,
+                            "default": collections.PAGE_SIZE},
+           description="How many trials to list, in the collection's order (up to "
+           "COLLECTION_MAX_TRIALS)"),
+    _param("offset", schema={"type": "integer", "minimum": 0, "maximum": MAX_TRIALS,
+                             "default": 0}, description="The first trial listed, from 0"),
+]
 NCT_PARAM = _param("nct_id", "path", schema={"type": "string", "pattern": NCT_PATTERN},
                    description="An NCT ID, such as NCT04280705")
 
@@ -413,13 +428,15 @@ PATHS = {
         "responses": {"201": _json(_ref("CollectionCreated"), "Created"),
                       **_errors(400, 413, 429)}}},
     "/api/v1/collections/{collection_id}": {
-        "get": {"summary": "A collection: compact documents of its trials and their totals",
-                "parameters": [COLLECTION_PARAM],
+        "get": {"summary": "A collection: the totals of its trials, and the compact "
+                           "documents of a page of them (100 unless limit says otherwise)",
+                "parameters": [COLLECTION_PARAM, *COLLECTION_PAGE_PARAMS],
                 "responses": {"200": _json(_ref("Collection"), "The collection"),
                               "304": {"description": "Not modified (ETag)"},
-                              **_errors(404)}},
-        "put": {"summary": "Rename a collection and/or replace its trials",
-                "parameters": [COLLECTION_PARAM],
+                              **_errors(400, 404)}},
+        "put": {"summary": "Rename a collection and/or replace its trials; answers as GET "
+                           "does, with limit and offset",
+                "parameters": [COLLECTION_PARAM, *COLLECTION_PAGE_PARAMS],
                 "security": [{"editToken": []}],
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {**_ref("CollectionInput"), "anyOf": [
