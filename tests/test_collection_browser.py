@@ -1,11 +1,15 @@
 """A collection page in a real Chromium, at phone and desktop widths, light and dark: the name
-stays text, the table sorts by its header links, badges, totals and the timeline show, nothing
-comes from elsewhere and nothing overflows the phone's width."""
+stays text, the table sorts by its header links, badges, totals and the timeline show, a long
+collection pages through its table, nothing comes from elsewhere, nothing overflows the
+phone's width, and axe finds no WCAG violation on the page, the form or what it answers."""
+
+import time
 
 import pytest
 import requests
 
 import quiet
+from accessibility import assert_accessible, assert_fits_a_phone
 from hostile import PAYLOADS
 from records import study
 
@@ -57,6 +61,7 @@ def test_collection_page_at_phone_and_desktop_widths(browser, live_server, colle
     page.screenshot(path=f"{artifacts}/collection-{width}-{scheme}.png", full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth")
     assert overflow <= width, f"the page is {overflow} px wide at {width}"
+    assert_accessible(page, f"a collection page ({width} px, {scheme})")
 
     page.locator("thead").get_by_role("link", name="Title").click()
     page.wait_for_load_state("networkidle")
@@ -95,15 +100,67 @@ def test_the_form_makes_a_collection_from_an_uploaded_file(browser, live_server,
     page.get_by_label("Name").fill("From a file")
     page.get_by_label("Or a CSV or text file").set_input_files(str(upload))
     page.screenshot(path=f"{artifacts}/collection-new-{width}-{scheme}.png", full_page=True)
+    assert_accessible(page, f"the new collection form ({width} px, {scheme})")
     page.get_by_role("button", name="Create the collection").click()
     page.get_by_role("heading", name="Collection created").wait_for()
     token = page.locator("#edit-token").inner_text()
     assert len(token) >= 40
     page.screenshot(path=f"{artifacts}/collection-created-{width}-{scheme}.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert_accessible(page, f"the created collection's page ({width} px, {scheme})")
     page.locator("main a[href*='/collections/']").first.click()
     assert page.get_by_role("heading", level=1).inner_text() == "From a file"
     assert page.locator("table.collection-trials td.id a").all_inner_texts() in (
         [A, QUIET], [QUIET, A])
+    assert errors == []
+    context.close()
+
+
+@pytest.mark.parametrize("scheme, width", [("dark", 390), ("light", 1100)])
+def test_a_long_collection_pages_through_its_table(browser, live_server, collection, artifacts,
+                                                   scheme, width):
+    """105 trials: 100 rows a page in the order of them all, the totals of them all on each."""
+    unknown = [f"NCT0{n:07d}" for n in range(1, 102)]
+    made = requests.post(f"{live_server}/api/v1/collections", timeout=30, json={
+        "name": "A long list", "nct_ids": [*unknown[:50], A, QUIET, MERGED, UNKNOWN,
+                                           *unknown[50:]]}).json()
+    deadline = time.monotonic() + 30          # the registry's 404s for the unknown ones
+    while requests.get(made["api_url"] + "?limit=1", timeout=30).json()["totals"]["pending"] \
+            and time.monotonic() < deadline:
+        time.sleep(0.2)
+    context = browser.new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(made["url"] + "?sort=nct_id&order=desc")
+    page.wait_for_load_state("networkidle")
+    ids = page.locator("table.collection-trials td.id a")
+    # The trials the registry knows in the order asked; those it does not after them, as listed.
+    assert ids.all_inner_texts()[:5] == [QUIET, A, MERGED, unknown[0], unknown[1]]
+    assert ids.count() == 100
+    assert page.locator("#trials-shown").inner_text() == "Trials 1–100 of 105, in this order."
+    assert "102 of 105 trials could not be looked up on ClinicalTrials.gov" in \
+        page.locator(".notice").inner_text()
+    assert page.locator("dl.totals").inner_text().split("\n")[:2] == ["Total score", "13"]
+    pager = page.get_by_role("navigation", name="Pages of trials")
+    assert pager.get_by_role("link").all_inner_texts() == ["Next 100"]
+    assert_accessible(page, f"a long collection's first page ({width} px, {scheme})")
+    if width < 640:
+        assert_fits_a_phone(page, "a long collection's first page")
+    pager.get_by_role("link", name="Next 100").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#trials-shown").inner_text() == "Trials 101–105 of 105, in this order."
+    assert ids.all_inner_texts() == unknown[96:]
+    assert page.locator("dl.totals").inner_text().split("\n")[:2] == ["Total score", "13"]
+    assert pager.get_by_role("link").all_inner_texts() == ["Previous 100"]
+    page.screenshot(path=f"{artifacts}/collection-long-{width}-{scheme}.png", full_page=True)
+    assert_accessible(page, f"a long collection's last page ({width} px, {scheme})")
+    if width < 640:
+        assert_fits_a_phone(page, "a long collection's last page")
+    # The sort links start again from the first page.
+    page.locator("thead" if width > 640 else ".sort-by").get_by_role("link", name="Score").click()
+    page.wait_for_load_state("networkidle")
+    assert ids.first.inner_text() == A and "Trials 1–100" in page.locator("#trials-shown") \
+        .inner_text()
     assert errors == []
     context.close()

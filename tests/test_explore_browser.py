@@ -3,6 +3,7 @@ context, paging and the CSV link; at 390 px and desktop, light and dark."""
 
 import pytest
 
+from accessibility import assert_accessible, assert_fits_a_phone
 from conftest import app_config
 from test_explore import _tracked
 from trialbuzz import create_app
@@ -42,6 +43,9 @@ def test_explore_page_filters_and_pages(browser, explorer, artifacts, scheme, wi
     page.screenshot(path=f"{artifacts}/explore-{width}-{scheme}.png", full_page=True)
     # Nothing overflows the narrow screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert_accessible(page, f"the Explorer ({width} px, {scheme})")
+    if width < 640:
+        assert_fits_a_phone(page, "the Explorer")
     # Every control has its label.
     for name in ("Search", "Status", "Phase", "Study type", "Condition", "Sponsor",
                  "Kind of mention", "Source", "Results reporting", "Mentioned from",
@@ -64,6 +68,7 @@ def test_explore_page_filters_and_pages(browser, explorer, artifacts, scheme, wi
     # A bad value answers 400, with the reason on the page.
     page.goto(explorer + "?status=NOPE")
     expect(page.get_by_role("alert")).to_contain_text("status must be one of")
+    assert_accessible(page, f"the Explorer with a bad filter ({width} px, {scheme})")
     context.close()
 
 
