@@ -31,7 +31,7 @@ VIEW_EVERY = timedelta(minutes=10)
 VIEWED_WITHIN = timedelta(days=7)
 # A read of a collection lists this many of its trials unless asked for more (up to
 # COLLECTION_MAX_TRIALS); its page's table shows as many.
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 ATTENTION_KINDS = tuple(kind for kind in KINDS if kind != "publication")
 
 

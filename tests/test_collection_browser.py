@@ -12,6 +12,7 @@ import quiet
 from accessibility import assert_accessible, assert_fits_a_phone
 from hostile import PAYLOADS
 from records import study
+from trialbuzz.collections import PAGE_SIZE
 
 pytestmark = pytest.mark.browser
 
@@ -119,11 +120,14 @@ def test_the_form_makes_a_collection_from_an_uploaded_file(browser, live_server,
 @pytest.mark.parametrize("scheme, width", [("dark", 390), ("light", 1100)])
 def test_a_long_collection_pages_through_its_table(browser, live_server, collection, artifacts,
                                                    scheme, width):
-    """105 trials: 100 rows a page in the order of them all, the totals of them all on each."""
-    unknown = [f"NCT0{n:07d}" for n in range(1, 102)]
+    """Five trials more than a page: a page of rows in the order of them all, then the rest;
+    the totals of them all on each."""
+    size = PAGE_SIZE + 5
+    unknown = [f"NCT0{n:07d}" for n in range(1, PAGE_SIZE + 2)]
+    half = PAGE_SIZE // 2
     made = requests.post(f"{live_server}/api/v1/collections", timeout=30, json={
-        "name": "A long list", "nct_ids": [*unknown[:50], A, QUIET, MERGED, UNKNOWN,
-                                           *unknown[50:]]}).json()
+        "name": "A long list", "nct_ids": [*unknown[:half], A, QUIET, MERGED, UNKNOWN,
+                                           *unknown[half:]]}).json()
     deadline = time.monotonic() + 30          # the registry's 404s for the unknown ones
     while requests.get(made["api_url"] + "?limit=1", timeout=30).json()["totals"]["pending"] \
             and time.monotonic() < deadline:
@@ -137,30 +141,33 @@ def test_a_long_collection_pages_through_its_table(browser, live_server, collect
     ids = page.locator("table.collection-trials td.id a")
     # The trials the registry knows in the order asked; those it does not after them, as listed.
     assert ids.all_inner_texts()[:5] == [QUIET, A, MERGED, unknown[0], unknown[1]]
-    assert ids.count() == 100
-    assert page.locator("#trials-shown").inner_text() == "Trials 1–100 of 105, in this order."
-    assert "102 of 105 trials could not be looked up on ClinicalTrials.gov" in \
+    assert ids.count() == PAGE_SIZE
+    assert page.locator("#trials-shown").inner_text() == \
+        f"Trials 1–{PAGE_SIZE} of {size}, in this order."
+    assert f"{size - 3} of {size} trials could not be looked up on ClinicalTrials.gov" in \
         page.locator(".notice").inner_text()
     assert page.locator("dl.totals").inner_text().split("\n")[:2] == ["Total score", "13"]
     pager = page.get_by_role("navigation", name="Pages of trials")
-    assert pager.get_by_role("link").all_inner_texts() == ["Next 100"]
+    assert pager.get_by_role("link").all_inner_texts() == [f"Next {PAGE_SIZE}"]
     assert_accessible(page, f"a long collection's first page ({width} px, {scheme})")
     if width < 640:
         assert_fits_a_phone(page, "a long collection's first page")
-    pager.get_by_role("link", name="Next 100").click()
+    pager.get_by_role("link", name=f"Next {PAGE_SIZE}").click()
     page.wait_for_load_state("networkidle")
-    assert page.locator("#trials-shown").inner_text() == "Trials 101–105 of 105, in this order."
-    assert ids.all_inner_texts() == unknown[96:]
+    assert page.locator("#trials-shown").inner_text() == \
+        f"Trials {PAGE_SIZE + 1}–{size} of {size}, in this order."
+    assert ids.all_inner_texts() == unknown[-5:]
     assert page.locator("dl.totals").inner_text().split("\n")[:2] == ["Total score", "13"]
-    assert pager.get_by_role("link").all_inner_texts() == ["Previous 100"]
+    assert pager.get_by_role("link").all_inner_texts() == [f"Previous {PAGE_SIZE}"]
     page.screenshot(path=f"{artifacts}/collection-long-{width}-{scheme}.png", full_page=True)
     assert_accessible(page, f"a long collection's last page ({width} px, {scheme})")
     if width < 640:
         assert_fits_a_phone(page, "a long collection's last page")
-    # The sort links start again from the first page.
+    # The sort links start again from the first page; the newest mention's day still shows.
     page.locator("thead" if width > 640 else ".sort-by").get_by_role("link", name="Score").click()
     page.wait_for_load_state("networkidle")
-    assert ids.first.inner_text() == A and "Trials 1–100" in page.locator("#trials-shown") \
-        .inner_text()
+    assert ids.first.inner_text() == A
+    assert page.locator("#trials-shown").inner_text().startswith(f"Trials 1–{PAGE_SIZE} ")
+    assert "2026-11-22" in page.locator("table.collection-trials tbody tr").first.inner_text()
     assert errors == []
     context.close()

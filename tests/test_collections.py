@@ -6,7 +6,7 @@ import csv
 import hashlib
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -16,6 +16,7 @@ from conftest import refresh_now
 from hostile import PAYLOADS
 from records import study
 from trialbuzz.clock import utcnow
+from trialbuzz.collections import PAGE_SIZE
 from trialbuzz.jobs import tasks
 from trialbuzz.storage.models import Collection, CollectionTrial, Trial, Work
 
@@ -124,11 +125,11 @@ def test_reading_many_trials_takes_a_fixed_number_of_queries(app, client, world)
     assert len(payload["trials"]) == 120 and payload["totals"]["pending"] == 120
     assert payload["next_url"] is None
     assert whole < 20 and len(statements) - whole < 20
-    # Read without a limit, the first 100, with the totals of all 120 and the next page's link.
-    assert [t["nct_id"] for t in first["trials"]] == ids[:100]
+    # Read without a limit, a page, with the totals of all 120 and the next page's link.
+    assert [t["nct_id"] for t in first["trials"]] == ids[:PAGE_SIZE]
     assert first["totals"] == payload["totals"] and first["nct_ids"] == ids
     assert first["next_url"] == f"http://localhost/api/v1/collections/{made['id']}" \
-        "?offset=100&limit=100"
+        f"?offset={PAGE_SIZE}&limit={PAGE_SIZE}"
 
 
 MISSING = "NCT09999999"
@@ -242,7 +243,7 @@ def test_a_long_collection_page_shows_a_page_of_trials_in_the_order_of_them_all(
         one_page = rows(client.get(path + query).get_data(as_text=True))
         monkeypatch.setattr(collection_views, "PAGE_SIZE", 2)
         listed, seen = pages(query)
-        monkeypatch.setattr(collection_views, "PAGE_SIZE", 100)
+        monkeypatch.setattr(collection_views, "PAGE_SIZE", PAGE_SIZE)
         assert listed == one_page and len(one_page) == 5 and len(seen) == 3
     first, second, last = seen
     assert "Trials 1–2 of 5, in this order." in first and "Trials 5–5 of 5" in last
@@ -553,3 +554,41 @@ def test_a_large_collection_is_queued_by_one_job_past_its_first_trials(app, clie
         if task.name == "request_many":
             huey.execute(task)
     assert {state.work.status(nct_id).state for nct_id in ids} == {"queued"}
+
+
+def add_edge_mentions(db, nct_id):
+    """An undated news story of `nct_id`, and one a minute before October 2026 ends (UTC)."""
+    from trialbuzz.storage.models import Mention
+
+    with db.session() as session:
+        for name, published in (("undated", None),
+                                ("late", datetime(2026, 10, 31, 23, 59, tzinfo=timezone.utc))):
+            session.add(Mention(nct_id=nct_id, source="gdelt", external_id=name, kind="news",
+                                url=f"https://example.org/{name}", title=name,
+                                published_at=published, first_seen_at=utcnow(),
+                                last_seen_at=utcnow()))
+
+
+def plain_counts(db, nct_ids):
+    """Mentions of `nct_ids` per month and kind, as the details page counts its own: every
+    listed mention read as an object, its moment in UTC."""
+    from trialbuzz.storage.models import Mention
+    from trialbuzz.web import timeline
+
+    with db.session() as session:
+        rows = session.query(Mention).filter(Mention.nct_id.in_(nct_ids),
+                                             Mention.duplicate_of.is_(None)).all()
+        listed = [{"kind": m.kind, "published_at": m.published_at.astimezone(timezone.utc)
+                   .isoformat() if m.published_at else None} for m in rows]
+    return sorted(timeline.counted(listed), key=str)
+
+
+def test_the_store_counts_mentions_per_month_and_kind_as_they_read(app, client, world):
+    from trialbuzz.attention import bulk
+
+    harvest(app, A, QUIET, ALIAS)
+    db = app.extensions["trialbuzz"].db
+    add_edge_mentions(db, A)
+    counts = bulk.monthly_kinds(db, [A, QUIET, MERGED])
+    assert sorted(counts, key=str) == plain_counts(db, [A, QUIET, MERGED])
+    assert (None, "news", 1) in counts and ((2026, 10), "news", 1) in counts

@@ -100,6 +100,20 @@ def test_collections_read_in_bulk_and_scheduled_on_postgresql(pg_app):
         tallied = state.attention.tallies(["NCT04280705", "NCT04368728"])
     assert tallied[0]["score"] == 13 and tallied[0]["kinds"]["news"] == 1
     assert tallied[0]["title"] == payload["trials"][0]["title"] and tallied[0]["latest"]
+    # Months counted by PostgreSQL in UTC, whatever the session's time zone.
+    from test_collections import add_edge_mentions, plain_counts
+
+    from trialbuzz.attention import bulk
+
+    add_edge_mentions(state.db, "NCT04280705")
+    with state.db.engine.begin() as connection:
+        name = connection.exec_driver_sql("SELECT current_database()").scalar()
+        connection.exec_driver_sql(f'ALTER DATABASE "{name}" SET timezone TO '
+                                   "'Pacific/Auckland'")
+    state.db.dispose()
+    counts = bulk.monthly_kinds(state.db, ["NCT04280705"])
+    assert ((2026, 10), "news", 1) in counts          # in Auckland, already November
+    assert sorted(counts, key=str) == plain_counts(state.db, ["NCT04280705"])
     assert state.collections.due(datetime.now(timezone.utc), 50) == ["NCT04280705"]
     tasks.tick(state, state.jobs)
 

@@ -1,17 +1,21 @@
 """What the documents of many trials need, read from the store in a few queries whatever their
 number (collections of hundreds of trials): records, latest checks, failing sources, the first
-mentions of each and their totals, the work on each."""
+mentions of each and their totals, the work on each; rows, never ORM objects."""
 
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import aliased, undefer
+from sqlalchemy.orm import aliased
 
 from trialbuzz.clock import aware
 from trialbuzz.storage.models import Mention, SourceCheck, Trial, TrialAlias, TrialIndex, Work
 
 # IDs per IN (…) list: far below any database's limit on bound parameters.
 CHUNK = 500
+# Read as plain rows (attributes named as the models' columns), not as ORM objects: hundreds
+# of trials' rows are only read, and building objects to track them was most of the time.
+TRIALS, CHECKS, MENTIONS, WORK = (model.__table__ for model in (Trial, SourceCheck, Mention,
+                                                                 Work))
 
 
 @dataclass
@@ -43,14 +47,12 @@ def read(db, nct_ids, mentions_each):
     with db.session() as session:
         canonical = _canonical(session, nct_ids, found)
         for part in chunks(canonical):
-            for row in session.scalars(select(Trial).options(undefer(Trial.summary))
-                                       .where(Trial.nct_id.in_(part))):
+            for row in session.execute(select(TRIALS).where(TRIALS.c.nct_id.in_(part))):
                 found.trials[row.nct_id] = row
             _checks(session, part, found)
             _failures(session, part, found)
             _mentions(session, part, mentions_each, found)
         _work(session, set(nct_ids) | set(canonical), found)
-        session.expunge_all()
     return found
 
 
@@ -73,7 +75,6 @@ def tallies(db, nct_ids):
                     .where(Trial.nct_id.in_(part))):
                 found.trials[row.nct_id] = row
         _work(session, set(nct_ids) | set(canonical), found)
-        session.expunge_all()
     return found
 
 
@@ -90,7 +91,7 @@ def _canonical(session, nct_ids, found):
 def _work(session, ids, found):
     """The work row of each of `ids` that has one."""
     for part in chunks(ids):
-        for row in session.scalars(select(Work).where(Work.nct_id.in_(part))):
+        for row in session.execute(select(WORK).where(WORK.c.nct_id.in_(part))):
             found.work[row.nct_id] = row
 
 
@@ -98,7 +99,7 @@ def _checks(session, ids, found):
     """The newest check of each source of each trial."""
     newest = (select(func.max(SourceCheck.id)).where(SourceCheck.nct_id.in_(ids))
               .group_by(SourceCheck.nct_id, SourceCheck.source))
-    for check in session.scalars(select(SourceCheck).where(SourceCheck.id.in_(newest))):
+    for check in session.execute(select(CHECKS).where(CHECKS.c.id.in_(newest))):
         found.checks.setdefault(check.nct_id, {})[check.source] = check
 
 
@@ -131,9 +132,11 @@ def _mentions(session, ids, each, found):
         partition_by=Mention.nct_id,
         order_by=(Mention.published_at.desc().nulls_last(), Mention.id.desc())).label("place")
     ranked = select(Mention.id, place).where(listed).subquery()
-    rows = session.scalars(
-        select(Mention).join(ranked, ranked.c.id == Mention.id).where(ranked.c.place <= each)
-        .order_by(Mention.nct_id, Mention.published_at.desc().nulls_last(), Mention.id.desc()))
+    rows = session.execute(
+        select(MENTIONS).join(ranked, ranked.c.id == MENTIONS.c.id)
+        .where(ranked.c.place <= each)
+        .order_by(MENTIONS.c.nct_id, MENTIONS.c.published_at.desc().nulls_last(),
+                  MENTIONS.c.id.desc()))
     for row in rows:
         found.mentions.setdefault(row.nct_id, ([], totals.get(row.nct_id, 0)))[0].append(row)
     for nct_id, total in totals.items():
@@ -153,18 +156,28 @@ def newest_found(db, nct_ids, limit):
     return rows[:limit]
 
 
-def dated_kinds(db, nct_ids):
-    """`{"kind", "published_at"}` of every listed mention of `nct_ids` (canonical IDs): what a
-    timeline of them all needs, without their text."""
-    found = []
+def monthly_kinds(db, nct_ids):
+    """The listed mentions of `nct_ids` (canonical IDs) counted by the store per month (UTC)
+    and kind, as timeline.counted gives them: `[((year, month) or None, kind, count)]`."""
+    month = _utc_month(MENTIONS.c.published_at, db.engine.dialect.name)
+    counts = {}
     with db.session() as session:
         for part in chunks(nct_ids):
-            for kind, published in session.execute(
-                    select(Mention.kind, Mention.published_at).where(
-                        Mention.nct_id.in_(part), Mention.duplicate_of.is_(None))):
-                found.append({"kind": kind, "published_at":
-                              aware(published).isoformat() if published else None})
-    return found
+            for kind, when, count in session.execute(
+                    select(MENTIONS.c.kind, month, func.count())
+                    .where(MENTIONS.c.nct_id.in_(part), MENTIONS.c.duplicate_of.is_(None))
+                    .group_by(MENTIONS.c.kind, month)):
+                key = ((int(when[:4]), int(when[5:7])) if when else None, kind or "other")
+                counts[key] = counts.get(key, 0) + count
+    return [(when, kind, count) for (when, kind), count in counts.items()]
+
+
+def _utc_month(column, dialect):
+    """"YYYY-MM" of a stored moment in UTC, by the database. SQLite keeps moments as UTC
+    text that begins so; PostgreSQL's are read in the session's time zone unless told."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    return func.substr(column, 1, 7)
 
 
 def canonical(db, nct_ids, keep_order=False):

@@ -76,13 +76,13 @@ def _collection(collection_id):
     return collection, ids
 
 
-def _payload(collection, ids, shown, offset=0, limit=None, tallied=None):
+def _payload(collection, ids, shown, offset=0, limit=None, tallied=None, mentions=True):
     """The collection as the API gives it, with the compact documents of the trials `shown`
-    (all of `ids`, or `limit` of them from `offset`), read in bulk; the totals are always
-    those of all its trials, added up from their tallies (`tallied`, or read now) when only
-    some are shown."""
+    (all of `ids`, or `limit` of them from `offset`), read in bulk (without their newest
+    mentions unless `mentions`); the totals are always those of all its trials, added up
+    from their tallies (`tallied`, or read now) when only some are shown."""
     attention = state().attention
-    entries = attention.compacts(shown, base_url())
+    entries = attention.compacts(shown, base_url(), mentions=mentions)
     if len(shown) < len(ids):
         tallied = tallied or attention.tallies(ids)
     return collections.payload(
@@ -284,20 +284,22 @@ def page(collection_id):
     else:
         # A page of a long list: the order of them all comes from their tallies, and only
         # the page's trials are read whole.
+        # The rows show no mention, only the day of the newest: the tallies say it.
         tallied = state().attention.tallies(ids)
-        page_ids = [e.get("requested_id") or e["nct_id"]
-                    for e in _sorted(tallied, key, descending)[offset:offset + PAGE_SIZE]]
-        payload = _payload(collection, ids, page_ids, offset, PAGE_SIZE, tallied)
-        shown = payload["trials"]
+        page = _sorted(tallied, key, descending)[offset:offset + PAGE_SIZE]
+        payload = _payload(collection, ids, [e.get("requested_id") or e["nct_id"] for e in page],
+                           offset, PAGE_SIZE, tallied, mentions=False)
+        shown = [{**entry, "latest": tally.get("latest", "")}
+                 for entry, tally in zip(payload["trials"], page)]
     canonical = [e["nct_id"] for e in tallied if not e.get("pending") and not e.get("error")]
-    mentions = bulk.dated_kinds(state().db, canonical)
+    counts = bulk.monthly_kinds(state().db, canonical)
     today = utcnow().date()
     pages = _pages(collection.id, len(ids), offset, key, descending)
     response = Response(render_template(
         "collection.html", collection=collection, payload=payload, totals=payload["totals"],
         rows=[_row(e) for e in shown], sorts=SORTS, sort=key, pages=pages, page_size=PAGE_SIZE,
-        descending=descending, chart=Markup(timeline.charts(mentions, today)),
-        legend=timeline.legend(mentions), kinds=KINDS, dark_colors=badges.DARK_COLORS,
+        descending=descending, chart=Markup(timeline.charts(counts, today)),
+        legend=timeline.legend(counts), kinds=KINDS, dark_colors=badges.DARK_COLORS,
         embed=_embed_snippet([e["nct_id"] for e in tallied if not e.get("error")])))
     response.headers["Cache-Control"] = "no-cache"
     return response

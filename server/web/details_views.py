@@ -130,11 +130,12 @@ def trial(nct_id):
     figures = badge_data.figures(document)
     donut = badges.donut(figures, badges.BadgeOptions(style="donut", size=100))
     mentions = document["mentions"]
+    counts = timeline.counted(mentions)
     today = utcnow().date()
     response = Response(render_template(
         "trial.html", trial=document, donut=Markup(donut),
-        chart=Markup(timeline.charts(mentions, today)), legend=timeline.legend(mentions),
-        months=timeline.monthly_counts(mentions, today),
+        chart=Markup(timeline.charts(counts, today)), legend=timeline.legend(counts),
+        months=timeline.monthly_counts(counts, today),
         groups=_groups(mentions, document["sources"]), snippets=_snippets(document["nct_id"]),
         has_attention=not figures.ghost, kinds=KINDS,
         dark_colors=badges.DARK_COLORS, collecting=_collecting(document),

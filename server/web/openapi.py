@@ -429,7 +429,8 @@ PATHS = {
                       **_errors(400, 413, 429)}}},
     "/api/v1/collections/{collection_id}": {
         "get": {"summary": "A collection: the totals of its trials, and the compact "
-                           "documents of a page of them (100 unless limit says otherwise)",
+                           f"documents of a page of them ({collections.PAGE_SIZE} unless limit says "
+                           "otherwise)",
                 "parameters": [COLLECTION_PARAM, *COLLECTION_PAGE_PARAMS],
                 "responses": {"200": _json(_ref("Collection"), "The collection"),
                               "304": {"description": "Not modified (ETag)"},

@@ -1,5 +1,6 @@
 """Mentions per month as a stacked bar chart in SVG, drawn on the server (no chart script)."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -43,40 +44,43 @@ def month_of(moment):
     return parsed.year, parsed.month
 
 
-def monthly_counts(mentions, today):
-    """Mentions per bucket and kind, oldest first, from the first dated mention to `today`.
+def counted(mentions):
+    """Mention dicts (`{"kind", "published_at"}`) as the charts take them: `[((year, month)
+    or None when undated, kind, count)]`, the form a store can also count them in."""
+    counts = Counter((month_of(m.get("published_at")), m.get("kind") or "other")
+                     for m in mentions)
+    return [(month, kind, count) for (month, kind), count in counts.items()]
+
+
+def monthly_counts(counts, today):
+    """Mentions per bucket and kind, oldest first, from the first dated mention to `today`, of
+    `counts` as `counted` gives them.
 
     Returns `(buckets, undated, by_year)`: buckets is a list of `(label, (year, month),
     {kind: count})` with empty buckets kept; a bucket is a month, or a year when the span
     exceeds MAX_MONTHS.
     """
-    dated, undated = [], 0
-    for mention in mentions:
-        month = month_of(mention.get("published_at"))
-        if month is None:
-            undated += 1
-        else:
-            dated.append((month, mention.get("kind") or "other"))
+    dated = [(month, kind, count) for month, kind, count in counts if month is not None]
+    undated = sum(count for month, _, count in counts if month is None)
     if not dated:
         return [], undated, False
-    first = min(month for month, _ in dated)
-    last = max(max(month for month, _ in dated), (today.year, today.month))
+    first = min(month for month, _, _ in dated)
+    last = max(max(month for month, _, _ in dated), (today.year, today.month))
     span = (last[0] - first[0]) * 12 + last[1] - first[1] + 1
     by_year = span > MAX_MONTHS
     keys = _years(first, last) if by_year else _months(first, last)
-    counts = {key: {} for key in keys}
-    for (year, month), kind in dated:
+    buckets = {key: {} for key in keys}
+    for (year, month), kind, count in dated:
         key = (year, 1) if by_year else (year, month)
-        counts[key][kind] = counts[key].get(kind, 0) + 1
-    buckets = [(str(year) if by_year else f"{MONTHS[month - 1]} {year}", (year, month),
-                counts[(year, month)]) for year, month in keys]
-    return buckets, undated, by_year
+        buckets[key][kind] = buckets[key].get(kind, 0) + count
+    return [(str(year) if by_year else f"{MONTHS[month - 1]} {year}", (year, month),
+             buckets[(year, month)]) for year, month in keys], undated, by_year
 
 
-def render(mentions, today=None, frame=WIDE):
-    """The chart as an SVG string drawn in `frame`, or an empty string when no mention is dated."""
-    today = today or date.today()
-    buckets, undated, by_year = monthly_counts(mentions, today)
+def render(months, frame=WIDE):
+    """The chart of `months` (monthly_counts' answer) as an SVG string drawn in `frame`, or an
+    empty string when no mention is dated."""
+    buckets, _, by_year = months
     if not buckets:
         return ""
     width, left, font = frame.width, frame.left, frame.font
@@ -126,15 +130,16 @@ def render(mentions, today=None, frame=WIDE):
     return "".join(parts)
 
 
-def charts(mentions, today=None):
-    """The wide chart and the narrow one together; the stylesheet shows the one that fits, so
-    that labels stay 12 px on a phone."""
-    return render(mentions, today) + render(mentions, today, NARROW)
+def charts(counts, today=None):
+    """The wide chart and the narrow one together of `counts` (as `counted` gives them); the
+    stylesheet shows the one that fits, so that labels stay 12 px on a phone."""
+    months = monthly_counts(counts, today or date.today())
+    return render(months) + render(months, NARROW)
 
 
-def legend(mentions):
-    """`(kind, label, colour)` of the kinds the chart shows, in display order."""
-    present = {m.get("kind") for m in mentions if month_of(m.get("published_at"))}
+def legend(counts):
+    """`(kind, label, colour)` of the kinds the chart of `counts` shows, in display order."""
+    present = {kind for month, kind, count in counts if month is not None and count}
     return [(kind, KINDS[kind]["label"], KINDS[kind]["color"]) for kind in KINDS
             if kind in present] + [(kind, kind_label(kind), OTHER_COLOR)
                                    for kind in sorted(present - set(KINDS))]
