@@ -32,6 +32,7 @@ from trialbuzz.attention import explore  # noqa: E402
 from trialbuzz.attention.index import (day_rows, mention_days, record_facts,  # noqa: E402
                                        summary_facts)
 from trialbuzz.cli import freeze_startup  # noqa: E402
+from trialbuzz.collections import PAGE_SIZE  # noqa: E402
 from trialbuzz.clock import utcnow  # noqa: E402
 from trialbuzz.storage.db import get_db  # noqa: E402
 from trialbuzz.storage.models import MentionDay  # noqa: E402
@@ -307,35 +308,41 @@ def window_counts(db, repeat, rng):
 
 def collection_reads(app, client, repeat, rng):
     """p50 and p95 ms of reading collections of trials with attention drawn from the store
-    (100, and the size limit): the API, the page and the Atom feed; then the API and the
-    page with no trial's document kept (as after DOCUMENT_CACHE_SECONDS or a change to
-    each of them)."""
+    (100, and the size limit): the API (a page, as read without a limit; the last page; all
+    at once), the page (first and last of a long one), the Atom feed; then the same reads
+    with no trial's document kept (as after DOCUMENT_CACHE_SECONDS or a change to each)."""
     with get_db(app).engine.connect() as connection:
         tracked = [row[0] for row in connection.execute(
             text("SELECT nct_id FROM trial_index WHERE attention"))]
+    largest = app.config["COLLECTION_MAX_TRIALS"]
+    cache = app.extensions["trialbuzz"].attention.cache
     results = {}
-    for size in (100, app.config["COLLECTION_MAX_TRIALS"]):
+    for size in (100, largest):
         made = client.post("/api/v1/collections",
                            json={"name": f"{size} trials", "nct_ids": rng.sample(tracked, size)})
         assert made.status_code == 201, made.get_json()
-        collection = made.get_json()["id"]
-        cache = app.extensions["trialbuzz"].attention.cache
-        for name, path, ttl in (("API", f"/api/v1/collections/{collection}", cache.ttl),
-                                ("page", f"/collections/{collection}", cache.ttl),
-                                ("Atom feed", f"/collections/{collection}/feed.atom", cache.ttl),
-                                ("API, nothing kept", f"/api/v1/collections/{collection}", 0),
-                                ("page, nothing kept", f"/collections/{collection}", 0)):
-            kept, cache.ttl = cache.ttl, ttl
-            times = []
-            for _ in range(repeat + 2):
-                started = time.perf_counter()
-                response = client.get(path)
-                times.append(time.perf_counter() - started)
-                assert response.status_code == 200, path
-            cache.ttl = kept
-            times = times[2:]
-            results[f"collection of {size}: {name}"] = (percentile(times, 50) * 1000,
-                                                       percentile(times, 95) * 1000)
+        api, page = f"/api/v1/collections/{made.get_json()['id']}", \
+            f"/collections/{made.get_json()['id']}"
+        last = (size - 1) // PAGE_SIZE * PAGE_SIZE
+        reads = [("API, a page", api), ("API, the last page", f"{api}?offset={last}"),
+                 (f"API, all {size} at once (limit={size})", f"{api}?limit={size}"),
+                 ("page", page), ("page, the last by title", f"{page}?sort=title&offset={last}"),
+                 ("Atom feed", f"{page}/feed.atom")]
+        for kept in (True, False):
+            for name, path in reads:
+                if not kept and name == "Atom feed":
+                    continue          # a feed reads mentions, never documents
+                times = []
+                saved, cache.ttl = cache.ttl, cache.ttl if kept else 0
+                for _ in range(repeat + 2):
+                    started = time.perf_counter()
+                    response = client.get(path)
+                    times.append(time.perf_counter() - started)
+                    assert response.status_code == 200, path
+                cache.ttl = saved
+                times = times[2:]
+                label = f"collection of {size}: {name}{'' if kept else ', nothing kept'}"
+                results[label] = (percentile(times, 50) * 1000, percentile(times, 95) * 1000)
     return results
 
 
@@ -394,18 +401,24 @@ def run(backend, url, args, fake):
           f"{stored:,} mentions, {facets:,} facet rows; filled in {seconds:.0f} s; "
           f"totals kept {args.totals_seconds:g} s; load average {os.getloadavg()[0]:.1f}")
     rng = random.Random(11)
-    results = measure(app.test_client(), args.repeat, rng)
+    everything = args.only is None
+    results = measure(app.test_client(), args.repeat, rng) if everything else {}
     print(f"\n| request ({args.repeat} each) | total matched (last) | p50 ms | p95 ms | "
           f"≤ {TARGET_MS} ms |")
     print("| --- | ---: | ---: | ---: | --- |")
     for name, (p50, p95, total) in results.items():
         print(f"| {name} | {total:,} | {p50:.0f} | {p95:.0f} | "
               f"{'yes' if p95 <= TARGET_MS else 'NO'} |")
-    windows = window_counts(db, args.repeat, rng)
+    windows = window_counts(db, args.repeat, rng) if everything else {}
     collections = collection_reads(app, app.test_client(), max(5, args.repeat // 2), rng)
-    (r50, r95), (l50, l95) = context_cost(app, max(5, args.repeat // 4))
     for name, (p50, p95) in collections.items():
         print(f"| {name} | | {p50:.0f} | {p95:.0f} | {'yes' if p95 <= TARGET_MS else 'NO'} |")
+    if not everything:
+        sys.stdout.flush()
+        app.extensions["trialbuzz"].jobs.shutdown()
+        db.dispose()
+        return
+    (r50, r95), (l50, l95) = context_cost(app, max(5, args.repeat // 4))
     # Only a process's first read is inside a request; later ones are behind them: no target.
     print(f"| context: refresh of the counts (one grouped pass, behind the requests) | | "
           f"{r50:.0f} | {r95:.0f} | n/a |")
@@ -436,6 +449,8 @@ def main():
     parser.add_argument("--without-statistics", action="store_true", help="SQLite: drop the "
                         "planner statistics (ANALYZE) before the requests, as a store the app "
                         "made and nobody analyzed has none")
+    parser.add_argument("--only", choices=["collections"], help="time only the collection "
+                        "reads (the store is filled or reused all the same)")
     parser.add_argument("--postgresql-url", metavar="URL", help="a PostgreSQL database to use "
                         "instead of a cluster of the run's own, filled or reused as --keep")
     args = parser.parse_args()
