@@ -29,6 +29,12 @@ class Found:
     mentions: dict = field(default_factory=dict)
     work: dict = field(default_factory=dict)
 
+    def of(self, nct_id):
+        """(canonical ID, trial row or None, work row or None) of a requested ID."""
+        canonical = self.canonical.get(nct_id, nct_id)
+        return canonical, self.trials.get(canonical), \
+            self.work.get(canonical) or self.work.get(nct_id)
+
     def failing(self, nct_id):
         """{source: (failures in a row, first of them, latest)}, as Harvester.failing says."""
         return self.failures.get(nct_id, {})

@@ -290,9 +290,7 @@ class AttentionService:
         idle_sources = self._idle()
         built = {}
         for nct_id in nct_ids:
-            canonical = found.canonical.get(nct_id, nct_id)
-            row = found.trials.get(canonical)
-            work = found.work.get(canonical) or found.work.get(nct_id)
+            canonical, row, work = found.of(nct_id)
             unsettled = _unsettled(nct_id, row, work)
             if unsettled is not None:
                 built[nct_id] = unsettled
@@ -326,9 +324,7 @@ class AttentionService:
         found = bulk.tallies(self.db, requested)
         entries = []
         for nct_id in requested:
-            canonical = found.canonical.get(nct_id, nct_id)
-            row = found.trials.get(canonical)
-            work = found.work.get(canonical) or found.work.get(nct_id)
+            _, row, work = found.of(nct_id)
             unsettled = _unsettled(nct_id, row, work)
             if unsettled is not None:
                 entries.append(unsettled)
