@@ -47,3 +47,21 @@ def test_the_app_never_emits_nan_or_infinity(app):
         with pytest.raises(ValueError):
             jsonify({"score": float("nan")})
         assert jsonify({"score": 1.5}).get_json() == {"score": 1.5}
+
+
+def test_stored_json_reads_as_written_mends_lone_surrogates_and_bounds_recursion():
+    """What the app wrote itself is read without the untrusted checks, but a lone surrogate
+    still reads as U+FFFD and a value too deep to decode is a ValueError, which the store
+    reads as an empty object."""
+    from trialbuzz.storage.db import _stored_json
+
+    record = {"title": "A [trial] {of} \"x\"", "phases": ["PHASE2"], "score": 13, "n": 1.5,
+              "nested": [[[{"a": None}]]]}
+    assert strictjson.loads_stored(strictjson.dumps(record)) == record
+    assert strictjson.loads_stored(r'["\ud800", "\ud83d\ude00"]') == ["\ufffd", "\U0001f600"]
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ValueError, match="nested too deep"):
+        strictjson.loads_stored(deep)
+    assert _stored_json(deep) == {}
+    assert _stored_json(strictjson.dumps(record)) == record
+    assert _stored_json(strictjson.dumps(record).encode()) == record     # as psycopg hands it

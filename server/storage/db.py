@@ -72,7 +72,7 @@ class Database:
 def _stored_json(text):
     """A stored JSON value; one nested too deep to read safely is read as an empty object."""
     try:
-        return strictjson.loads(text)
+        return strictjson.loads_stored(text)
     except ValueError:
         return {}
 
