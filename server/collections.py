@@ -29,9 +29,10 @@ _SPACE = re.compile(r"\s+")
 VIEW_EVERY = timedelta(minutes=10)
 # Collections read within this window have their trials kept fresh by the schedule.
 VIEWED_WITHIN = timedelta(days=7)
-# A read of a collection lists this many of its trials unless asked for more (up to
-# COLLECTION_MAX_TRIALS); its page's table shows as many.
+# A read of a collection lists this many of its trials unless `limit` asks otherwise, up to
+# MAX_LIMIT (as the Explorer's); its page's table shows as many. Its exports list them all.
 PAGE_SIZE = 50
+MAX_LIMIT = 100
 ATTENTION_KINDS = tuple(kind for kind in KINDS if kind != "publication")
 
 

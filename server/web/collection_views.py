@@ -91,17 +91,17 @@ def _payload(collection, ids, shown, offset=0, limit=None, tallied=None, mention
 
 
 def _whole(collection_id):
-    """The collection as the API gives it with every trial listed (as `limit` at its
-    largest): exports."""
+    """The collection as the API gives it with every trial listed (`limit` is how many):
+    exports."""
     collection, ids = _collection(collection_id)
-    return collection, _payload(collection, ids, ids, limit=_max_trials())
+    return collection, _payload(collection, ids, ids, limit=max(1, len(ids)))
 
 
 def _api_payload(collection_id):
     """The collection as GET answers it: the trials from `offset`, `limit` of them
-    (PAGE_SIZE unless asked), in its order."""
+    (PAGE_SIZE unless asked, MAX_LIMIT at most), in its order."""
     collection, ids = _collection(collection_id)
-    limit = whole_number(request.args, "limit", PAGE_SIZE, 1, _max_trials())
+    limit = whole_number(request.args, "limit", PAGE_SIZE, 1, collections.MAX_LIMIT)
     offset = whole_number(request.args, "offset", 0, 0, _max_trials())
     return _payload(collection, ids, ids[offset:offset + limit], offset, limit)
 
@@ -279,19 +279,19 @@ def page(collection_id):
     if len(ids) <= PAGE_SIZE:
         offset = 0
         payload = _payload(collection, ids, ids)
-        shown = _sorted(payload["trials"], key, descending)
-        tallied = payload["trials"]
+        every = payload["trials"]
+        shown = _sorted(every, key, descending)
     else:
         # A page of a long list: the order of them all comes from their tallies, and only
-        # the page's trials are read whole.
-        # The rows show no mention, only the day of the newest: the tallies say it.
-        tallied = state().attention.tallies(ids)
-        page = _sorted(tallied, key, descending)[offset:offset + PAGE_SIZE]
+        # the page's documents are read, without mentions: a row shows only the day of the
+        # newest, which its tally has.
+        every = state().attention.tallies(ids)
+        page = _sorted(every, key, descending)[offset:offset + PAGE_SIZE]
         payload = _payload(collection, ids, [e.get("requested_id") or e["nct_id"] for e in page],
-                           offset, PAGE_SIZE, tallied, mentions=False)
+                           offset, PAGE_SIZE, every, mentions=False)
         shown = [{**entry, "latest": tally.get("latest", "")}
                  for entry, tally in zip(payload["trials"], page)]
-    canonical = [e["nct_id"] for e in tallied if not e.get("pending") and not e.get("error")]
+    canonical = [e["nct_id"] for e in every if not e.get("pending") and not e.get("error")]
     counts = bulk.monthly_kinds(state().db, canonical)
     today = utcnow().date()
     pages = _pages(collection.id, len(ids), offset, key, descending)
@@ -300,7 +300,7 @@ def page(collection_id):
         rows=[_row(e) for e in shown], sorts=SORTS, sort=key, pages=pages, page_size=PAGE_SIZE,
         descending=descending, chart=Markup(timeline.charts(counts, today)),
         legend=timeline.legend(counts), kinds=KINDS, dark_colors=badges.DARK_COLORS,
-        embed=_embed_snippet([e["nct_id"] for e in tallied if not e.get("error")])))
+        embed=_embed_snippet([e["nct_id"] for e in every if not e.get("error")])))
     response.headers["Cache-Control"] = "no-cache"
     return response
 

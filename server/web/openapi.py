@@ -320,14 +320,15 @@ def _param(name, where="query", required=False, schema=None, description=""):
 
 COLLECTION_PARAM = _param("collection_id", "path", schema=COLLECTION_ID,
                           description="A collection's ID, as given when it was made")
-# The trials a collection's read lists (the totals are always those of all of them), up to
-# the size of a collection as served by default.
+# The trials a collection's read lists (the totals are always those of all of them), from an
+# offset up to the size of a collection as served by default.
 MAX_TRIALS = settings.DEFAULTS["COLLECTION_MAX_TRIALS"]
 COLLECTION_PAGE_PARAMS = [
-    _param("limit", schema={"type": "integer", "minimum": 1, "maximum": MAX_TRIALS,
+    _param("limit", schema={"type": "integer", "minimum": 1,
+                            "maximum": collections.MAX_LIMIT,
                             "default": collections.PAGE_SIZE},
-           description="How many trials to list, in the collection's order (up to "
-           "COLLECTION_MAX_TRIALS)"),
+           description="How many trials to list, in the collection's order (trials.json "
+           "lists them all)"),
     _param("offset", schema={"type": "integer", "minimum": 0, "maximum": MAX_TRIALS,
                              "default": 0}, description="The first trial listed, from 0"),
 ]
