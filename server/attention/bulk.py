@@ -4,7 +4,8 @@ mentions of each and their totals, the work on each; rows, never ORM objects."""
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import String, and_, any_, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from trialbuzz.clock import aware
@@ -40,6 +41,15 @@ class Found:
         return self.failures.get(nct_id, {})
 
 
+def _among(session, column, ids):
+    """`column IN ids`; on PostgreSQL `column = ANY(array)`, one parameter for all the IDs:
+    one parameter an ID (with its cast) is spelled out and parsed again at every execution,
+    which cost more than the query itself for a few hundred trials."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(list(ids), ARRAY(String)))
+    return column.in_(ids)
+
+
 def chunks(ids):
     """`ids` in lists of at most CHUNK."""
     ids = list(ids)
@@ -53,7 +63,8 @@ def read(db, nct_ids, mentions_each):
     with db.session() as session:
         canonical = _canonical(session, nct_ids, found)
         for part in chunks(canonical):
-            for row in session.execute(select(TRIALS).where(TRIALS.c.nct_id.in_(part))):
+            for row in session.execute(
+                    select(TRIALS).where(_among(session, TRIALS.c.nct_id, part))):
                 found.trials[row.nct_id] = row
             _checks(session, part, found)
             _failures(session, part, found)
@@ -78,7 +89,7 @@ def tallies(db, nct_ids):
                            Trial.record["title"].as_string().label("title"),
                            TrialIndex.latest_at)
                     .outerjoin(TrialIndex, TrialIndex.nct_id == Trial.nct_id)
-                    .where(Trial.nct_id.in_(part))):
+                    .where(_among(session, Trial.nct_id, part))):
                 found.trials[row.nct_id] = row
         _work(session, set(nct_ids) | set(canonical), found)
     return found
@@ -89,7 +100,8 @@ def _canonical(session, nct_ids, found):
     without repeats."""
     for part in chunks(nct_ids):
         found.canonical.update(session.execute(
-            select(TrialAlias.alias, TrialAlias.nct_id).where(TrialAlias.alias.in_(part))
+            select(TrialAlias.alias, TrialAlias.nct_id)
+            .where(_among(session, TrialAlias.alias, part))
         ).all())
     return list(dict.fromkeys(found.canonical.get(i, i) for i in nct_ids))
 
@@ -97,13 +109,13 @@ def _canonical(session, nct_ids, found):
 def _work(session, ids, found):
     """The work row of each of `ids` that has one."""
     for part in chunks(ids):
-        for row in session.execute(select(WORK).where(WORK.c.nct_id.in_(part))):
+        for row in session.execute(select(WORK).where(_among(session, WORK.c.nct_id, part))):
             found.work[row.nct_id] = row
 
 
 def _checks(session, ids, found):
     """The newest check of each source of each trial."""
-    newest = (select(func.max(SourceCheck.id)).where(SourceCheck.nct_id.in_(ids))
+    newest = (select(func.max(SourceCheck.id)).where(_among(session, SourceCheck.nct_id, ids))
               .group_by(SourceCheck.nct_id, SourceCheck.source))
     for check in session.execute(select(CHECKS).where(CHECKS.c.id.in_(newest))):
         found.checks.setdefault(check.nct_id, {})[check.source] = check
@@ -118,7 +130,7 @@ def _failures(session, ids, found):
     rows = session.execute(
         select(SourceCheck.nct_id, SourceCheck.source, func.count(),
                func.min(SourceCheck.checked_at), func.max(SourceCheck.checked_at))
-        .where(SourceCheck.nct_id.in_(ids), SourceCheck.status != "ok",
+        .where(_among(session, SourceCheck.nct_id, ids), SourceCheck.status != "ok",
                SourceCheck.id > last_good)
         .group_by(SourceCheck.nct_id, SourceCheck.source))
     for nct_id, source, count, since, latest in rows:
@@ -127,7 +139,7 @@ def _failures(session, ids, found):
 
 def _mentions(session, ids, each, found):
     """The `each` newest listed mentions of each trial (undated last), and their totals."""
-    listed = and_(Mention.nct_id.in_(ids), Mention.duplicate_of.is_(None))
+    listed = and_(_among(session, Mention.nct_id, ids), Mention.duplicate_of.is_(None))
     totals = dict(session.execute(select(Mention.nct_id, func.count()).where(listed)
                                   .group_by(Mention.nct_id)).all())
     if each <= 0:  # the totals alone (the Explorer lists no mentions)
@@ -156,7 +168,8 @@ def newest_found(db, nct_ids, limit):
     with db.session() as session:
         for part in chunks(nct_ids):
             rows.extend(session.scalars(
-                select(Mention).where(Mention.nct_id.in_(part), Mention.duplicate_of.is_(None))
+                select(Mention).where(_among(session, Mention.nct_id, part),
+                                     Mention.duplicate_of.is_(None))
                 .order_by(Mention.first_seen_at.desc(), Mention.id.desc()).limit(limit)))
     rows.sort(key=lambda row: (aware(row.first_seen_at), row.id), reverse=True)
     return rows[:limit]
@@ -171,7 +184,8 @@ def monthly_kinds(db, nct_ids):
         for part in chunks(nct_ids):
             for kind, when, count in session.execute(
                     select(MENTIONS.c.kind, month, func.count())
-                    .where(MENTIONS.c.nct_id.in_(part), MENTIONS.c.duplicate_of.is_(None))
+                    .where(_among(session, MENTIONS.c.nct_id, part),
+                           MENTIONS.c.duplicate_of.is_(None))
                     .group_by(MENTIONS.c.kind, month)):
                 key = ((int(when[:4]), int(when[5:7])) if when else None, kind or "other")
                 counts[key] = counts.get(key, 0) + count
