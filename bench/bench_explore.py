@@ -32,12 +32,13 @@ from trialbuzz.attention import explore  # noqa: E402
 from trialbuzz.attention.index import (day_rows, mention_days, record_facts,  # noqa: E402
                                        summary_facts)
 from trialbuzz.cli import freeze_startup  # noqa: E402
-from trialbuzz.collections import PAGE_SIZE  # noqa: E402
+from trialbuzz.collections import MAX_LIMIT, PAGE_SIZE  # noqa: E402
 from trialbuzz.clock import utcnow  # noqa: E402
 from trialbuzz.storage.db import get_db  # noqa: E402
 from trialbuzz.storage.models import MentionDay  # noqa: E402
 
 TARGET_MS = 100
+EXPORT = "JSON export"
 STATUSES = ["COMPLETED"] * 5 + ["RECRUITING"] * 3 + ["UNKNOWN"] * 2 + [
     "ACTIVE_NOT_RECRUITING", "TERMINATED", "NOT_YET_RECRUITING", "WITHDRAWN"]
 PHASES = [[], ["NA"], ["PHASE1"], ["PHASE2"], ["PHASE3"], ["PHASE4"], ["PHASE1", "PHASE2"],
@@ -325,9 +326,10 @@ def collection_reads(app, client, repeat, rng):
             f"/collections/{made.get_json()['id']}"
         last = (size - 1) // PAGE_SIZE * PAGE_SIZE
         reads = [("API, a page", api), ("API, the last page", f"{api}?offset={last}"),
-                 (f"API, all {size} at once (limit={size})", f"{api}?limit={size}"),
+                 (f"API, the largest page (limit={MAX_LIMIT})", f"{api}?limit={MAX_LIMIT}"),
                  ("page", page), ("page, the last by title", f"{page}?sort=title&offset={last}"),
-                 ("Atom feed", f"{page}/feed.atom")]
+                 ("Atom feed", f"{page}/feed.atom"),
+                 (f"{EXPORT}, all {size} trials", f"{page}/trials.json")]
         for kept in (True, False):
             for name, path in reads:
                 if not kept and name == "Atom feed":
@@ -412,7 +414,9 @@ def run(backend, url, args, fake):
     windows = window_counts(db, args.repeat, rng) if everything else {}
     collections = collection_reads(app, app.test_client(), max(5, args.repeat // 2), rng)
     for name, (p50, p95) in collections.items():
-        print(f"| {name} | | {p50:.0f} | {p95:.0f} | {'yes' if p95 <= TARGET_MS else 'NO'} |")
+        # An export is a download of every trial, not a query: timed, with no target.
+        met = "n/a" if EXPORT in name else "yes" if p95 <= TARGET_MS else "NO"
+        print(f"| {name} | | {p50:.0f} | {p95:.0f} | {met} |")
     if not everything:
         sys.stdout.flush()
         app.extensions["trialbuzz"].jobs.shutdown()
