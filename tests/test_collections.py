@@ -193,6 +193,10 @@ def test_tallies_add_up_and_sort_as_the_documents_do(app, client, world):
         tallied = attention.tallies(ids)
         documents = attention.compacts(ids, "http://localhost")
     assert collections_totals(tallied) == collections_totals(documents)
+    with app.test_request_context():               # the totals alone: no title, no day
+        bare = attention.tallies(ids, orders=False)
+    assert collections_totals(bare) == collections_totals(documents)
+    assert [{k: v for k, v in t.items() if k not in ("title", "latest")} for t in tallied] == bare
     assert [(t["nct_id"], t.get("requested_id")) for t in tallied] == \
         [(d["nct_id"], d.get("requested_id")) for d in documents]
     for tally, document in zip(tallied, documents):

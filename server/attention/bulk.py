@@ -73,23 +73,25 @@ def read(db, nct_ids, mentions_each):
     return found
 
 
-def tallies(db, nct_ids):
-    """What the totals and orders of many trials need, without their documents: by canonical
-    ID in `trials`, rows of (nct_id, fetched_at, harvested_at, score, kinds, title,
-    latest_at), the summary's and record's fields read by the database, not decoded whole;
-    aliases in `canonical` and the work on each as `read` gives them."""
+def tallies(db, nct_ids, orders=True):
+    """What the totals (and with `orders`, the orders) of many trials need, without their
+    documents: by canonical ID in `trials`, rows of (nct_id, fetched_at, harvested_at, score,
+    kinds, and with `orders` title and latest_at), the summary's and record's fields read by
+    the database, not decoded whole; aliases in `canonical` and the work on each as `read`
+    gives them."""
+    columns = [Trial.nct_id, Trial.fetched_at, Trial.harvested_at,
+               Trial.summary["score"].as_integer().label("score"),
+               Trial.summary["kinds"].label("kinds")]
+    if orders:
+        columns += [Trial.record["title"].as_string().label("title"), TrialIndex.latest_at]
     found = Found()
     with db.session() as session:
         canonical = _canonical(session, nct_ids, found)
         for part in chunks(canonical):
-            for row in session.execute(
-                    select(Trial.nct_id, Trial.fetched_at, Trial.harvested_at,
-                           Trial.summary["score"].as_integer().label("score"),
-                           Trial.summary["kinds"].label("kinds"),
-                           Trial.record["title"].as_string().label("title"),
-                           TrialIndex.latest_at)
-                    .outerjoin(TrialIndex, TrialIndex.nct_id == Trial.nct_id)
-                    .where(_among(session, Trial.nct_id, part))):
+            query = select(*columns).where(_among(session, Trial.nct_id, part))
+            if orders:
+                query = query.outerjoin(TrialIndex, TrialIndex.nct_id == Trial.nct_id)
+            for row in session.execute(query):
                 found.trials[row.nct_id] = row
         _work(session, set(nct_ids) | set(canonical), found)
     return found

@@ -313,15 +313,15 @@ class AttentionService:
                                size=approximate_size((document, trial.record)))
         return built
 
-    def tallies(self, nct_ids):
+    def tallies(self, nct_ids, orders=True):
         """What the totals and orders of many trials need, in the order given, read in a few
         small queries whatever their number and without building their documents: entries
         shaped as `compacts` gives them for `collections.totals` (the pending and failed ones
         the same; a settled one's `nct_id`, `score`, `kinds` and `state`, "collecting" or
-        "settled"), with a settled one's `title` and the day of its newest dated mention,
-        `latest` ("" without one)."""
+        "settled"), with `orders` also a settled one's `title` and the day of its newest
+        dated mention, `latest` ("" without one)."""
         requested = [nctid.require(nct_id) for nct_id in nct_ids]
-        found = bulk.tallies(self.db, requested)
+        found = bulk.tallies(self.db, requested, orders)
         entries = []
         for nct_id in requested:
             _, row, work = found.of(nct_id)
@@ -334,9 +334,11 @@ class AttentionService:
                 "nct_id": row.nct_id, "score": row.score or 0,
                 "kinds": row.kinds if isinstance(row.kinds, dict) else dict.fromkeys(KINDS, 0),
                 "state": "collecting" if collecting else "settled",
-                "title": row.title if isinstance(row.title, str) else None,
-                "latest": aware(row.latest_at).date().isoformat() if row.latest_at else "",
                 **({"requested_id": nct_id} if row.nct_id != nct_id else {})})
+            if orders:
+                entries[-1].update(
+                    title=row.title if isinstance(row.title, str) else None,
+                    latest=aware(row.latest_at).date().isoformat() if row.latest_at else "")
         return entries
 
     def _idle(self):

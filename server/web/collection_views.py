@@ -84,7 +84,7 @@ def _payload(collection, ids, shown, offset=0, limit=None, tallied=None, mention
     attention = state().attention
     entries = attention.compacts(shown, base_url(), mentions=mentions)
     if len(shown) < len(ids):
-        tallied = tallied or attention.tallies(ids)
+        tallied = tallied or attention.tallies(ids, orders=False)
     return collections.payload(
         collection, ids, entries, base_url(), offset=offset, limit=limit or len(ids),
         totals=collections.totals(entries if len(shown) == len(ids) else tallied))
