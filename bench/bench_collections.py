@@ -1,5 +1,6 @@
 """A collection at its size limit: making it (every trial queued for a worker), reading it
-through the API, its page and its feed, with part of its trials harvested."""
+through the API and its page (a page of trials each, with the totals of all), its feed and
+its JSON export (every trial), with part of its trials harvested."""
 
 import argparse
 import tempfile
@@ -54,10 +55,11 @@ def main():
         print(f"create: {created * 1000:.0f} ms")
         for name, path in (("API", f"/api/v1/collections/{collection}"),
                            ("page", f"/collections/{collection}"),
-                           ("feed", f"/collections/{collection}/feed.atom")):
+                           ("feed", f"/collections/{collection}/feed.atom"),
+                           ("export", f"/collections/{collection}/trials.json")):
             mean, p50, p99 = summary_ms(timed(lambda: client.get(path).status_code,
                                               options.rounds))
-            print(f"{name:5} mean {mean:.0f} ms, p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+            print(f"{name:6} mean {mean:.0f} ms, p50 {p50:.0f} ms, p99 {p99:.0f} ms")
         state.jobs.shutdown()
         get_db(app).dispose()
     fake.stop()
