@@ -114,6 +114,18 @@ def test_collections_read_in_bulk_and_scheduled_on_postgresql(pg_app):
     counts = bulk.monthly_kinds(state.db, ["NCT04280705"])
     assert ((2026, 10), "news", 1) in counts          # in Auckland, already November
     assert sorted(counts, key=str) == plain_counts(state.db, ["NCT04280705"])
+    # Every moment reads back in UTC, whatever the session's zone: the rows the documents,
+    # tallies and feeds are made of say the same day as the chart.
+    from datetime import timedelta
+
+    from trialbuzz.storage.models import Mention
+
+    with state.db.session() as session:
+        late = session.query(Mention).filter_by(external_id="late").one().published_at
+    assert late.utcoffset() == timedelta(0) and (late.month, late.day) == (10, 31)
+    found = bulk.read(state.db, ["NCT04280705"], 50)
+    assert all(m.published_at is None or m.published_at.utcoffset() == timedelta(0)
+               for m in found.mentions["NCT04280705"][0])
     assert state.collections.due(datetime.now(timezone.utc), 50) == ["NCT04280705"]
     tasks.tick(state, state.jobs)
 

@@ -39,10 +39,13 @@ class DateTime(TypeDecorator):
         return value
 
     def process_result_value(self, value, dialect):
-        """Read back as an aware UTC datetime."""
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value
+        """Read back as an aware UTC datetime: SQLite's naive values are UTC already, and
+        PostgreSQL's come in its session's time zone, which need not be UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
 
 
 class Base(DeclarativeBase):
