@@ -33,6 +33,9 @@ VIEWED_WITHIN = timedelta(days=7)
 # MAX_LIMIT (as the Explorer's); its page's table shows as many. Its exports list them all.
 PAGE_SIZE = 50
 MAX_LIMIT = 100
+# The largest offset a read takes (or COLLECTION_MAX_TRIALS, when larger): past a collection's
+# end a read is an empty page, whatever the size limit was when the collection was made.
+MAX_OFFSET = 10_000
 ATTENTION_KINDS = tuple(kind for kind in KINDS if kind != "publication")
 
 

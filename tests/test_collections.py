@@ -173,13 +173,54 @@ def test_a_long_collection_is_read_a_page_at_a_time_with_the_totals_of_them_all(
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=ten", "offset=-1",
-                                   "offset=501", "limit=1.5"])
+                                   "offset=10001", "limit=1.5"])
 def test_a_bad_limit_or_offset_is_refused_with_what_is_wanted(client, world, query):
     made = create(client).get_json()
     response = client.get(f"/api/v1/collections/{made['id']}?{query}")
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert error["code"] == "invalid_parameter" and "whole number from" in error["message"]
+
+
+def test_a_put_with_a_bad_limit_changes_nothing(client, world):
+    made = create(client).get_json()
+    refused = client.put(f"/api/v1/collections/{made['id']}?limit=0",
+                         json={"name": "Renamed"}, headers=bearer(made["edit_token"]))
+    assert refused.status_code == 400
+    assert client.get(f"/api/v1/collections/{made['id']}").get_json()["name"] == "My trials"
+    changed = client.put(f"/api/v1/collections/{made['id']}?limit=1&offset=0",
+                         json={"name": "Renamed"}, headers=bearer(made["edit_token"]))
+    assert changed.status_code == 200 and changed.get_json()["name"] == "Renamed"
+
+
+def test_a_refresh_queued_after_documents_were_kept_reads_as_collecting_on_every_path(
+        app, client, world):
+    """The totals of a short collection (from its kept documents) and of a long one's page
+    (from tallies) say the same while a refresh runs."""
+    harvest(app, A, QUIET)
+    made = create(client, ids=[A, QUIET]).get_json()
+    path = f"/api/v1/collections/{made['id']}"
+    assert client.get(path).get_json()["totals"]["collecting"] == 0     # now kept
+    app.extensions["trialbuzz"].jobs.request(QUIET)
+    whole, paged = client.get(path).get_json(), client.get(f"{path}?limit=1").get_json()
+    assert whole["totals"]["collecting"] == paged["totals"]["collecting"] == 1
+    assert [t["state"] for t in whole["trials"]] == ["complete", "collecting"]
+    html = client.get(f"/collections/{made['id']}").get_data(as_text=True)
+    assert "1 of 2 trials are still being looked up or collected" in html
+    harvest(app, QUIET)                              # done: settled again
+    assert client.get(path).get_json()["totals"]["collecting"] == 0
+
+
+def test_a_page_past_the_end_shows_the_last_one(app, client, world, monkeypatch):
+    """A bookmark of a page of a list since made shorter."""
+    from trialbuzz.web import collection_views
+
+    made, ids = mixed(app, client)
+    monkeypatch.setattr(collection_views, "PAGE_SIZE", 2)
+    html = client.get(f"/collections/{made['id']}?offset=400").get_data(as_text=True)
+    assert "Trials 5–5 of 5, in this order." in html
+    assert 'rel="prev">Previous 2</a>' in html and 'rel="next"' not in html
+    assert "offset=2" in re.search(r'<a href="([^"]+)" rel="prev">', html).group(1)
 
 
 def test_tallies_add_up_and_sort_as_the_documents_do(app, client, world):

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from trialbuzz.clock import aware
+from trialbuzz.jobs.work import ACTIVE
 from trialbuzz.storage.models import Mention, SourceCheck, Trial, TrialAlias, TrialIndex, Work
 
 # IDs per IN (…) list: far below any database's limit on bound parameters.
@@ -94,6 +95,17 @@ def tallies(db, nct_ids, orders=True):
             for row in session.execute(query):
                 found.trials[row.nct_id] = row
         _work(session, set(nct_ids) | set(canonical), found)
+    return found
+
+
+def active(db, nct_ids):
+    """Those of `nct_ids` whose refresh is queued or under way."""
+    found = set()
+    with db.session() as session:
+        for part in chunks(nct_ids):
+            found.update(session.scalars(
+                select(WORK.c.nct_id).where(_among(session, WORK.c.nct_id, part),
+                                            WORK.c.state.in_(ACTIVE))))
     return found
 
 

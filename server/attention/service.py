@@ -19,6 +19,7 @@ from trialbuzz.attention.sources.base import KINDS
 from trialbuzz.attention.words import NOT_USED
 from trialbuzz.clock import aware, utcnow
 from trialbuzz.errors import Pending, TrialbuzzError, rebuilt
+from trialbuzz.jobs.work import ACTIVE
 from trialbuzz.registry.reporting import reporting
 from trialbuzz.registry.trials import PLACEHOLDER_AT, TrialRecord
 from trialbuzz.storage.models import Mention, SourceCheck, Trial
@@ -253,6 +254,9 @@ class AttentionService:
         missing = [nct_id for nct_id in dict.fromkeys(requested) if nct_id not in kept]
         generations = {nct_id: self.cache.generation(nct_id) for nct_id in missing}
         built = self._build_compacts(missing, mentions, generations) if missing else {}
+        # A refresh queued since a document was kept changes no figure yet, but its state
+        # is "collecting" as a document built now would say.
+        refreshing = bulk.active(self.db, list(kept)) if kept else set()
         entries = []
         for nct_id in requested:
             found = kept.get(nct_id) or built[nct_id]
@@ -265,6 +269,8 @@ class AttentionService:
             document, trial, harvested = found
             entry = {**document, "stale": self._stale(trial, harvested),
                      "reporting": self.reporting(trial), **links(trial.nct_id, base_url)}
+            if nct_id in refreshing and nct_id not in built:
+                entry["state"] = "collecting"
             entries.append({name: entry[name] for name in (*COMPACT_FIELDS, *extra)
                             if name in entry and (mentions or name != "mentions")})
         return entries
@@ -392,7 +398,7 @@ def _unsettled(nct_id, row, work):
 
 def _active(work):
     """Whether a trial's refresh is queued or under way."""
-    return work is not None and work.state in ("queued", "running")
+    return work is not None and work.state in ACTIVE
 
 
 def _latest_checks(session, nct_id):

@@ -17,6 +17,8 @@ from trialbuzz.errors import TrialbuzzError, rebuilt
 from trialbuzz.storage.models import Work
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+# The states of work under way: a trial's figures may change.
+ACTIVE = (QUEUED, RUNNING)
 # A request counts as a view for the schedule at most this often per trial.
 VIEW_EVERY = timedelta(minutes=10)
 
@@ -31,7 +33,7 @@ class Status:
     @property
     def active(self):
         """Queued or running."""
-        return self.state in (QUEUED, RUNNING)
+        return self.state in ACTIVE
 
 
 class WorkBook:

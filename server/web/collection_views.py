@@ -45,6 +45,11 @@ def _max_trials():
     return state().settings["COLLECTION_MAX_TRIALS"]
 
 
+def _max_offset():
+    """The largest offset a read takes."""
+    return max(_max_trials(), collections.MAX_OFFSET)
+
+
 def _body_size():
     """Refuse a body over MAX_BODY before reading it."""
     request.max_content_length = MAX_BODY
@@ -97,12 +102,19 @@ def _whole(collection_id):
     return collection, _payload(collection, ids, ids, limit=max(1, len(ids)))
 
 
-def _api_payload(collection_id):
-    """The collection as GET answers it: the trials from `offset`, `limit` of them
-    (PAGE_SIZE unless asked, MAX_LIMIT at most), in its order."""
+def _window():
+    """The `limit` (PAGE_SIZE unless asked, MAX_LIMIT at most) and `offset` of an API read,
+    checked before anything is read or changed. An offset may run past a collection's end
+    (an empty page)."""
+    return (whole_number(request.args, "limit", PAGE_SIZE, 1, collections.MAX_LIMIT),
+            whole_number(request.args, "offset", 0, 0, _max_offset()))
+
+
+def _api_payload(collection_id, window):
+    """The collection as GET answers it: `limit` trials from `offset` (`window`), in its
+    order."""
+    limit, offset = window
     collection, ids = _collection(collection_id)
-    limit = whole_number(request.args, "limit", PAGE_SIZE, 1, collections.MAX_LIMIT)
-    offset = whole_number(request.args, "offset", 0, 0, _max_trials())
     return _payload(collection, ids, ids[offset:offset + limit], offset, limit)
 
 
@@ -141,7 +153,7 @@ def create():
 def read(collection_id):
     """A collection: the compact documents of its trials in its order, PAGE_SIZE of them
     from `offset` unless `limit` says otherwise, and the totals of them all."""
-    response = jsonify(_api_payload(collection_id))
+    response = jsonify(_api_payload(collection_id, _window()))
     # Edits show at once: clients always ask again, and get 304 while nothing changed.
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
@@ -153,6 +165,7 @@ def change(collection_id):
     """Rename a collection and/or replace its trials; needs its edit token."""
     book = state().collections
     book.authorize(collection_id, request.headers.get("Authorization"))
+    window = _window()      # a bad limit or offset refuses the change, not only the answer
     body = _json_body()
     if "name" not in body and "nct_ids" not in body:
         raise BadRequest("Give a new name, new nct_ids, or both.", code="invalid_json")
@@ -160,7 +173,7 @@ def change(collection_id):
     ids = collections.ids_from_list(body["nct_ids"], _max_trials()) \
         if "nct_ids" in body else None
     _queue(book.update(collection_id, name=name, nct_ids=ids))
-    return _no_store(jsonify(_api_payload(collection_id)))
+    return _no_store(jsonify(_api_payload(collection_id, window)))
 
 
 @bp.delete("/api/v1/collections/<collection_id>")
@@ -275,7 +288,9 @@ def page(collection_id):
     order = request.args.get("order")
     descending = SORTS[key][1] if order not in ("asc", "desc") else order == "desc"
     collection, ids = _collection(collection_id)
-    offset = whole_number(request.args, "offset", 0, 0, _max_trials())
+    # Past the end (a bookmark of a list since made shorter): its last page.
+    offset = min(whole_number(request.args, "offset", 0, 0, _max_offset()),
+                 (len(ids) - 1) // PAGE_SIZE * PAGE_SIZE if ids else 0)
     if len(ids) <= PAGE_SIZE:
         offset = 0
         payload = _payload(collection, ids, ids)

@@ -329,8 +329,9 @@ COLLECTION_PAGE_PARAMS = [
                             "default": collections.PAGE_SIZE},
            description="How many trials to list, in the collection's order (trials.json "
            "lists them all)"),
-    _param("offset", schema={"type": "integer", "minimum": 0, "maximum": MAX_TRIALS,
-                             "default": 0}, description="The first trial listed, from 0"),
+    _param("offset", schema={"type": "integer", "minimum": 0,
+                             "maximum": max(MAX_TRIALS, collections.MAX_OFFSET), "default": 0},
+           description="The first trial listed, from 0; past the end, none"),
 ]
 NCT_PARAM = _param("nct_id", "path", schema={"type": "string", "pattern": NCT_PATTERN},
                    description="An NCT ID, such as NCT04280705")
